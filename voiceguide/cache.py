@@ -1,0 +1,88 @@
+"""A cache of tidied speech clips, keyed by everything that changes their sound.
+
+Clips are stored as WAV files in the user's cache folder (or ``$VOICEGUIDE_CACHE_DIR``).
+Each file is written to a temporary name and renamed into place, so concurrent
+builds never see half a clip; a clip that fails to decode is thrown away.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydub import AudioSegment
+
+from voiceguide.audio import from_wav_bytes, samples, to_wav_bytes
+from voiceguide.errors import AudioError
+from voiceguide.files import atomic_write_bytes
+from voiceguide.units import CHANNELS, SAMPLE_RATE, SAMPLE_WIDTH
+
+FORMAT = 1  # bump when the way clips are tidied changes
+
+
+def default_folder() -> Path:
+    override = os.environ.get("VOICEGUIDE_CACHE_DIR")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("voiceguide")) / "speech"
+
+
+@dataclass(frozen=True)
+class CacheInfo:
+    folder: Path
+    clips: int
+    bytes: int
+
+
+class ClipCache:
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = folder or default_folder()
+
+    @staticmethod
+    def key(identity: str, text: str) -> str:
+        blob = json.dumps([FORMAT, identity, text], ensure_ascii=False)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+    def _path(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}.wav"
+
+    def get(self, key: str) -> AudioSegment | None:
+        path = self._path(key)
+        try:
+            audio = from_wav_bytes(path.read_bytes(), str(path))
+        except (OSError, AudioError):
+            path.unlink(missing_ok=True)
+            return None
+        if (audio.frame_rate, audio.channels, audio.sample_width) != (
+            SAMPLE_RATE,
+            CHANNELS,
+            SAMPLE_WIDTH,
+        ) or samples(audio) == 0:
+            path.unlink(missing_ok=True)
+            return None
+        return audio
+
+    def put(self, key: str, audio: AudioSegment) -> None:
+        """Store a clip; a cache that cannot be written is skipped, never fatal."""
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(path, to_wav_bytes(audio))
+        except OSError:
+            pass
+
+    def info(self) -> CacheInfo:
+        files = list(self.folder.glob("*/*.wav")) if self.folder.is_dir() else []
+        return CacheInfo(self.folder, len(files), sum(p.stat().st_size for p in files))
+
+    def clear(self) -> int:
+        count = self.info().clips
+        if self.folder.is_dir():
+            shutil.rmtree(self.folder)
+        return count

@@ -1,0 +1,283 @@
+"""The command line: a thin layer that parses input, calls the library, reports.
+
+Exit codes: 0 success, 1 a problem the user can fix (one line on stderr),
+2 bad usage, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+from typing import Any, NoReturn
+
+import click
+
+from voiceguide.cache import ClipCache
+from voiceguide.durations import EXAMPLES, parse_duration
+from voiceguide.errors import DurationError, VoiceguideError
+from voiceguide.export import DEFAULT_BITRATE
+from voiceguide.routine import builtin_names, builtin_text, load_routine
+from voiceguide.session import SessionOptions, build_session, prepare
+from voiceguide.speech import DEFAULT_RATE, get_engine
+from voiceguide.timeline import Timeline, format_script
+from voiceguide.units import clock
+from voiceguide.wording import TEMPLATES, export_templates
+
+
+class Interrupted(Exception):
+    """Ctrl-C or SIGTERM, carried past click's own handling."""
+
+
+class VoiceguideGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise Interrupted from None
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            result = super().main(*args, standalone_mode=False, **kwargs)
+        except click.UsageError as e:
+            if e.ctx is not None and type(e).__name__ == "NoArgsIsHelpError":
+                click.echo(e.ctx.get_help())
+                _exit(0)
+            hint = f" (see '{e.ctx.command_path} --help')" if e.ctx is not None else ""
+            _fail(f"{e.format_message()}{hint}", 2)
+        except VoiceguideError as e:
+            _fail(str(e), 1)
+        except click.ClickException as e:
+            _fail(e.format_message(), e.exit_code)
+        except (Interrupted, click.Abort, KeyboardInterrupt):
+            click.echo("interrupted; nothing written", err=True)
+            _exit(130)
+        _exit(result if isinstance(result, int) else 0)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"Error: {message}", err=True)
+    _exit(code)
+
+
+def _exit(code: int) -> NoReturn:
+    sys.exit(code)
+
+
+class DurationType(click.ParamType):
+    name = "duration"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, float):
+            return value
+        try:
+            return parse_duration(str(value))
+        except DurationError as e:
+            self.fail(str(e), param, ctx)
+
+
+DURATION = DurationType()
+
+
+class ProgressReport:
+    """Shows the library's progress callbacks as progress bars on stderr."""
+
+    LABELS = {"speech": "Speaking", "encoding": "Encoding"}
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.stage: str | None = None
+        self.bar: Any = None
+        self.done = 0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+            self.done = 0
+            self.bar = click.progressbar(
+                length=max(total, 1), label=self.LABELS.get(stage, stage), file=sys.stderr
+            ).__enter__()
+        self.bar.update(done - self.done)
+        self.done = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def session_options(func: Any) -> Any:
+    """The options shared by build and script."""
+    options = [
+        click.argument("routine", default="hamstring"),
+        click.option("--hold", type=DURATION, help=f"Hold per side ({EXAMPLES}). Default: the routine's."),
+        click.option(
+            "--templates",
+            type=click.Path(path_type=Path, file_okay=False),
+            help="Folder of edited cue templates (any subset of them).",
+        ),
+        click.option("--voice", help="Speech voice id or name (see: voiceguide voices)."),
+        click.option(
+            "--rate",
+            type=click.IntRange(80, 300),
+            default=DEFAULT_RATE,
+            show_default=True,
+            help="Speaking rate in words per minute.",
+        ),
+        click.option("--no-cache", is_flag=True, help="Synthesise every clip again, ignoring the cache."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _options(routine: str, hold: float | None, templates: Path | None, voice: str | None,
+             rate: int, no_cache: bool, **extra: Any) -> SessionOptions:  # fmt: skip
+    return SessionOptions(
+        routine=routine, hold=hold, templates=templates, voice=voice, rate=rate,
+        use_cache=not no_cache, **extra,
+    )  # fmt: skip
+
+
+@click.group(cls=VoiceguideGroup)
+@click.version_option(package_name="voiceguide")
+def cli() -> None:
+    """Turn a stretching routine into a voice-guided, exactly timed MP3 session.
+
+    ROUTINE is the name of a built-in routine (see: voiceguide routines) or the
+    path to a routine .yaml file. It defaults to hamstring.
+    """
+
+
+@cli.command()
+@session_options
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Output .mp3 file. Default: ROUTINE-HOLD-per-side.mp3")
+@click.option("--bitrate", default=DEFAULT_BITRATE, show_default=True, type=click.Choice(["64k", "96k", "128k", "160k", "192k", "256k", "320k"]), help="Constant MP3 bitrate.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+def build(output: Path | None, bitrate: str, quiet: bool, **kwargs: Any) -> None:  # fmt: skip
+    """Build a session and write it as an MP3."""
+    progress = ProgressReport(enabled=not quiet)
+    try:
+        result = build_session(_options(bitrate=bitrate, **kwargs), output, progress=progress)
+    finally:
+        progress.close()
+    timeline = result.timeline
+    size = result.path.stat().st_size / 1e6
+    click.echo(
+        f"Wrote {result.path} ({clock(timeline.length)}, {size:.1f} MB) "
+        f"in {result.seconds_taken:.1f} s"
+    )
+    for hold in timeline.holds:
+        click.echo(
+            f"  {hold.side} hold: {hold.length / timeline.sample_rate:.3f} s, "
+            f"from {clock(hold.start)} to {clock(hold.end)}"
+        )
+    _report_notes(timeline)
+
+
+def _report_notes(timeline: Timeline) -> None:
+    if timeline.dropped:
+        click.echo(
+            f"note: {len(timeline.dropped)} cue(s) did not fit into the holds and were left out; "
+            "see: voiceguide script",
+            err=True,
+        )
+    for note in timeline.notes:
+        click.echo(note, err=True)
+
+
+@cli.command()
+@session_options
+@click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON.")
+def script(as_json: bool, **kwargs: Any) -> None:
+    """Print the timed script of a session; writes no audio.
+
+    Speech is synthesised (or taken from the cache) to measure each line, so
+    the times are exactly those of the built session.
+    """
+    timeline = prepare(_options(**kwargs)).timeline
+    click.echo(timeline.to_json() if as_json else format_script(timeline))
+
+
+@cli.group(invoke_without_command=True)
+@click.pass_context
+def routines(ctx: click.Context) -> None:
+    """List the built-in routines."""
+    if ctx.invoked_subcommand is None:
+        for name in builtin_names():
+            routine = load_routine(name)
+            click.echo(
+                f"{name:<12} {routine.title} (default hold {clock(round(routine.hold.default * 44100))}"
+                f" per side, {len(routine.steps)} steps, {len(routine.reminders)} reminders)"
+            )
+
+
+@routines.command("show")
+@click.argument("name")
+def routines_show(name: str) -> None:
+    """Print a built-in routine's YAML, to copy and edit:
+
+    voiceguide routines show hamstring > my-routine.yaml
+    """
+    click.echo(builtin_text(name), nl=False)
+
+
+@cli.command()
+@click.option("--engine", default="pyttsx3", show_default=True, help="Speech engine.")
+def voices(engine: str) -> None:
+    """List the speech voices."""
+    for voice in get_engine(engine).voices():
+        languages = ", ".join(voice.languages)
+        click.echo(f"{voice.id:<28} {voice.name}" + (f" ({languages})" if languages else ""))
+
+
+@cli.group(invoke_without_command=True)
+@click.pass_context
+def templates(ctx: click.Context) -> None:
+    """List the cue templates."""
+    if ctx.invoked_subcommand is None:
+        for name, what in TEMPLATES.items():
+            click.echo(f"{name + '.j2':<18} {what}")
+
+
+@templates.command("export")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite templates already in FOLDER.")
+def templates_export(folder: Path, force: bool) -> None:
+    """Write the built-in cue templates into FOLDER, ready to edit."""
+    written = export_templates(folder, overwrite=force)
+    click.echo(f"Wrote {len(written)} templates to {folder}")
+    click.echo(f"Edit them, delete the ones you keep as they are, then: voiceguide build --templates {folder}")
+
+
+@cli.group()
+def cache() -> None:
+    """Show or clear the speech cache."""
+
+
+@cache.command("info")
+def cache_info() -> None:
+    """Where the speech cache is, and how big."""
+    info = ClipCache().info()
+    click.echo(f"{info.folder}: {info.clips} clips, {info.bytes / 1e6:.1f} MB")
+
+
+@cache.command("clear")
+def cache_clear() -> None:
+    """Delete every cached speech clip."""
+    click.echo(f"Removed {ClipCache().clear()} clips")
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, _terminate)
+    cli(prog_name="voiceguide")

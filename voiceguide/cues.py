@@ -1,0 +1,176 @@
+"""Compose the spoken lines of a session from a routine, its options and the wording.
+
+This is pure: it renders text but makes no audio and knows nothing of how long a
+line takes to say. The planner turns the result into a timeline.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from voiceguide.durations import duration_words
+from voiceguide.routine import MAX_HOLD_SECONDS, Routine
+from voiceguide.wording import Wording
+
+MIN_HOLD_SECONDS = 10.0
+FINAL_SECONDS = 10
+# Priorities of the cues during a hold: lower numbers are placed first and dropped last.
+PRIORITY_FINAL, PRIORITY_HALFWAY, PRIORITY_TIME_LEFT, PRIORITY_REMINDER = 0, 1, 2, 10
+
+
+@dataclass(frozen=True)
+class Line:
+    """A line spoken in sequence, followed by ``pause_after`` seconds of quiet."""
+
+    role: str
+    text: str
+    side: str | None = None
+    pause_after: float = 0.0
+
+
+@dataclass(frozen=True)
+class HoldCue:
+    """A line spoken during a hold: at ``at`` seconds into it, or wherever it fits."""
+
+    role: str
+    text: str
+    priority: int
+    at: float | None = None
+
+
+@dataclass(frozen=True)
+class HoldCues:
+    side: str
+    seconds: float
+    cues: tuple[HoldCue, ...]
+
+
+Section = tuple[Line, ...] | HoldCues
+
+
+@dataclass(frozen=True)
+class CueSheet:
+    """Everything a session says, in order, before it is timed."""
+
+    routine: str
+    title: str
+    hold_seconds: float
+    sections: tuple[Section, ...]
+    notes: tuple[str, ...] = ()
+
+    def texts(self) -> list[str]:
+        """Every distinct spoken text, in order of first use."""
+        seen: dict[str, None] = {}
+        for section in self.sections:
+            lines = section.cues if isinstance(section, HoldCues) else section
+            for line in lines:
+                seen.setdefault(line.text, None)
+        return list(seen)
+
+
+def validate_hold(seconds: float) -> None:
+    from voiceguide.errors import PlanError
+
+    if seconds < MIN_HOLD_SECONDS:
+        raise PlanError(
+            f"a hold must be at least {duration_words(MIN_HOLD_SECONDS)}, "
+            f"got {duration_words(seconds)}; use e.g. --hold 1m"
+        )
+    if seconds > MAX_HOLD_SECONDS:
+        raise PlanError(
+            f"a hold may be at most {duration_words(MAX_HOLD_SECONDS)} per side, "
+            f"got {seconds:g} seconds"
+        )
+
+
+def compose(routine: Routine, wording: Wording, hold: float | None = None) -> CueSheet:
+    """The cue sheet of a session of ``routine`` with ``hold`` seconds per side."""
+    hold_seconds = routine.hold.default if hold is None else hold
+    validate_hold(hold_seconds)
+    notes: list[str] = []
+    if hold_seconds < routine.hold.minimum:
+        notes.append(
+            f"note: a hold of {duration_words(hold_seconds)} is shorter than the "
+            f"{duration_words(routine.hold.minimum)} this routine recommends"
+        )
+    sides = routine.sides
+    base: dict[str, Any] = {
+        "routine": {"name": routine.name, "title": routine.title, "why": ""},
+        "hold": hold_seconds,
+        "minimum_hold": routine.hold.minimum,
+        "sides": list(sides),
+        "sides_total": len(sides),
+        "steps_total": len(routine.steps),
+    }
+    base["routine"]["why"] = wording.render_text(routine.why, f"{routine.name}: why", base)
+    outro = wording.render_text(routine.outro, f"{routine.name}: outro", base)
+
+    sections: list[Section] = [(_line(wording, "intro", base, pause_after=1.5),)]
+    for number, side in enumerate(sides, start=1):
+        ctx = {
+            **base,
+            "side": side,
+            "side_number": number,
+            "other_side": sides[number % len(sides)] if len(sides) > 1 else side,
+        }
+        sections.append(_setup(routine, wording, ctx))
+        sections.append(_hold(routine, wording, ctx))
+        release = wording.render_text(routine.release, f"{routine.name}: release", ctx)
+        after = [_line(wording, "release", {**ctx, "release": release}, pause_after=3.0)]
+        if number < len(sides):
+            after.append(
+                _line(wording, "switch_sides", {**ctx, "next_side": sides[number]}, pause_after=2.0)
+            )
+        sections.append(tuple(line for line in after if line.text))
+    sections.append((_line(wording, "outro", {**base, "outro": outro}),))
+    return CueSheet(
+        routine=routine.name,
+        title=routine.title,
+        hold_seconds=hold_seconds,
+        sections=tuple(s for s in sections if s),
+        notes=tuple(notes),
+    )
+
+
+def _line(
+    wording: Wording, role: str, ctx: dict[str, Any], pause_after: float = 0.0
+) -> Line:
+    side = ctx.get("side")
+    return Line(role, wording.render(role, ctx), side, pause_after)
+
+
+def _setup(routine: Routine, wording: Wording, ctx: dict[str, Any]) -> tuple[Line, ...]:
+    lines = [_line(wording, "side_start", ctx, pause_after=1.0)]
+    for number, step in enumerate(routine.steps, start=1):
+        text = wording.render_text(step.text, f"{routine.name}: steps[{number - 1}]", ctx)
+        step_ctx = {**ctx, "step": {"text": text, "number": number}}
+        lines.append(_line(wording, "step", step_ctx, pause_after=routine.pause_after(step)))
+    lines.append(_line(wording, "hold_start", ctx))
+    return tuple(line for line in lines if line.text)
+
+
+def _hold(routine: Routine, wording: Wording, ctx: dict[str, Any]) -> HoldCues:
+    hold = float(ctx["hold"])
+    cues: list[HoldCue] = []
+
+    def timed(role: str, priority: int, elapsed: float, **extra: Any) -> None:
+        text = wording.render(role, {**ctx, "elapsed": elapsed, "time_left": hold - elapsed, **extra})
+        if text:
+            cues.append(HoldCue(role, text, priority, at=elapsed))
+
+    if hold >= 3 * FINAL_SECONDS:
+        timed("final_seconds", PRIORITY_FINAL, hold - FINAL_SECONDS)
+        timed("halfway", PRIORITY_HALFWAY, hold / 2)
+    for minutes in range(math.ceil(hold / 60) - 1, 0, -1):
+        elapsed = hold - 60 * minutes
+        if (minutes <= 5 or minutes % 5 == 0) and elapsed != hold / 2:
+            timed("time_left", PRIORITY_TIME_LEFT, elapsed, minutes_left=minutes)
+    for number, reminder in enumerate(routine.reminders, start=1):
+        source = f"{routine.name}: reminders[{number - 1}]"
+        text = wording.render_text(reminder.text, source, ctx)
+        line = wording.render("reminder", {**ctx, "reminder": {"text": text, "number": number}})
+        if line:
+            cues.append(HoldCue("reminder", line, PRIORITY_REMINDER + number))
+    return HoldCues(side=str(ctx["side"]), seconds=hold, cues=tuple(cues))

@@ -1,0 +1,51 @@
+"""Render a timeline into PCM, streamed block by block.
+
+The timeline's events tile the session exactly, so rendering is a walk along
+them: each clip's samples, or silence for a pause. Nothing is joined in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+from pydub import AudioSegment
+
+from voiceguide.audio import samples
+from voiceguide.errors import PlanError
+from voiceguide.timeline import Timeline
+from voiceguide.units import SAMPLE_RATE, SAMPLE_WIDTH
+
+BLOCK = SAMPLE_RATE  # samples of silence per block: one second
+_SILENCE = bytes(BLOCK * SAMPLE_WIDTH)
+
+
+def silence(length: int) -> Iterator[bytes]:
+    """``length`` samples of digital silence, in blocks."""
+    whole, rest = divmod(length, BLOCK)
+    for _ in range(whole):
+        yield _SILENCE
+    if rest:
+        yield _SILENCE[: rest * SAMPLE_WIDTH]
+
+
+def render(
+    timeline: Timeline,
+    speech: Mapping[str, AudioSegment],
+    chimes: Mapping[str, AudioSegment],
+) -> Iterator[bytes]:
+    """The session as signed 16-bit mono PCM at the session rate, in order."""
+    position = 0
+    for event in timeline.events:
+        if event.start != position:
+            raise PlanError(f"internal error: timeline gap or overlap at sample {position}")
+        if event.kind == "pause":
+            yield from silence(event.length)
+        else:
+            audio = speech[event.text] if event.kind == "speech" else chimes[event.role]
+            if samples(audio) != event.length:
+                raise PlanError(
+                    f"internal error: clip for {event.text or event.role!r} has "
+                    f"{samples(audio)} samples, the timeline planned {event.length}"
+                )
+            yield audio.raw_data
+        position = event.end

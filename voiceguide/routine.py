@@ -1,0 +1,240 @@
+"""Routines: the content of a stretch, read from human-editable YAML.
+
+A routine describes one exercise: its set-up steps, the reminders spoken during
+each hold, its sides, its hold times and its closing words. Text fields may use
+the cue-template variables, e.g. ``the ball of your {{ side }} foot``. A series of
+routines can later be composed from these without changing them.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+
+from voiceguide.durations import parse_duration
+from voiceguide.errors import RoutineError
+
+MAX_ROUTINE_BYTES = 1_000_000
+MAX_HOLD_SECONDS = 2 * 3600
+MAX_PAUSE_SECONDS = 10 * 60
+
+Seconds = Annotated[float, BeforeValidator(parse_duration)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def _text_item(value: Any) -> Any:
+    return {"text": value} if isinstance(value, str) else value
+
+
+class Step(_Model):
+    """One set-up instruction, followed by a pause long enough to do it."""
+
+    text: str = Field(min_length=1, max_length=1000)
+    pause: Seconds | None = Field(default=None, le=MAX_PAUSE_SECONDS)
+
+
+class Reminder(_Model):
+    """A reminder spoken during a hold, most important first."""
+
+    text: str = Field(min_length=1, max_length=1000)
+
+
+class HoldTimes(_Model):
+    default: Seconds = Field(default=300.0, le=MAX_HOLD_SECONDS)
+    minimum: Seconds = Field(default=60.0, le=MAX_HOLD_SECONDS)
+
+
+class Routine(_Model):
+    """One exercise, as written in a routine file."""
+
+    name: str = Field(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9-]*$")
+    title: str = Field(min_length=1, max_length=200)
+    why: str = Field(default="", max_length=2000)
+    sides: list[str] = Field(default=["left", "right"], min_length=1, max_length=4)
+    hold: HoldTimes = HoldTimes()
+    step_pause: Seconds = Field(default=4.0, le=MAX_PAUSE_SECONDS)
+    steps: list[Annotated[Step, BeforeValidator(_text_item)]] = Field(min_length=1, max_length=100)
+    reminders: list[Annotated[Reminder, BeforeValidator(_text_item)]] = Field(
+        default=[], max_length=100
+    )
+    release: str = Field(default="", max_length=1000)
+    outro: str = Field(default="", max_length=2000)
+
+    @field_validator("sides")
+    @classmethod
+    def _sides_unique(cls, sides: list[str]) -> list[str]:
+        seen: set[str] = set()
+        for side in sides:
+            if not side.strip():
+                raise ValueError("a side needs a name, such as left or right")
+            if side.lower() in seen:
+                raise ValueError(f"side {side!r} is listed twice; each side must be unique")
+            seen.add(side.lower())
+        return sides
+
+    def pause_after(self, step: Step) -> float:
+        return step.pause if step.pause is not None else self.step_pause
+
+
+# --- loading --------------------------------------------------------------------------
+
+
+def builtin_names() -> list[str]:
+    folder = resources.files("voiceguide.routines")
+    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def builtin_text(name: str) -> str:
+    if name not in builtin_names():
+        raise RoutineError(
+            f"there is no built-in routine called {name!r}; built-in routines: "
+            f"{', '.join(builtin_names())} (or give the path to a .yaml file)"
+        )
+    return (resources.files("voiceguide.routines") / f"{name}.yaml").read_text("utf-8")
+
+
+def load_routine(ref: str | Path) -> Routine:
+    """Load a built-in routine by name, or a routine file by path."""
+    path = Path(ref)
+    is_path = isinstance(ref, Path) or path.suffix in (".yaml", ".yml") or len(path.parts) > 1
+    if not is_path:
+        return parse_routine(builtin_text(str(ref)), f"{ref} (built-in)")
+    try:
+        if path.is_dir():
+            raise RoutineError(f"{path} is a folder; give the path to a routine .yaml file")
+        with path.open("rb") as f:
+            data = f.read(MAX_ROUTINE_BYTES + 1)
+    except FileNotFoundError:
+        raise RoutineError(f"routine file {path} does not exist") from None
+    except OSError as e:
+        raise RoutineError(f"cannot read routine file {path}: {e.strerror}") from None
+    if len(data) > MAX_ROUTINE_BYTES:
+        raise RoutineError(f"{path}: a routine file may be at most 1 MB")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise RoutineError(f"{path}, line {line}: the file is not UTF-8 text; save it as UTF-8") from None
+    return parse_routine(text, str(path))
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """Safe YAML without anchors and aliases (they allow 'billion laughs' bombs)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.MarkedYAMLError(
+                None, None, "anchors and aliases (&, *) are not allowed", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+def parse_routine(text: str, source: str) -> Routine:
+    """Validate routine YAML text; ``source`` names it in error messages."""
+    try:
+        node = yaml.compose(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+        data = _NoAliasLoader(text).get_single_data() if node is not None else None
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark
+        where = f", line {mark.line + 1}" if mark is not None else ""
+        raise RoutineError(f"{source}{where}: invalid YAML: {e.problem}") from None
+    except yaml.YAMLError as e:
+        raise RoutineError(f"{source}: invalid YAML: {e}") from None
+    if not isinstance(data, dict):
+        raise RoutineError(f"{source}: a routine file must be a mapping of keys such as title: and steps:")
+    try:
+        return Routine.model_validate(data)
+    except ValidationError as e:
+        error = e.errors()[0]
+        loc = tuple(error["loc"])
+        line = _line_of(node, loc)
+        where = f", line {line}" if line else ""
+        raise RoutineError(f"{source}{where}: {_describe(error, loc)}") from None
+
+
+def _describe(error: Any, loc: tuple[Any, ...]) -> str:
+    field = _dotted(loc)
+    if error["type"] == "extra_forbidden":
+        key = str(loc[-1])
+        options = _field_names(loc[:-1])
+        close = difflib.get_close_matches(key, options, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(options)}"
+        return f"unknown key {key!r}{hint}"
+    if error["type"] == "missing":
+        return f"{field} is required"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "value_error" and "ctx" in error and isinstance(error["ctx"].get("error"), Exception):
+        message = str(error["ctx"]["error"])
+    return f"{field}: {message}"
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not str(part).startswith(("function-", "function_")):
+            out += ("." if out else "") + str(part)
+    return out or "routine"
+
+
+def _field_names(loc: tuple[Any, ...]) -> list[str]:
+    model: Any = Routine
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            break
+        annotation = field.annotation
+        for candidate in (annotation, *getattr(annotation, "__args__", ())):
+            inner = getattr(candidate, "__origin__", None) and getattr(candidate, "__args__", ())
+            for option in (candidate, *(inner or ())):
+                meta = getattr(option, "__origin__", option)
+                if isinstance(meta, type) and issubclass(meta, BaseModel):
+                    model = meta
+    return sorted(model.model_fields)
+
+
+def _line_of(node: Any, loc: tuple[Any, ...]) -> int | None:
+    """The 1-based line of the YAML node at ``loc`` (or its nearest parent)."""
+    line: int | None = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        child = _child(node, part)
+        if child is None:
+            break
+        node = child
+        line = node.start_mark.line + 1
+    return line
+
+
+def _child(node: Any, part: Any) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if key.value == part:
+                return value if isinstance(value, yaml.Node) else key
+        return None
+    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        return node.value[part]
+    return None
+
+
+def iter_texts(routine: Routine) -> Iterator[tuple[str, str]]:
+    """Every templated text field of a routine as (field name, text)."""
+    yield "why", routine.why
+    for i, step in enumerate(routine.steps):
+        yield f"steps[{i}]", step.text
+    for i, reminder in enumerate(routine.reminders):
+        yield f"reminders[{i}]", reminder.text
+    yield "release", routine.release
+    yield "outro", routine.outro

@@ -1,0 +1,96 @@
+"""Runs pyttsx3 in its own process, so a hang or crash cannot take voiceguide with it.
+
+Reads one JSON request on stdin and writes JSON lines on stdout:
+``{"info": ...}`` first, then ``{"done": i}`` for each clip written, then
+``{"ok": true}``; or ``{"error": kind, "message": ...}``. pyttsx3's own chatter
+("Audio saved to ...") goes to stderr.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from typing import Any
+
+ATTEMPTS = 4
+
+
+def _send(out: Any, message: dict[str, Any]) -> None:
+    out.write(json.dumps(message) + "\n")
+    out.flush()
+
+
+def _espeak_library() -> str:
+    """The resolved file of the loaded espeak library, which names its version."""
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                if "libespeak" in line:
+                    return os.path.basename(os.path.realpath(line.split()[-1]))
+    except OSError:
+        pass
+    return "unknown"
+
+
+def main() -> None:
+    out = sys.stdout
+    request = json.load(sys.stdin)
+    with contextlib.redirect_stdout(sys.stderr):
+        try:
+            from importlib.metadata import version
+
+            import pyttsx3
+
+            pyttsx3_version = version("pyttsx3")
+        except Exception as e:  # pyttsx3 raises RuntimeError when espeak-ng is missing
+            kind = "missing-espeak" if "eSpeak" in str(e) or "espeak" in str(e) else "engine"
+            _send(out, {"error": kind, "message": str(e)})
+            return
+        try:
+            engine = pyttsx3.init()
+        except Exception as e:
+            kind = "missing-espeak" if "espeak" in str(e).lower() else "engine"
+            _send(out, {"error": kind, "message": str(e)})
+            return
+        voices = [
+            {"id": v.id, "name": v.name, "languages": list(v.languages or [])}
+            for v in engine.getProperty("voices")
+        ]
+        voice = request.get("voice")
+        if voice is not None:
+            match = [v for v in voices if voice in (v["id"], v["name"])]
+            if not match:
+                _send(out, {"error": "voice", "message": voice})
+                return
+            engine.setProperty("voice", match[0]["id"])
+        engine.setProperty("rate", int(request.get("rate", 150)))
+        _send(
+            out,
+            {
+                "info": {
+                    "pyttsx3": pyttsx3_version,
+                    "library": _espeak_library(),
+                    "voice": engine.getProperty("voice"),
+                    "voices": voices,
+                }
+            },
+        )
+        # One runAndWait per file: queueing several save_to_file calls skips files.
+        # pyttsx3's espeak driver now and then returns without writing the file:
+        # try again, then report the clip as missing (the caller raises).
+        retries = 0
+        for index, (text, path) in enumerate(request.get("jobs", [])):
+            for _ in range(ATTEMPTS):
+                engine.save_to_file(text, path)
+                engine.runAndWait()
+                if os.path.exists(path) and os.path.getsize(path) > 44:
+                    break
+                retries += 1
+            _send(out, {"done": index, "retries": retries})
+    _send(out, {"ok": True})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Built-in cue templates (package data)."""

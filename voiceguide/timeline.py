@@ -1,0 +1,143 @@
+"""The timeline: every event of a session at exact sample positions."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from voiceguide.units import SAMPLE_RATE, clock, to_seconds
+
+Kind = Literal["speech", "chime", "pause"]
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something heard (or a deliberate quiet) from ``start`` for ``length`` samples."""
+
+    kind: Kind
+    start: int
+    length: int
+    role: str
+    text: str = ""
+    side: str | None = None
+
+    @property
+    def end(self) -> int:
+        return self.start + self.length
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A hold runs from the onset of its start chime to the onset of its end chime."""
+
+    side: str
+    start: int
+    end: int
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """A cue that did not fit into its hold, and why."""
+
+    side: str
+    role: str
+    text: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Timeline:
+    routine: str
+    title: str
+    hold_seconds: float
+    events: tuple[Event, ...]
+    holds: tuple[Hold, ...]
+    dropped: tuple[Dropped, ...] = ()
+    notes: tuple[str, ...] = ()
+    sample_rate: int = SAMPLE_RATE
+
+    @property
+    def length(self) -> int:
+        return self.events[-1].end if self.events else 0
+
+    def spoken(self) -> list[Event]:
+        return [e for e in self.events if e.kind == "speech"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "routine": self.routine,
+            "title": self.title,
+            "hold_seconds": self.hold_seconds,
+            "sample_rate": self.sample_rate,
+            "duration": to_seconds(self.length),
+            "samples": self.length,
+            "holds": [
+                {
+                    "side": h.side,
+                    "start": to_seconds(h.start),
+                    "end": to_seconds(h.end),
+                    "duration": to_seconds(h.length),
+                    "start_sample": h.start,
+                    "end_sample": h.end,
+                }
+                for h in self.holds
+            ],
+            "events": [
+                {
+                    "start": to_seconds(e.start),
+                    "end": to_seconds(e.end),
+                    "kind": e.kind,
+                    "role": e.role,
+                    "side": e.side,
+                    "text": e.text,
+                    "start_sample": e.start,
+                    "end_sample": e.end,
+                }
+                for e in self.events
+            ],
+            "dropped": [
+                {"side": d.side, "role": d.role, "text": d.text, "reason": d.reason}
+                for d in self.dropped
+            ],
+            "notes": list(self.notes),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+
+
+def format_script(timeline: Timeline) -> str:
+    """The timeline as a script a person can read."""
+    holds = {h.start: h for h in timeline.holds}
+    ends = {h.end: h for h in timeline.holds}
+    out = [
+        f"{timeline.title}: {clock(round(timeline.hold_seconds * timeline.sample_rate))} "
+        f"per side, {clock(timeline.length)} in all",
+        "",
+    ]
+    for event in timeline.events:
+        if event.kind == "pause":
+            continue
+        at = clock(event.start).rjust(9)
+        if event.kind == "chime":
+            if event.start in holds:
+                hold = holds[event.start]
+                label = f"start chime: {hold.side} hold begins ({clock(hold.length)})"
+            elif event.start in ends:
+                label = f"end chime: {ends[event.start].side} hold ends"
+            else:
+                label = f"{event.role} chime"
+            out.append(f"{at}  ♪ {label}")
+        else:
+            out.append(f"{at}    {event.text}")
+    if timeline.dropped:
+        out += ["", "Left out (no room in the hold):"]
+        out += [f"  - [{d.side}] {d.text}  ({d.reason})" for d in timeline.dropped]
+    if timeline.notes:
+        out += ["", *timeline.notes]
+    return "\n".join(out)

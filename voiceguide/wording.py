@@ -1,0 +1,168 @@
+"""Cue wording: every spoken line is rendered from a Jinja template.
+
+The built-in templates ship in ``voiceguide/templates``; a folder given with
+``--templates`` overrides any subset of them. Templates and the text in routine
+files are rendered in Jinja's sandbox with strict undefined variables, because
+people share them: a typo becomes an error naming the file and line, never
+silent or empty speech.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from voiceguide.durations import duration_words, number_words
+from voiceguide.errors import TemplateError
+from voiceguide.files import atomic_write_bytes
+
+#: Each built-in template, and what it says.
+TEMPLATES: dict[str, str] = {
+    "intro": "welcomes the listener at the start of the session",
+    "side_start": "introduces the set-up of each side",
+    "step": "speaks one set-up step",
+    "hold_start": "comes just before the start chime of each hold",
+    "reminder": "speaks one reminder during a hold",
+    "halfway": "marks the middle of a hold",
+    "time_left": "says how many whole minutes are left in a hold",
+    "final_seconds": "starts the last seconds of a hold",
+    "release": "comes after the end chime of each hold",
+    "switch_sides": "announces the change to the next side",
+    "outro": "closes the session",
+}
+SUFFIX = ".j2"
+MAX_LINE_CHARS = 2000
+
+
+def _builtin_folder() -> Path:
+    return Path(str(resources.files("voiceguide.templates")))
+
+
+class Wording:
+    """Renders cue templates, with an optional folder of overrides."""
+
+    def __init__(self, override_dir: Path | None = None) -> None:
+        loaders: list[jinja2.BaseLoader] = []
+        if override_dir is not None:
+            if not override_dir.is_dir():
+                raise TemplateError(
+                    f"template folder {override_dir} does not exist; "
+                    "create it with: voiceguide templates export " + str(override_dir)
+                )
+            unknown = sorted(
+                p.name for p in override_dir.glob(f"*{SUFFIX}") if p.stem not in TEMPLATES
+            )
+            if unknown:
+                raise TemplateError(
+                    f"{override_dir / unknown[0]} is not a voiceguide template; "
+                    f"the templates are: {', '.join(n + SUFFIX for n in TEMPLATES)}"
+                )
+            loaders.append(jinja2.FileSystemLoader(override_dir))
+        loaders.append(jinja2.FileSystemLoader(_builtin_folder()))
+        self.override_dir = override_dir
+        self.env = ImmutableSandboxedEnvironment(
+            loader=jinja2.ChoiceLoader(loaders),
+            undefined=jinja2.StrictUndefined,
+            autoescape=False,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters["duration_words"] = duration_words
+        self.env.filters["number_words"] = number_words
+        self._compiled: dict[str, jinja2.Template] = {}
+
+    def render(self, name: str, context: Mapping[str, Any]) -> str:
+        """Render the template ``name`` (without ``.j2``) to one spoken line."""
+        template = self._compiled.get(name)
+        if template is None:
+            template = self._load(name)
+            self._compiled[name] = template
+        return self._render(template, context, template.filename or name)
+
+    def render_text(self, text: str, source: str, context: Mapping[str, Any]) -> str:
+        """Render text from a routine file; ``source`` names it in errors."""
+        if "{" not in text:
+            return _one_line(text)
+        try:
+            code = self.env.compile(text, name=source, filename=source)
+        except jinja2.TemplateSyntaxError as e:
+            raise TemplateError(f"{source}: template syntax error: {e.message}") from None
+        template = self.env.template_class.from_code(self.env, code, self.env.make_globals(None))
+        return self._render(template, context, source)
+
+    def _load(self, name: str) -> jinja2.Template:
+        filename = name + SUFFIX
+        try:
+            return self.env.get_template(filename)
+        except jinja2.TemplateSyntaxError as e:
+            raise TemplateError(
+                f"{e.filename or filename}, line {e.lineno}: template syntax error: {e.message}"
+            ) from None
+        except jinja2.TemplateNotFound as e:
+            raise TemplateError(f"template {e.name} not found") from None
+
+    def _render(self, template: jinja2.Template, context: Mapping[str, Any], where: str) -> str:
+        try:
+            text = template.render(context)
+        except jinja2.UndefinedError as e:
+            line = _template_line(e, template)
+            at = f", line {line}" if line else ""
+            names = ", ".join(sorted(context))
+            raise TemplateError(
+                f"{where}{at}: {e.message}; the variables here are: {names}"
+            ) from None
+        except jinja2.exceptions.SecurityError as e:
+            raise TemplateError(f"{where}: not allowed in a template: {e}") from None
+        except jinja2.TemplateError as e:
+            raise TemplateError(f"{where}: {e.message}") from None
+        except (TypeError, ValueError, ArithmeticError) as e:
+            line = _template_line(e, template)
+            at = f", line {line}" if line else ""
+            raise TemplateError(f"{where}{at}: {e}") from None
+        line = _one_line(text)
+        if len(line) > MAX_LINE_CHARS:
+            raise TemplateError(
+                f"{where}: renders {len(line)} characters; a spoken line may have at most "
+                f"{MAX_LINE_CHARS}"
+            )
+        return line
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _template_line(error: BaseException, template: jinja2.Template) -> int | None:
+    """The template line an exception was raised from, found in its traceback."""
+    filename = template.filename
+    line = None
+    for frame in traceback.extract_tb(error.__traceback__):
+        if frame.filename == filename or frame.filename == template.name:
+            line = frame.lineno
+    return line
+
+
+def export_templates(folder: Path, overwrite: bool = False) -> list[Path]:
+    """Copy the built-in templates into ``folder``, ready to edit."""
+    if folder.exists() and not folder.is_dir():
+        raise TemplateError(f"{folder} exists and is not a folder")
+    targets = [folder / (name + SUFFIX) for name in TEMPLATES]
+    existing = [p for p in targets if p.exists()]
+    if existing and not overwrite:
+        raise TemplateError(
+            f"{existing[0]} already exists; use --force to overwrite the templates in {folder}"
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for target in targets:
+            source = _builtin_folder() / target.name
+            atomic_write_bytes(target, source.read_bytes())
+    except OSError as e:
+        raise TemplateError(f"cannot write templates to {folder}: {e.strerror}") from None
+    return targets
