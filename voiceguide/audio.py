@@ -24,7 +24,7 @@ FADE_MS = 8  # fade at the edges of speech, so clips never click
 
 def samples(audio: AudioSegment) -> int:
     """The length of a clip in samples."""
-    return len(audio.raw_data) // (audio.sample_width * audio.channels)
+    return int(len(audio.raw_data) // (audio.sample_width * audio.channels))
 
 
 def to_session_format(audio: AudioSegment) -> AudioSegment:
@@ -80,8 +80,19 @@ def tidy_speech(audio: AudioSegment) -> AudioSegment:
     last = next(i for i in range(len(values) - 1, -1, -1) if abs(values[i]) > limit)
     pad = SAMPLE_RATE * EDGE_PAD_MS // 1000
     start, end = max(0, first - pad), min(len(values), last + 1 + pad)
-    trimmed = audio._spawn(audio.raw_data[start * SAMPLE_WIDTH : end * SAMPLE_WIDTH])
-    return trimmed.fade_in(FADE_MS).fade_out(FADE_MS)
+    return fade_edges(audio._spawn(values[start:end].tobytes()), FADE_MS)
+
+
+def fade_edges(audio: AudioSegment, ms: int) -> AudioSegment:
+    """Fade both ends in and out over ``ms``, sample-exact (pydub's fades slice
+    in milliseconds and can change a clip's length by a sample)."""
+    values = audio.get_array_of_samples()
+    ramp = min(len(values) // 2, SAMPLE_RATE * ms // 1000)
+    for i in range(ramp):
+        gain = i / ramp
+        values[i] = round(values[i] * gain)
+        values[-1 - i] = round(values[-1 - i] * gain)
+    return audio._spawn(values.tobytes())
 
 
 def load_chime(name: str) -> AudioSegment:

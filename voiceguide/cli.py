@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Any, NoReturn
+from typing import Any, ClassVar, NoReturn
 
 import click
 
 from voiceguide.cache import ClipCache
-from voiceguide.durations import EXAMPLES, parse_duration
+from voiceguide.durations import EXAMPLES, format_compact, parse_duration
 from voiceguide.errors import DurationError, VoiceguideError
 from voiceguide.export import DEFAULT_BITRATE
 from voiceguide.routine import builtin_names, builtin_text, load_routine
@@ -26,7 +27,7 @@ from voiceguide.units import clock
 from voiceguide.wording import TEMPLATES, export_templates
 
 
-class Interrupted(Exception):
+class BuildInterruptedError(Exception):
     """Ctrl-C or SIGTERM, carried past click's own handling."""
 
 
@@ -35,13 +36,20 @@ class VoiceguideGroup(click.Group):
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
-            raise Interrupted from None
+            raise BuildInterruptedError from None
 
-    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
         if not standalone_mode:
-            return super().main(*args, standalone_mode=False, **kwargs)
+            return super().main(args, prog_name, complete_var, False, **extra)
         try:
-            result = super().main(*args, standalone_mode=False, **kwargs)
+            result = super().main(args, prog_name, complete_var, False, **extra)
         except click.UsageError as e:
             if e.ctx is not None and type(e).__name__ == "NoArgsIsHelpError":
                 click.echo(e.ctx.get_help())
@@ -52,7 +60,7 @@ class VoiceguideGroup(click.Group):
             _fail(str(e), 1)
         except click.ClickException as e:
             _fail(e.format_message(), e.exit_code)
-        except (Interrupted, click.Abort, KeyboardInterrupt):
+        except (BuildInterruptedError, click.Abort, KeyboardInterrupt):
             click.echo("interrupted; nothing written", err=True)
             _exit(130)
         _exit(result if isinstance(result, int) else 0)
@@ -67,10 +75,12 @@ def _exit(code: int) -> NoReturn:
     sys.exit(code)
 
 
-class DurationType(click.ParamType):
+class DurationType(click.ParamType):  # type: ignore[type-arg]
     name = "duration"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
         if isinstance(value, float):
             return value
         try:
@@ -85,7 +95,7 @@ DURATION = DurationType()
 class ProgressReport:
     """Shows the library's progress callbacks as progress bars on stderr."""
 
-    LABELS = {"speech": "Speaking", "encoding": "Encoding"}
+    LABELS: ClassVar[dict[str, str]] = {"speech": "Speaking", "encoding": "Encoding"}
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
@@ -116,7 +126,9 @@ def session_options(func: Any) -> Any:
     """The options shared by build and script."""
     options = [
         click.argument("routine", default="hamstring"),
-        click.option("--hold", type=DURATION, help=f"Hold per side ({EXAMPLES}). Default: the routine's."),
+        click.option(
+            "--hold", type=DURATION, help=f"Hold per side ({EXAMPLES}). Default: the routine's."
+        ),
         click.option(
             "--templates",
             type=click.Path(path_type=Path, file_okay=False),
@@ -130,7 +142,9 @@ def session_options(func: Any) -> Any:
             show_default=True,
             help="Speaking rate in words per minute.",
         ),
-        click.option("--no-cache", is_flag=True, help="Synthesise every clip again, ignoring the cache."),
+        click.option(
+            "--no-cache", is_flag=True, help="Synthesise every clip again, ignoring the cache."
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -148,20 +162,31 @@ def _options(routine: str, hold: float | None, templates: Path | None, voice: st
 @click.group(cls=VoiceguideGroup)
 @click.version_option(package_name="voiceguide")
 def cli() -> None:
-    """Turn a stretching routine into a voice-guided, exactly timed MP3 session.
-
-    ROUTINE is the name of a built-in routine (see: voiceguide routines) or the
-    path to a routine .yaml file. It defaults to hamstring.
-    """
+    """Turn a stretching routine into a voice-guided, exactly timed MP3 session."""
 
 
 @cli.command()
 @session_options
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Output .mp3 file. Default: ROUTINE-HOLD-per-side.mp3")
-@click.option("--bitrate", default=DEFAULT_BITRATE, show_default=True, type=click.Choice(["64k", "96k", "128k", "160k", "192k", "256k", "320k"]), help="Constant MP3 bitrate.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Output .mp3 file. Default: ROUTINE-HOLD-per-side.mp3",
+)
+@click.option(
+    "--bitrate",
+    default=DEFAULT_BITRATE,
+    show_default=True,
+    type=click.Choice(["64k", "96k", "128k", "160k", "192k", "256k", "320k"]),
+    help="Constant MP3 bitrate.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 def build(output: Path | None, bitrate: str, quiet: bool, **kwargs: Any) -> None:  # fmt: skip
-    """Build a session and write it as an MP3."""
+    """Build a session and write it as an MP3.
+
+    ROUTINE is a built-in routine's name (see: voiceguide routines) or the path
+    to a routine .yaml file; it defaults to hamstring.
+    """
     progress = ProgressReport(enabled=not quiet)
     try:
         result = build_session(_options(bitrate=bitrate, **kwargs), output, progress=progress)
@@ -198,6 +223,8 @@ def _report_notes(timeline: Timeline) -> None:
 def script(as_json: bool, **kwargs: Any) -> None:
     """Print the timed script of a session; writes no audio.
 
+    ROUTINE is as for build.
+
     Speech is synthesised (or taken from the cache) to measure each line, so
     the times are exactly those of the built session.
     """
@@ -213,8 +240,9 @@ def routines(ctx: click.Context) -> None:
         for name in builtin_names():
             routine = load_routine(name)
             click.echo(
-                f"{name:<12} {routine.title} (default hold {clock(round(routine.hold.default * 44100))}"
-                f" per side, {len(routine.steps)} steps, {len(routine.reminders)} reminders)"
+                f"{name:<12} {routine.title} (default hold "
+                f"{format_compact(routine.hold.default)} per side, {len(routine.steps)} steps, "
+                f"{len(routine.reminders)} reminders)"
             )
 
 
@@ -253,7 +281,8 @@ def templates_export(folder: Path, force: bool) -> None:
     """Write the built-in cue templates into FOLDER, ready to edit."""
     written = export_templates(folder, overwrite=force)
     click.echo(f"Wrote {len(written)} templates to {folder}")
-    click.echo(f"Edit them, delete the ones you keep as they are, then: voiceguide build --templates {folder}")
+    click.echo("Edit them (delete any you keep as they are), then build with:")
+    click.echo(f"  voiceguide build --templates {folder}")
 
 
 @cli.group()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from voiceguide.durations import duration_words
+from voiceguide.errors import PlanError
 from voiceguide.routine import MAX_HOLD_SECONDS, Routine
 from voiceguide.wording import Wording
 
@@ -71,8 +72,6 @@ class CueSheet:
 
 
 def validate_hold(seconds: float) -> None:
-    from voiceguide.errors import PlanError
-
     if seconds < MIN_HOLD_SECONDS:
         raise PlanError(
             f"a hold must be at least {duration_words(MIN_HOLD_SECONDS)}, "
@@ -123,20 +122,20 @@ def compose(routine: Routine, wording: Wording, hold: float | None = None) -> Cu
             after.append(
                 _line(wording, "switch_sides", {**ctx, "next_side": sides[number]}, pause_after=2.0)
             )
-        sections.append(tuple(line for line in after if line.text))
+        sections.append(tuple(after))
     sections.append((_line(wording, "outro", {**base, "outro": outro}),))
+    # A template or text that renders empty is simply not spoken.
+    spoken = [s if isinstance(s, HoldCues) else tuple(x for x in s if x.text) for s in sections]
     return CueSheet(
         routine=routine.name,
         title=routine.title,
         hold_seconds=hold_seconds,
-        sections=tuple(s for s in sections if s),
+        sections=tuple(s for s in spoken if s),
         notes=tuple(notes),
     )
 
 
-def _line(
-    wording: Wording, role: str, ctx: dict[str, Any], pause_after: float = 0.0
-) -> Line:
+def _line(wording: Wording, role: str, ctx: dict[str, Any], pause_after: float = 0.0) -> Line:
     side = ctx.get("side")
     return Line(role, wording.render(role, ctx), side, pause_after)
 
@@ -148,7 +147,7 @@ def _setup(routine: Routine, wording: Wording, ctx: dict[str, Any]) -> tuple[Lin
         step_ctx = {**ctx, "step": {"text": text, "number": number}}
         lines.append(_line(wording, "step", step_ctx, pause_after=routine.pause_after(step)))
     lines.append(_line(wording, "hold_start", ctx))
-    return tuple(line for line in lines if line.text)
+    return tuple(lines)
 
 
 def _hold(routine: Routine, wording: Wording, ctx: dict[str, Any]) -> HoldCues:
@@ -156,7 +155,9 @@ def _hold(routine: Routine, wording: Wording, ctx: dict[str, Any]) -> HoldCues:
     cues: list[HoldCue] = []
 
     def timed(role: str, priority: int, elapsed: float, **extra: Any) -> None:
-        text = wording.render(role, {**ctx, "elapsed": elapsed, "time_left": hold - elapsed, **extra})
+        text = wording.render(
+            role, {**ctx, "elapsed": elapsed, "time_left": hold - elapsed, **extra}
+        )
         if text:
             cues.append(HoldCue(role, text, priority, at=elapsed))
 

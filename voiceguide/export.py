@@ -52,7 +52,9 @@ def find_tool(name: str) -> str:
 def check_output_path(target: Path) -> None:
     """Fail early, before any work, if ``target`` cannot be written."""
     if target.is_dir():
-        raise ExportError(f"{target} is a folder; give a file name such as {target / 'session.mp3'}")
+        raise ExportError(
+            f"{target} is a folder; give a file name such as {target / 'session.mp3'}"
+        )
     if target.suffix.lower() != ".mp3":
         raise ExportError(f"{target}: voiceguide writes MP3 files; use a name ending in .mp3")
     folder = target.parent
@@ -88,9 +90,7 @@ def encode_mp3(
         "-f", "mp3", "-y",
     ]  # fmt: skip
     with atomic_path(target) as temp, tempfile.TemporaryFile() as errors:
-        proc = subprocess.Popen(
-            [*command, str(temp)], stdin=subprocess.PIPE, stderr=errors
-        )
+        proc = subprocess.Popen([*command, str(temp)], stdin=subprocess.PIPE, stderr=errors)
         assert proc.stdin is not None
         written = 0
         try:

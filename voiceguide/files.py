@@ -17,7 +17,9 @@ TEMP_PREFIX = ".voiceguide-"
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it onto ``target`` on success."""
-    fd, name = tempfile.mkstemp(dir=target.parent, prefix=TEMP_PREFIX, suffix=".part" + target.suffix)
+    fd, name = tempfile.mkstemp(
+        dir=target.parent, prefix=TEMP_PREFIX, suffix=".part" + target.suffix
+    )
     os.close(fd)
     temp = Path(name)
     try:

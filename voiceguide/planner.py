@@ -64,7 +64,9 @@ def plan(
                     "use a longer --hold"
                 )
             holds.append(hold)
-            events.append(Event("chime", hold.start, chimes[START_CHIME], START_CHIME, "start", hold.side))
+            events.append(
+                Event("chime", hold.start, chimes[START_CHIME], START_CHIME, "start", hold.side)
+            )
             placed, lost = _schedule_hold(section, hold, speech, chimes, pacing)
             events += placed
             dropped += lost
@@ -176,7 +178,9 @@ def _with_pauses(events: list[Event], end: int) -> tuple[Event, ...]:
     pos = 0
     for event in sorted(events, key=lambda e: e.start):
         if event.start < pos:
-            raise PlanError(f"internal error: '{event.text or event.role}' overlaps the event before it")
+            raise PlanError(
+                f"internal error: '{event.text or event.role}' overlaps the event before it"
+            )
         if event.start > pos:
             out.append(Event("pause", pos, event.start - pos, "pause", side=event.side))
         out.append(event)

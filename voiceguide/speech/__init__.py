@@ -43,13 +43,13 @@ class SpeechEngine(Protocol):
 EngineFactory = Callable[[str | None, int], SpeechEngine]
 
 
-def pyttsx3_engine(voice: str | None, rate: int) -> SpeechEngine:
+def _make_pyttsx3(voice: str | None, rate: int) -> SpeechEngine:
     from voiceguide.speech.pyttsx3_engine import Pyttsx3Engine
 
     return Pyttsx3Engine(voice=voice, rate=rate)
 
 
-ENGINES: dict[str, EngineFactory] = {"pyttsx3": pyttsx3_engine}
+ENGINES: dict[str, EngineFactory] = {"pyttsx3": _make_pyttsx3}
 
 
 def get_engine(name: str, voice: str | None = None, rate: int = DEFAULT_RATE) -> SpeechEngine:

@@ -35,7 +35,9 @@ INSTALL_HINT = "install it with: apt-get install espeak-ng (Debian/Ubuntu)"
 
 
 class Pyttsx3Engine:
-    def __init__(self, voice: str | None = None, rate: int = 150, workers: int | None = None) -> None:
+    def __init__(
+        self, voice: str | None = None, rate: int = 150, workers: int | None = None
+    ) -> None:
         self.voice = voice
         self.words_per_minute = rate
         self.workers = workers or min(4, os.cpu_count() or 1)
@@ -48,7 +50,9 @@ class Pyttsx3Engine:
 
     def identity(self) -> str:
         info = self._load_info()
-        return f"pyttsx3 {info['pyttsx3']}/{info['library']}/{info['voice']}/{self.words_per_minute}"
+        return (
+            f"pyttsx3 {info['pyttsx3']}/{info['library']}/{info['voice']}/{self.words_per_minute}"
+        )
 
     def voices(self) -> list[Voice]:
         return [
@@ -89,7 +93,8 @@ class Pyttsx3Engine:
                     results.put(e)
 
             threads = [
-                threading.Thread(target=work, args=(n, b), daemon=True) for n, b in enumerate(batches)
+                threading.Thread(target=work, args=(n, b), daemon=True)
+                for n, b in enumerate(batches)
             ]
             for thread in threads:
                 thread.start()
@@ -115,7 +120,7 @@ class Pyttsx3Engine:
                 text=True,
             )
             try:
-                assert proc.stdin is not None and proc.stdout is not None
+                assert proc.stdin is not None
                 proc.stdin.write(json.dumps(request))
                 proc.stdin.close()
                 return self._follow(proc, jobs, on_line, errors)

@@ -1,0 +1,46 @@
+"""A fake speech engine: deterministic tones whose length follows the word count.
+
+Like piper's tiny test voice, it lets tests assert durations exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Iterator, Sequence
+
+from pydub import AudioSegment
+
+from voiceguide.speech import Voice
+
+SECONDS_PER_WORD = 0.25
+
+
+def tone(seconds: float, rate: int, period: int = 196) -> AudioSegment:
+    """A steady tone (225 Hz at 44.1 kHz) of exactly round(seconds * rate) samples."""
+    count = round(seconds * rate)
+    cycle = array(
+        "h", (round(8000 * math.sin(2 * math.pi * (n + 0.5) / period)) for n in range(period))
+    )
+    values = (cycle * (count // period + 1))[:count]
+    return AudioSegment(data=values.tobytes(), sample_width=2, frame_rate=rate, channels=1)
+
+
+class FakeEngine:
+    """Speaks each word as a quarter second of tone, at ``rate`` Hz."""
+
+    def __init__(self, rate: int = 44100, words_per_minute: int = 240) -> None:
+        self.rate = rate
+        self.words_per_minute = words_per_minute
+        self.spoken: list[str] = []
+
+    def identity(self) -> str:
+        return f"fake/{self.rate}/{self.words_per_minute}"
+
+    def voices(self) -> list[Voice]:
+        return [Voice("fake/one", "Fake One", ("en",))]
+
+    def synthesize(self, texts: Sequence[str]) -> Iterator[tuple[str, AudioSegment]]:
+        for text in texts:
+            self.spoken.append(text)
+            yield text, tone(SECONDS_PER_WORD * len(text.split()), self.rate)

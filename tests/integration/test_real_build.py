@@ -1,0 +1,153 @@
+"""End to end with the real speech engine (pyttsx3 on espeak-ng) and ffmpeg.
+
+These run in CI; they fail, never skip, when a tool is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+import voiceguide.speech.pyttsx3_engine as engine_module
+from tests.conftest import require_tools
+from tests.integration.measure import decode, onset, probe
+from voiceguide.cli import cli
+from voiceguide.errors import SpeechError
+from voiceguide.session import SessionOptions, build_session
+from voiceguide.speech.pyttsx3_engine import Pyttsx3Engine
+from voiceguide.units import SAMPLE_RATE
+
+pytestmark = pytest.mark.integration
+
+TOLERANCE = round(0.010 * SAMPLE_RATE)  # ±10 ms
+
+
+@pytest.fixture(autouse=True)
+def _tools() -> None:
+    require_tools("ffmpeg", "ffprobe", "espeak-ng")
+
+
+def check_session(path: Path, hold_seconds: float, planned: Any) -> list[float]:
+    """Decode ``path``; check its length and holds against the plan; return the holds in s."""
+    values = decode(path)
+    assert len(values) == planned.length, "the decoded file has exactly the planned samples"
+    measured = []
+    for hold in planned.holds:
+        start, end = onset(values, hold.start), onset(values, hold.end)
+        assert abs(start - hold.start) <= TOLERANCE
+        assert abs(end - hold.end) <= TOLERANCE
+        assert abs((end - start) - round(hold_seconds * SAMPLE_RATE)) <= TOLERANCE
+        measured.append((end - start) / SAMPLE_RATE)
+    # Every planned speech event is audible where it was planned, and silent pauses are silent.
+    for event in planned.events:
+        chunk = values[event.start : event.end]
+        peak = max((abs(v) for v in chunk), default=0)
+        if event.kind == "speech":
+            assert peak > 1000, f"speech {event.text!r} is audible"
+        elif event.kind == "pause" and event.length > SAMPLE_RATE // 10:
+            inner = values[event.start + 1200 : event.end - 1200]
+            assert max((abs(v) for v in inner), default=0) < 200, "pauses are quiet"
+    return measured
+
+
+def test_the_default_five_minute_session(tmp_path: Path) -> None:
+    out = tmp_path / "hamstring-5m-per-side.mp3"
+    result = build_session(SessionOptions(), out)
+    holds = check_session(out, 300.0, result.timeline)
+    assert len(holds) == 2
+    info = probe(out)
+    fmt: dict[str, Any] = info["format"]  # type: ignore[assignment]
+    stream: dict[str, Any] = info["streams"][0]  # type: ignore[index]
+    assert stream["codec_name"] == "mp3"
+    assert int(stream["sample_rate"]) == SAMPLE_RATE
+    assert int(stream["bit_rate"]) == 128000
+    assert fmt["tags"]["title"] == "Strapped hamstring stretch: five minutes per side"
+    assert fmt["tags"]["artist"] == "voiceguide"
+    assert fmt["tags"]["album"] == "Strapped hamstring stretch"
+    # The header duration that players show agrees with the audio to within a few frames.
+    assert 0 <= float(fmt["duration"]) - result.timeline.length / SAMPLE_RATE < 0.08
+
+
+@pytest.mark.parametrize("hold", ["90s", "20s"])
+def test_cli_build_is_exactly_timed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hold: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["build", "--hold", hold, "-o", "s.mp3", "-q"])
+    assert result.exit_code == 0, result.output
+    script = runner.invoke(cli, ["script", "--hold", hold, "--json"])
+    assert script.exit_code == 0, script.output
+    data = json.loads(script.stdout)
+
+    planned = SimpleNamespace(
+        length=data["samples"],
+        holds=[
+            SimpleNamespace(start=h["start_sample"], end=h["end_sample"]) for h in data["holds"]
+        ],
+        events=[
+            SimpleNamespace(
+                kind=e["kind"],
+                text=e["text"],
+                start=e["start_sample"],
+                end=e["end_sample"],
+                length=e["end_sample"] - e["start_sample"],
+            )
+            for e in data["events"]
+        ],
+    )
+    seconds = 90.0 if hold == "90s" else 20.0
+    check_session(tmp_path / "s.mp3", seconds, planned)
+
+
+def test_real_voices_are_listed() -> None:
+    voices = Pyttsx3Engine().voices()
+    assert any(v.id == "gmw/en-us" for v in voices)
+
+
+def test_long_text_is_spoken_whole() -> None:
+    # pyttsx3 drops texts over ~200 characters; the engine splits and joins them.
+    text = " ".join(["Breathe in slowly, and let the back of your leg relax."] * 6)
+    engine = Pyttsx3Engine(workers=1)
+    ((spoken, audio),) = list(engine.synthesize([text]))
+    assert spoken == text
+    seconds = len(audio.raw_data) / 2 / audio.frame_rate
+    words = len(text.split())
+    assert 0.5 * words * 60 / 150 < seconds < 2 * words * 60 / 150
+
+
+def test_an_unknown_voice_is_a_clear_error() -> None:
+    with pytest.raises(SpeechError, match="unknown voice 'klingon'"):
+        Pyttsx3Engine(voice="klingon").identity()
+
+
+def _fake_worker(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "worker.py"
+    path.write_text(f"import sys, time\n{body}\n")
+    return path
+
+
+def test_a_hanging_engine_is_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine_module, "WORKER", _fake_worker(tmp_path, "time.sleep(60)"))
+    monkeypatch.setattr(engine_module, "START_TIMEOUT", 1.0)
+    with pytest.raises(SpeechError, match="stopped answering"):
+        Pyttsx3Engine().identity()
+
+
+def test_a_crashing_engine_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    worker = _fake_worker(tmp_path, "sys.stderr.write('Segmentation fault\\n'); sys.exit(139)")
+    monkeypatch.setattr(engine_module, "WORKER", worker)
+    with pytest.raises(SpeechError, match="crashed: Segmentation fault"):
+        Pyttsx3Engine().identity()
+
+
+def test_no_temporary_files_are_left_behind(tmp_path: Path) -> None:
+    build_session(SessionOptions(hold=10.0), tmp_path / "a.mp3")
+    assert [p.name for p in tmp_path.iterdir()] == ["a.mp3"]
+    assert os.access(tmp_path / "a.mp3", os.R_OK)
