@@ -26,6 +26,9 @@ def parse_duration(value: str | float) -> float:
         raise DurationError(f"{value!r} is not a duration; use e.g. {EXAMPLES}")
     if isinstance(value, int | float):
         seconds = float(value)
+    elif not isinstance(value, str):
+        # e.g. null, a list or a date from a YAML file: say so, don't crash on .strip()
+        raise DurationError(f"{value!r} is not a duration; use e.g. {EXAMPLES}")
     else:
         text = value.strip().lower()
         seconds = _parse_text(text, value)
@@ -43,16 +46,10 @@ def _parse_text(text: str, original: str) -> float:
         return float(text)
     clock = _CLOCK.match(text)
     if clock:
-        return (
-            float(clock["h"] or 0) * 3600 + float(clock["m"]) * 60 + float(clock["s"])
-        )
+        return float(clock["h"] or 0) * 3600 + float(clock["m"]) * 60 + float(clock["s"])
     units = _UNITS.match(text)
     if text and units and any(units.groupdict().values()):
-        return (
-            float(units["h"] or 0) * 3600
-            + float(units["m"] or 0) * 60
-            + float(units["s"] or 0)
-        )
+        return float(units["h"] or 0) * 3600 + float(units["m"] or 0) * 60 + float(units["s"] or 0)
     raise DurationError(f"{original!r} is not a duration; use e.g. {EXAMPLES}")
 
 
@@ -65,11 +62,29 @@ def format_compact(seconds: float) -> str:
     return "".join(parts) or "0s"
 
 
-_ONES = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen "
-    "fourteen fifteen sixteen seventeen eighteen nineteen"
-).split()
-_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_ONES = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 
 
 def number_words(n: int) -> str:

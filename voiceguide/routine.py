@@ -90,7 +90,9 @@ class Routine(_Model):
 
 def builtin_names() -> list[str]:
     folder = resources.files("voiceguide.routines")
-    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return sorted(
+        p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
+    )
 
 
 def builtin_text(name: str) -> str:
@@ -123,7 +125,9 @@ def load_routine(ref: str | Path) -> Routine:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
-        raise RoutineError(f"{path}, line {line}: the file is not UTF-8 text; save it as UTF-8") from None
+        raise RoutineError(
+            f"{path}, line {line}: the file is not UTF-8 text; save it as UTF-8"
+        ) from None
     return parse_routine(text, str(path))
 
 
@@ -131,18 +135,29 @@ class _NoAliasLoader(yaml.SafeLoader):
     """Safe YAML without anchors and aliases (they allow 'billion laughs' bombs)."""
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
             raise yaml.MarkedYAMLError(
                 None, None, "anchors and aliases (&, *) are not allowed", event.start_mark
             )
         return super().compose_node(parent, index)
 
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: set[str] = set()
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                if key.value in seen:
+                    raise yaml.MarkedYAMLError(
+                        None, None, f"the key {key.value!r} appears twice", key.start_mark
+                    )
+                seen.add(key.value)
+        return super().construct_mapping(node, deep)
+
 
 def parse_routine(text: str, source: str) -> Routine:
     """Validate routine YAML text; ``source`` names it in error messages."""
     try:
-        node = yaml.compose(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+        node = yaml.compose(text, Loader=_NoAliasLoader)
         data = _NoAliasLoader(text).get_single_data() if node is not None else None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark
@@ -151,11 +166,15 @@ def parse_routine(text: str, source: str) -> Routine:
     except yaml.YAMLError as e:
         raise RoutineError(f"{source}: invalid YAML: {e}") from None
     if not isinstance(data, dict):
-        raise RoutineError(f"{source}: a routine file must be a mapping of keys such as title: and steps:")
+        raise RoutineError(
+            f"{source}: a routine file must be a mapping of keys such as title: and steps:"
+        )
     try:
         return Routine.model_validate(data)
     except ValidationError as e:
-        error = e.errors()[0]
+        errors = e.errors()
+        # A misspelt key is also reported as a missing one: name the misspelling.
+        error = next((x for x in errors if x["type"] == "extra_forbidden"), errors[0])
         loc = tuple(error["loc"])
         line = _line_of(node, loc)
         where = f", line {line}" if line else ""
@@ -173,7 +192,11 @@ def _describe(error: Any, loc: tuple[Any, ...]) -> str:
     if error["type"] == "missing":
         return f"{field} is required"
     message = str(error["msg"]).removeprefix("Value error, ")
-    if error["type"] == "value_error" and "ctx" in error and isinstance(error["ctx"].get("error"), Exception):
+    if (
+        error["type"] == "value_error"
+        and "ctx" in error
+        and isinstance(error["ctx"].get("error"), Exception)
+    ):
         message = str(error["ctx"]["error"])
     return f"{field}: {message}"
 

@@ -10,7 +10,7 @@ silent or empty speech.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -73,8 +73,8 @@ class Wording:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.filters["duration_words"] = duration_words
-        self.env.filters["number_words"] = number_words
+        self.env.filters["duration_words"] = _strict(duration_words)
+        self.env.filters["number_words"] = _strict(number_words)
         self._compiled: dict[str, jinja2.Template] = {}
 
     def render(self, name: str, context: Mapping[str, Any]) -> str:
@@ -119,19 +119,32 @@ class Wording:
             ) from None
         except jinja2.exceptions.SecurityError as e:
             raise TemplateError(f"{where}: not allowed in a template: {e}") from None
+        except jinja2.TemplateNotFound as e:  # from {% include %}; its message is only the name
+            raise TemplateError(f"{where}: template {e.name} not found") from None
         except jinja2.TemplateError as e:
             raise TemplateError(f"{where}: {e.message}") from None
         except (TypeError, ValueError, ArithmeticError) as e:
             line = _template_line(e, template)
             at = f", line {line}" if line else ""
             raise TemplateError(f"{where}{at}: {e}") from None
-        line = _one_line(text)
-        if len(line) > MAX_LINE_CHARS:
+        spoken = _one_line(text)
+        if len(spoken) > MAX_LINE_CHARS:
             raise TemplateError(
-                f"{where}: renders {len(line)} characters; a spoken line may have at most "
+                f"{where}: renders {len(spoken)} characters; a spoken line may have at most "
                 f"{MAX_LINE_CHARS}"
             )
-        return line
+        return spoken
+
+
+def _strict(func: Callable[[Any], str]) -> Callable[[Any], str]:
+    """A filter that reports an undefined input as undefined, not as a TypeError."""
+
+    def apply(value: Any) -> str:
+        if isinstance(value, jinja2.Undefined):
+            value._fail_with_undefined_error()
+        return func(value)
+
+    return apply
 
 
 def _one_line(text: str) -> str:
