@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
-from voiceguide.durations import parse_duration
+from voiceguide.durations import duration_words, parse_duration
 from voiceguide.errors import RoutineError
 
 MAX_ROUTINE_BYTES = 1_000_000
@@ -191,6 +191,10 @@ def _describe(error: Any, loc: tuple[Any, ...]) -> str:
         return f"unknown key {key!r}{hint}"
     if error["type"] == "missing":
         return f"{field} is required"
+    if error["type"] == "less_than_equal" and loc[-1] in _DURATION_FIELDS:
+        limit = duration_words(float(error["ctx"]["le"]))
+        given = duration_words(float(error["input"]))
+        return f"{field}: {given} is too long; the most it may be is {limit}"
     message = str(error["msg"]).removeprefix("Value error, ")
     if (
         error["type"] == "value_error"
@@ -199,6 +203,9 @@ def _describe(error: Any, loc: tuple[Any, ...]) -> str:
     ):
         message = str(error["ctx"]["error"])
     return f"{field}: {message}"
+
+
+_DURATION_FIELDS = {"default", "minimum", "pause", "step_pause"}
 
 
 def _dotted(loc: tuple[Any, ...]) -> str:

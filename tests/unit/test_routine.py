@@ -22,7 +22,8 @@ from voiceguide.routine import (
 )
 from voiceguide.wording import Wording
 
-ARTICLE = Path("/work/shared/seed/hamstring-stretch-article.txt")
+# shared/ sits beside the repository (in development and in CI).
+ARTICLE = Path(__file__).resolve().parents[3] / "shared" / "seed" / "hamstring-stretch-article.txt"
 
 MINIMAL = "name: test\ntitle: Test stretch\nsteps:\n  - Lie down.\n"
 
@@ -514,8 +515,7 @@ def test_blank_side(tmp_path: Path) -> None:
 
 def test_thirty_hour_hold(tmp_path: Path) -> None:
     message = load_error(tmp_path, MINIMAL + "hold:\n  default: 30h\n")
-    assert "hold.default:" in message
-    assert str(MAX_HOLD_SECONDS) in message
+    assert "hold.default: thirty hours is too long; the most it may be is two hours" in message
     assert line_of(message) == 6
 
 
@@ -533,8 +533,7 @@ def test_negative_pause(tmp_path: Path) -> None:
 
 def test_over_long_pause(tmp_path: Path) -> None:
     message = load_error(tmp_path, MINIMAL + "step_pause: 11m\n")
-    assert "step_pause:" in message
-    assert "600" in message
+    assert "step_pause: eleven minutes is too long; the most it may be is ten minutes" in message
 
 
 @pytest.mark.parametrize(
