@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from voiceguide.cues import CueSheet, HoldCue, HoldCues, Line
+from voiceguide.cues import CueSheet, HoldCue, HoldCues
 from voiceguide.errors import PlanError
 from voiceguide.timeline import Dropped, Event, Hold, Timeline
 from voiceguide.units import to_samples
@@ -190,4 +190,4 @@ def _with_pauses(events: list[Event], end: int) -> tuple[Event, ...]:
     return tuple(out)
 
 
-__all__ = ["END_CHIME", "START_CHIME", "Line", "Pacing", "plan"]
+__all__ = ["END_CHIME", "START_CHIME", "Pacing", "plan"]
