@@ -1,16 +1,20 @@
 """A cache of tidied speech clips, keyed by everything that changes their sound.
 
 Clips are stored as WAV files in the user's cache folder (or ``$VOICEGUIDE_CACHE_DIR``).
-Each file is written to a temporary name and renamed into place, so concurrent
-builds never see half a clip; a clip that fails to decode is thrown away.
+Each file is written atomically (:mod:`voiceguide.files`), so neither a concurrent
+build nor one that was killed halfway leaves half a clip; and a clip is checked
+before it is used: one that is cut short or fails to decode is thrown away.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import os
 import shutil
+import wave
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +22,7 @@ from pydub import AudioSegment
 
 from voiceguide.audio import from_wav_bytes, samples, to_wav_bytes
 from voiceguide.errors import AudioError
-from voiceguide.files import atomic_write_bytes
+from voiceguide.files import atomic_write_bytes, is_temp_name, remove_stale_temps
 from voiceguide.units import CHANNELS, SAMPLE_RATE, SAMPLE_WIDTH
 
 FORMAT = 1  # bump when the way clips are tidied changes
@@ -43,6 +47,7 @@ class CacheInfo:
 class ClipCache:
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = folder or default_folder()
+        self._tidied = False
 
     @staticmethod
     def key(identity: str, text: str) -> str:
@@ -53,9 +58,13 @@ class ClipCache:
         return self.folder / key[:2] / f"{key}.wav"
 
     def get(self, key: str) -> AudioSegment | None:
+        self._tidy()
         path = self._path(key)
         try:
-            audio = from_wav_bytes(path.read_bytes(), str(path))
+            data = path.read_bytes()
+            if not is_whole_wav(data):
+                raise AudioError(f"{path} is cut short")
+            audio = from_wav_bytes(data, str(path))
         except (OSError, AudioError):
             path.unlink(missing_ok=True)
             return None
@@ -70,6 +79,7 @@ class ClipCache:
 
     def put(self, key: str, audio: AudioSegment) -> None:
         """Store a clip; a cache that cannot be written is skipped, never fatal."""
+        self._tidy()
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -77,8 +87,23 @@ class ClipCache:
         except OSError:
             pass
 
+    def _tidy(self) -> None:
+        """Once per cache: remove temporary files left by builds that were killed."""
+        if self._tidied:
+            return
+        self._tidied = True
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(self.folder):
+                if entry.is_dir(follow_symlinks=False):
+                    remove_stale_temps(Path(entry.path))
+
     def info(self) -> CacheInfo:
-        files = list(self.folder.glob("*/*.wav")) if self.folder.is_dir() else []
+        self._tidy()
+        files = (
+            [p for p in self.folder.glob("*/*.wav") if not is_temp_name(p.name)]
+            if self.folder.is_dir()
+            else []
+        )
         return CacheInfo(self.folder, len(files), sum(p.stat().st_size for p in files))
 
     def clear(self) -> int:
@@ -86,3 +111,15 @@ class ClipCache:
         if self.folder.is_dir():
             shutil.rmtree(self.folder)
         return count
+
+
+def is_whole_wav(data: bytes) -> bool:
+    """Whether ``data`` is a WAV file with all the audio its header announces."""
+    try:
+        with wave.open(io.BytesIO(data)) as w:
+            frames = w.getnframes()
+            expected = frames * w.getnchannels() * w.getsampwidth()
+            whole: bool = expected > 0 and len(w.readframes(frames)) == expected
+            return whole
+    except (wave.Error, EOFError):
+        return False

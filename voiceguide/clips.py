@@ -8,6 +8,7 @@ from pydub import AudioSegment
 
 from voiceguide.audio import samples, tidy_speech
 from voiceguide.cache import ClipCache
+from voiceguide.checkpoint import checkpoint
 from voiceguide.errors import SpeechError
 from voiceguide.speech import SpeechEngine
 from voiceguide.units import to_seconds
@@ -55,4 +56,5 @@ def speak(
         if cache:
             cache.put(ClipCache.key(identity, text), clip)
         progress("speech", len(clips), len(wanted))
+        checkpoint("speech")
     return clips

@@ -10,8 +10,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from voiceguide.checkpoint import checkpoint
 from voiceguide.errors import ExportError, MissingToolError
-from voiceguide.files import atomic_path
+from voiceguide.files import atomic_path, fds_for
 from voiceguide.units import CHANNELS, SAMPLE_RATE, SAMPLE_WIDTH, to_seconds
 
 FFMPEG_HINT = "install it with: apt-get install ffmpeg (Debian/Ubuntu)"
@@ -90,7 +91,9 @@ def encode_mp3(
         "-f", "mp3", "-y",
     ]  # fmt: skip
     with atomic_path(target) as temp, tempfile.TemporaryFile() as errors:
-        proc = subprocess.Popen([*command, str(temp)], stdin=subprocess.PIPE, stderr=errors)
+        proc = subprocess.Popen(
+            [*command, str(temp)], stdin=subprocess.PIPE, stderr=errors, pass_fds=fds_for(temp)
+        )
         assert proc.stdin is not None
         written = 0
         try:
@@ -98,6 +101,7 @@ def encode_mp3(
                 proc.stdin.write(block)
                 written += len(block) // SAMPLE_WIDTH
                 progress("encoding", written, total_samples)
+                checkpoint("encode")
             proc.stdin.close()
             code = proc.wait()
         except BrokenPipeError:
@@ -112,6 +116,7 @@ def encode_mp3(
             raise ExportError(f"ffmpeg could not encode {target}: {lines[-1] if lines else code}")
         if written != total_samples:
             raise ExportError(f"internal error: rendered {written} of {total_samples} samples")
+        checkpoint("encoded")
         _verify_duration(temp, total_samples)
 
 
@@ -123,6 +128,7 @@ def probe_duration(path: Path) -> float:
         capture_output=True,
         text=True,
         check=False,
+        pass_fds=fds_for(path),
     )
     try:
         return float(json.loads(result.stdout)["format"]["duration"])

@@ -1,0 +1,40 @@
+"""The speech cache never serves a clip that is cut short."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.fakes import tone
+from voiceguide.audio import samples
+from voiceguide.cache import ClipCache, is_whole_wav
+from voiceguide.units import SAMPLE_RATE
+
+
+def test_a_clip_comes_back_whole(tmp_path: Path) -> None:
+    cache = ClipCache(tmp_path)
+    key = ClipCache.key("fake", "Breathe.")
+    cache.put(key, tone(0.5, SAMPLE_RATE))
+    clip = cache.get(key)
+    assert clip is not None
+    assert samples(clip) == SAMPLE_RATE // 2
+    assert cache.info().clips == 1
+
+
+def test_a_clip_cut_short_is_thrown_away(tmp_path: Path) -> None:
+    cache = ClipCache(tmp_path)
+    key = ClipCache.key("fake", "Breathe.")
+    cache.put(key, tone(0.5, SAMPLE_RATE))
+    (path,) = tmp_path.glob("*/*.wav")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 100])  # as a write cut off halfway would leave it
+    assert not is_whole_wav(path.read_bytes())
+    assert ClipCache(tmp_path).get(key) is None
+    assert not path.exists()
+
+
+def test_temporary_files_of_killed_builds_are_removed_and_not_counted(tmp_path: Path) -> None:
+    stale = tmp_path / "ab" / ".voiceguide-0123456789abcdef.part.wav"
+    stale.parent.mkdir()
+    stale.write_bytes(b"half")
+    assert ClipCache(tmp_path).info().clips == 0
+    assert not stale.exists()
