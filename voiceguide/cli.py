@@ -192,6 +192,7 @@ def build(output: Path | None, bitrate: str, quiet: bool, **kwargs: Any) -> None
         result = build_session(_options(bitrate=bitrate, **kwargs), output, progress=progress)
     finally:
         progress.close()
+    _ignore_interrupts()  # the file is written: report it whole
     timeline = result.timeline
     size = result.path.stat().st_size / 1e6
     click.echo(
@@ -303,10 +304,22 @@ def cache_clear() -> None:
     click.echo(f"Removed {ClipCache().clear()} clips")
 
 
-def _terminate(signum: int, frame: FrameType | None) -> None:
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """Ctrl-C or SIGTERM stops the build where it is; the library's clean-up
+    (``finally`` blocks) then runs undisturbed: more such signals are ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt
 
 
+def _ignore_interrupts() -> None:
+    if signal.getsignal(signal.SIGINT) is _interrupt:  # only as the installed program
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def main() -> None:
-    signal.signal(signal.SIGTERM, _terminate)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(signum) is not signal.SIG_IGN:  # as for a background job
+            signal.signal(signum, _interrupt)
     cli(prog_name="voiceguide")

@@ -34,7 +34,21 @@ def _espeak_library() -> str:
     return "unknown"
 
 
+def _die_with_parent() -> None:
+    """Have the kernel kill this worker if voiceguide dies (even by SIGKILL)."""
+    if sys.platform != "linux" or len(sys.argv) < 2:
+        return
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != int(sys.argv[1]):  # it died before prctl took effect
+        os._exit(1)
+
+
 def main() -> None:
+    _die_with_parent()
     out = sys.stdout
     request = json.load(sys.stdin)
     with contextlib.redirect_stdout(sys.stderr):

@@ -42,6 +42,8 @@ class Pyttsx3Engine:
         self.words_per_minute = rate
         self.workers = workers or min(4, os.cpu_count() or 1)
         self._info: dict[str, Any] | None = None
+        self._live: set[subprocess.Popen[str]] = set()  # running workers
+        self._lock = threading.Lock()
 
     def _load_info(self) -> dict[str, Any]:
         if self._info is None:
@@ -98,27 +100,36 @@ class Pyttsx3Engine:
             ]
             for thread in threads:
                 thread.start()
-            finished = 0
-            while finished < count:
-                item = results.get()
-                if item is None:
-                    finished += 1
-                elif isinstance(item, BaseException):
-                    raise item
-                else:
-                    yield item
+            try:
+                finished = 0
+                while finished < count:
+                    item = results.get()
+                    if item is None:
+                        finished += 1
+                    elif isinstance(item, BaseException):
+                        raise item
+                    else:
+                        yield item
+            finally:  # stopped early (an error, Ctrl-C): no worker may outlive the build
+                with self._lock:
+                    for proc in self._live:
+                        proc.kill()
+                for thread in threads:
+                    thread.join(timeout=5)
 
     def _run(self, jobs: list[tuple[str, str]], on_line: Any) -> dict[str, Any]:
         """Run one worker over ``jobs``; returns the engine info it reports."""
         request = {"voice": self.voice, "rate": self.words_per_minute, "jobs": jobs}
         with tempfile.TemporaryFile("w+") as errors:
             proc = subprocess.Popen(
-                [sys.executable, str(WORKER)],
+                [sys.executable, str(WORKER), str(os.getpid())],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=errors,
                 text=True,
             )
+            with self._lock:
+                self._live.add(proc)
             try:
                 assert proc.stdin is not None
                 proc.stdin.write(json.dumps(request))
@@ -128,6 +139,8 @@ class Pyttsx3Engine:
                 if proc.poll() is None:
                     proc.kill()
                 proc.wait()
+                with self._lock:
+                    self._live.discard(proc)
 
     def _follow(
         self, proc: subprocess.Popen[str], jobs: list[tuple[str, str]], on_line: Any, errors: Any
