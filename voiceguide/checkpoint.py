@@ -4,6 +4,8 @@ With ``VOICEGUIDE_STOP_AT=POINT`` (or ``POINT:N``) in its environment, a build
 stops itself (SIGSTOP) the first (or N-th) time it passes ``POINT``; the test
 then sends the signal it wants and SIGCONT. The points are:
 
+``start``
+    the command has started, before it imports the library;
 ``speech``
     a newly synthesised clip is ready (and stored in the cache, if one is used);
 ``encode``

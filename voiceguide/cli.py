@@ -6,15 +6,14 @@ Exit codes: 0 success, 1 a problem the user can fix (one line on stderr),
 
 from __future__ import annotations
 
-import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType
 from typing import Any, ClassVar, NoReturn
 
 import click
 
+from voiceguide import interrupts
 from voiceguide.cache import ClipCache
 from voiceguide.durations import EXAMPLES, format_compact, parse_duration
 from voiceguide.errors import DurationError, VoiceguideError
@@ -61,8 +60,8 @@ class VoiceguideGroup(click.Group):
         except click.ClickException as e:
             _fail(e.format_message(), e.exit_code)
         except (BuildInterruptedError, click.Abort, KeyboardInterrupt):
-            click.echo("interrupted; nothing written", err=True)
-            _exit(130)
+            click.echo(interrupts.MESSAGE, err=True)
+            _exit(interrupts.EXIT_CODE)
         _exit(result if isinstance(result, int) else 0)
 
 
@@ -192,7 +191,7 @@ def build(output: Path | None, bitrate: str, quiet: bool, **kwargs: Any) -> None
         result = build_session(_options(bitrate=bitrate, **kwargs), output, progress=progress)
     finally:
         progress.close()
-    _ignore_interrupts()  # the file is written: report it whole
+    interrupts.ignore()  # the file is written: report it whole
     timeline = result.timeline
     size = result.path.stat().st_size / 1e6
     click.echo(
@@ -304,22 +303,6 @@ def cache_clear() -> None:
     click.echo(f"Removed {ClipCache().clear()} clips")
 
 
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    """Ctrl-C or SIGTERM stops the build where it is; the library's clean-up
-    (``finally`` blocks) then runs undisturbed: more such signals are ignored."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    raise KeyboardInterrupt
-
-
-def _ignore_interrupts() -> None:
-    if signal.getsignal(signal.SIGINT) is _interrupt:  # only as the installed program
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-
-
 def main() -> None:
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        if signal.getsignal(signum) is not signal.SIG_IGN:  # as for a background job
-            signal.signal(signum, _interrupt)
+    interrupts.install()
     cli(prog_name="voiceguide")

@@ -1,7 +1,8 @@
 """Interrupting real builds (espeak-ng + ffmpeg, as subprocesses) at exact moments.
 
 Each build runs with ``VOICEGUIDE_STOP_AT`` (voiceguide/checkpoint.py): it stops
-itself at the chosen point, the test sends Ctrl-C (SIGINT to the whole process
+itself at the chosen point (from its start, before the library is imported, to
+the rename of the finished file), the test sends Ctrl-C (SIGINT to the whole process
 group, as a terminal does), SIGTERM or SIGKILL, and lets it go on. Nothing here
 waits for a time to pass: the build is stopped exactly where the test wants it.
 
@@ -48,7 +49,7 @@ SIGNALS = {"Ctrl-C": signal.SIGINT, "SIGTERM": signal.SIGTERM, "SIGKILL": signal
 # Where to interrupt, from the start of a build to its end. Speech points run on an
 # empty cache (so speech is really synthesised); the others on a full one.
 SPEECH_POINTS = ["speech:2", "publish.wav:3"]
-POINTS = [*SPEECH_POINTS, "encode:1", "encode:40", "encoded", "publish.mp3"]
+POINTS = ["start", *SPEECH_POINTS, "encode:1", "encode:40", "encoded", "publish.mp3"]
 
 
 @dataclass(frozen=True)
