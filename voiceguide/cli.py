@@ -20,7 +20,8 @@ from voiceguide.errors import DurationError, VoiceguideError
 from voiceguide.export import DEFAULT_BITRATE
 from voiceguide.routine import builtin_names, builtin_text, load_routine
 from voiceguide.session import SessionOptions, build_session, prepare
-from voiceguide.speech import DEFAULT_RATE, get_engine
+from voiceguide.speech import DEFAULT_RATE, ENGINES, get_engine
+from voiceguide.speech.piper_engine import INSTALL_HINT as PIPER_INSTALL
 from voiceguide.timeline import Timeline, format_script
 from voiceguide.units import clock
 from voiceguide.wording import TEMPLATES, export_templates
@@ -121,6 +122,34 @@ class ProgressReport:
             self.bar = None
 
 
+def _engine_options() -> list[Any]:
+    return [
+        click.option(
+            "--engine",
+            type=click.Choice(list(ENGINES)),
+            help="Speech engine: pyttsx3 (the default) or piper, a natural voice "
+            f"({PIPER_INSTALL}). --voice-model implies piper.",
+        ),
+        click.option(
+            "--voice-model",
+            type=click.Path(path_type=Path),
+            help="A Piper voice model (.onnx, with its .onnx.json beside it). "
+            "Default: the joe voice.",
+        ),
+    ]
+
+
+def engine_options(func: Any) -> Any:
+    """--engine and --voice-model, for the commands that speak or list voices."""
+    for option in reversed(_engine_options()):
+        func = option(func)
+    return func
+
+
+def _engine_name(engine: str | None, voice_model: Path | None) -> str:
+    return engine or ("piper" if voice_model is not None else "pyttsx3")
+
+
 def session_options(func: Any) -> Any:
     """The options shared by build and script."""
     options = [
@@ -133,6 +162,7 @@ def session_options(func: Any) -> Any:
             type=click.Path(path_type=Path, file_okay=False),
             help="Folder of edited cue templates (any subset of them).",
         ),
+        *_engine_options(),
         click.option("--voice", help="Speech voice id or name (see: voiceguide voices)."),
         click.option(
             "--rate",
@@ -150,11 +180,12 @@ def session_options(func: Any) -> Any:
     return func
 
 
-def _options(routine: str, hold: float | None, templates: Path | None, voice: str | None,
-             rate: int, no_cache: bool, **extra: Any) -> SessionOptions:  # fmt: skip
+def _options(routine: str, hold: float | None, templates: Path | None, engine: str | None,
+             voice_model: Path | None, voice: str | None, rate: int, no_cache: bool,
+             **extra: Any) -> SessionOptions:  # fmt: skip
     return SessionOptions(
-        routine=routine, hold=hold, templates=templates, voice=voice, rate=rate,
-        use_cache=not no_cache, **extra,
+        routine=routine, hold=hold, templates=templates, engine=_engine_name(engine, voice_model),
+        voice_model=voice_model, voice=voice, rate=rate, use_cache=not no_cache, **extra,
     )  # fmt: skip
 
 
@@ -257,10 +288,10 @@ def routines_show(name: str) -> None:
 
 
 @cli.command()
-@click.option("--engine", default="pyttsx3", show_default=True, help="Speech engine.")
-def voices(engine: str) -> None:
-    """List the speech voices."""
-    for voice in get_engine(engine).voices():
+@engine_options
+def voices(engine: str | None, voice_model: Path | None) -> None:
+    """List the speech voices of an engine (pyttsx3 unless --engine piper)."""
+    for voice in get_engine(_engine_name(engine, voice_model), model=voice_model).voices():
         languages = ", ".join(voice.languages)
         click.echo(f"{voice.id:<28} {voice.name}" + (f" ({languages})" if languages else ""))
 

