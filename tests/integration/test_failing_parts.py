@@ -1,5 +1,7 @@
-"""A missing espeak-ng or ffmpeg, for real: a build in a subprocess whose
-environment lacks it, reported in one line with the command that installs it."""
+"""Failing parts, for real: a missing espeak-ng or ffmpeg (a build in a subprocess
+whose environment lacks it) is reported in one line with the command that
+installs it; a speech engine that hangs or crashes in the middle of a build is
+stopped and reported, and leaves no process behind."""
 
 from __future__ import annotations
 
@@ -9,8 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+import voiceguide.speech.pyttsx3_engine as engine_module
 from tests.conftest import require_tools
+from voiceguide.cli import cli
 
 pytestmark = pytest.mark.integration
 
@@ -52,3 +57,48 @@ def test_missing_ffmpeg_says_how_to_install_it(tmp_path: Path) -> None:
         "Error: ffmpeg is not installed; install it with: apt-get install ffmpeg (Debian/Ubuntu)\n"
     )
     assert (tmp_path / "out.mp3").read_bytes() == b"the previous session"
+
+
+INFO = '{"info": {"pyttsx3": "fake", "library": "fake", "voice": "fake", "voices": []}}'
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "message"),
+    [
+        ("time.sleep(60)", "the speech engine stopped answering (no reply in 1 s) while speaking "),
+        ("sys.stderr.write('Segmentation fault\\n'); sys.exit(139)", "crashed: Segmentation fault"),
+    ],
+    ids=["hangs", "crashes"],
+)
+def test_an_engine_that_fails_while_speaking_is_stopped_and_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, behaviour: str, message: str
+) -> None:
+    require_tools("ffmpeg")
+    worker = tmp_path / "worker.py"
+    worker.write_text(
+        "import json, sys, time\n"
+        f"print({INFO!r}, flush=True)\n"
+        "if not json.load(sys.stdin)['jobs']:\n"  # the first worker only reports the engine
+        "    print('{\"ok\": true}'); sys.exit()\n"
+        f"{behaviour}\n"
+    )
+    monkeypatch.setattr(engine_module, "WORKER", worker)
+    monkeypatch.setattr(engine_module, "CLIP_TIMEOUT", 1.0)
+    monkeypatch.chdir(tmp_path)
+    Path("out.mp3").write_bytes(b"the previous session")
+
+    result = CliRunner().invoke(cli, ["build", "--hold", "10s", "-o", "out.mp3", "-q"])
+    assert result.exit_code == 1, result.output
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("Error: ")
+    assert message in line, line
+    assert Path("out.mp3").read_bytes() == b"the previous session"
+    left = [p for p in Path("/proc").glob("[0-9]*") if str(worker) in _cmdline(p)]
+    assert left == [], "no worker is left running"
+
+
+def _cmdline(process: Path) -> str:
+    try:
+        return (process / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
