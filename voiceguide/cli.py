@@ -6,20 +6,23 @@ Exit codes: 0 success, 1 a problem the user can fix (one line on stderr),
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar, NoReturn
 
 import click
 
 from voiceguide import interrupts
+from voiceguide.batch import Job, build_batch, jobs_for, load_batch
 from voiceguide.cache import ClipCache
 from voiceguide.durations import EXAMPLES, format_compact, parse_duration
 from voiceguide.errors import DurationError, VoiceguideError
-from voiceguide.export import DEFAULT_BITRATE
+from voiceguide.export import BITRATES, DEFAULT_BITRATE
 from voiceguide.routine import builtin_names, builtin_text, load_routine
-from voiceguide.session import SessionOptions, build_session, prepare
+from voiceguide.session import BuildResult, SessionOptions, build_session, prepare
 from voiceguide.speech import DEFAULT_RATE, ENGINES, get_engine
 from voiceguide.speech.piper_engine import INSTALL_HINT as PIPER_INSTALL
 from voiceguide.timeline import Timeline, format_script
@@ -150,12 +153,18 @@ def _engine_name(engine: str | None, voice_model: Path | None) -> str:
     return engine or ("piper" if voice_model is not None else "pyttsx3")
 
 
-def session_options(func: Any) -> Any:
-    """The options shared by build and script."""
+def session_options(func: Any, many: bool = False) -> Any:
+    """The options shared by build and script (``many``: several routines and holds)."""
     options = [
-        click.argument("routine", default="hamstring"),
+        click.argument("routine", nargs=-1)
+        if many
+        else click.argument("routine", default="hamstring"),
         click.option(
-            "--hold", type=DURATION, help=f"Hold per side ({EXAMPLES}). Default: the routine's."
+            "--hold",
+            type=DURATION,
+            multiple=many,
+            help=f"Hold per side ({EXAMPLES}). Default: the routine's."
+            + (" Repeat it for several sessions." if many else ""),
         ),
         click.option(
             "--templates",
@@ -195,28 +204,47 @@ def cli() -> None:
     """Turn a stretching routine into a voice-guided, exactly timed MP3 session."""
 
 
+def jobs_option(func: Any) -> Any:
+    return click.option(
+        "-j",
+        "--jobs",
+        type=click.IntRange(min=1),
+        help="Sessions built at once. Default: one per CPU core.",
+    )(func)
+
+
 @cli.command()
-@session_options
+@functools.partial(session_options, many=True)
 @click.option(
     "-o",
     "--output",
     type=click.Path(path_type=Path),
-    help="Output .mp3 file. Default: ROUTINE-HOLD-per-side.mp3",
+    help="Output .mp3 file; for several sessions, a folder. Default: ROUTINE-HOLD-per-side.mp3",
 )
 @click.option(
     "--bitrate",
     default=DEFAULT_BITRATE,
     show_default=True,
-    type=click.Choice(["64k", "96k", "128k", "160k", "192k", "256k", "320k"]),
+    type=click.Choice(BITRATES),
     help="Constant MP3 bitrate.",
 )
+@jobs_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
-def build(output: Path | None, bitrate: str, quiet: bool, **kwargs: Any) -> None:  # fmt: skip
+def build(routine: tuple[str, ...], hold: tuple[float, ...], output: Path | None, bitrate: str,
+          jobs: int | None, quiet: bool, **kwargs: Any) -> None:  # fmt: skip
     """Build a session and write it as an MP3.
 
     ROUTINE is a built-in routine's name (see: voiceguide routines) or the path
-    to a routine .yaml file; it defaults to hamstring.
+    to a routine .yaml file; it defaults to hamstring. Several routines, or
+    several --hold values, build a session for each (routine, hold) pair, in
+    parallel; -o is then a folder.
     """
+    if len(routine) > 1 or len(hold) > 1:
+        base = _options("hamstring", None, bitrate=bitrate, **kwargs)
+        holds = hold or (None,)
+        _build_batch(jobs_for(routine or ("hamstring",), holds, base, output), jobs, quiet)
+        return
+    kwargs.update(routine=routine[0] if routine else "hamstring", hold=hold[0] if hold else None)
     progress = ProgressReport(enabled=not quiet)
     try:
         result = build_session(_options(bitrate=bitrate, **kwargs), output, progress=progress)
@@ -229,12 +257,73 @@ def build(output: Path | None, bitrate: str, quiet: bool, **kwargs: Any) -> None
         f"Wrote {result.path} ({clock(timeline.length)}, {size:.1f} MB) "
         f"in {result.seconds_taken:.1f} s"
     )
-    for hold in timeline.holds:
+    for held in timeline.holds:
         click.echo(
-            f"  {hold.side} hold: {hold.length / timeline.sample_rate:.3f} s, "
-            f"from {clock(hold.start)} to {clock(hold.end)}"
+            f"  {held.side} hold: {held.length / timeline.sample_rate:.3f} s, "
+            f"from {clock(held.start)} to {clock(held.end)}"
         )
     _report_notes(timeline)
+
+
+@cli.command("batch")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder for the sessions. Default: the batch file's folder.",
+)
+@click.option("--no-cache", is_flag=True, help="Synthesise every clip again, ignoring the cache.")
+@jobs_option
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+def batch(file: Path, output: Path | None, no_cache: bool, jobs: int | None, quiet: bool) -> None:
+    """Build every session listed in a batch FILE (YAML), in parallel.
+
+    \b
+    defaults:            # optional: for every session
+      routine: hamstring
+      rate: 140
+    sessions:
+      - {output: anna.mp3, hold: 3m}
+      - {output: ben.mp3, hold: 90s, routine: my-routine.yaml, voice: gmw/en-GB-x-rp}
+
+    Each session may set routine, hold, output, templates, voice, rate and
+    bitrate. Paths are relative to the batch file.
+    """
+    loaded = load_batch(file, output)
+    if no_cache:
+        loaded = [replace(j, options=replace(j.options, use_cache=False)) for j in loaded]
+    _build_batch(loaded, jobs, quiet)
+
+
+def _build_batch(jobs: list[Job], workers: int | None, quiet: bool) -> None:
+    progress = ProgressReport(enabled=not quiet)
+    written: list[BuildResult] = []
+    try:
+        result = build_batch(jobs, progress, workers, on_written=written.append)
+    except KeyboardInterrupt:
+        progress.close()
+        kept = f"interrupted; kept the {len(written)} of {len(jobs)} sessions already written"
+        click.echo(kept if written else interrupts.MESSAGE, err=True)
+        raise click.exceptions.Exit(interrupts.EXIT_CODE) from None
+    finally:
+        progress.close()
+    interrupts.ignore()  # the files are written: report them whole
+    click.echo(f"Wrote {len(result.sessions)} sessions in {result.seconds_taken:.1f} s")
+    notes: dict[str, None] = {}
+    for session in result.sessions:
+        timeline = session.timeline
+        size = session.path.stat().st_size / 1e6
+        holds = ", ".join(f"{h.length / timeline.sample_rate:.3f} s" for h in timeline.holds)
+        click.echo(f"  {session.path} ({clock(timeline.length)}, {size:.1f} MB), holds {holds}")
+        if timeline.dropped:
+            notes[
+                f"note: {session.path}: {len(timeline.dropped)} cue(s) did not fit into the "
+                "holds and were left out; see: voiceguide script"
+            ] = None
+        notes.update(dict.fromkeys(timeline.notes))
+    for note in notes:
+        click.echo(note, err=True)
 
 
 def _report_notes(timeline: Timeline) -> None:

@@ -41,3 +41,7 @@ class AudioError(VoiceguideError):
 
 class ExportError(VoiceguideError):
     """The session could not be encoded or written."""
+
+
+class BatchError(VoiceguideError):
+    """A batch of sessions is invalid (a bad batch file, two sessions with one output)."""

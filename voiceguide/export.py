@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, get_args
 
 from voiceguide.checkpoint import checkpoint
 from voiceguide.errors import ExportError, MissingToolError
@@ -16,6 +17,8 @@ from voiceguide.files import atomic_path, fds_for
 from voiceguide.units import CHANNELS, SAMPLE_RATE, SAMPLE_WIDTH, to_seconds
 
 FFMPEG_HINT = "install it with: apt-get install ffmpeg (Debian/Ubuntu)"
+Bitrate = Literal["64k", "96k", "128k", "160k", "192k", "256k", "320k"]
+BITRATES: tuple[str, ...] = get_args(Bitrate)
 DEFAULT_BITRATE = "128k"
 HEADER_TOLERANCE = 3 * 1152 / SAMPLE_RATE  # seconds: three MP3 frames
 
@@ -68,6 +71,21 @@ def check_output_path(target: Path) -> None:
         raise ExportError(f"cannot write {target}: {e.strerror}") from None
 
 
+def mp3_command(ffmpeg: str, tags: Tags, bitrate: str, source: str = "pipe:0") -> list[str]:
+    """The ffmpeg command that encodes raw session PCM from ``source``; the output path follows."""
+    return [
+        ffmpeg, "-hide_banner", "-nostats", "-loglevel", "error",
+        "-f", "s16le", "-ar", str(SAMPLE_RATE), "-ac", str(CHANNELS), "-i", source,
+        "-c:a", "libmp3lame", "-b:a", bitrate,
+        "-fflags", "+bitexact", "-flags:a", "+bitexact",
+        "-id3v2_version", "3", "-write_xing", "1",
+        "-metadata", f"title={tags.title}",
+        "-metadata", f"artist={tags.artist}",
+        "-metadata", f"album={tags.album}",
+        "-f", "mp3", "-y",
+    ]  # fmt: skip
+
+
 def encode_mp3(
     pcm: Iterable[bytes],
     total_samples: int,
@@ -77,19 +95,8 @@ def encode_mp3(
     progress: Callable[[str, int, int], None] = lambda *_: None,
 ) -> None:
     """Encode mono PCM to a constant-bitrate MP3 at ``target``, atomically."""
-    ffmpeg = find_tool("ffmpeg")
+    command = mp3_command(find_tool("ffmpeg"), tags, bitrate)
     check_output_path(target)
-    command = [
-        ffmpeg, "-hide_banner", "-nostats", "-loglevel", "error",
-        "-f", "s16le", "-ar", str(SAMPLE_RATE), "-ac", str(CHANNELS), "-i", "pipe:0",
-        "-c:a", "libmp3lame", "-b:a", bitrate,
-        "-fflags", "+bitexact", "-flags:a", "+bitexact",
-        "-id3v2_version", "3", "-write_xing", "1",
-        "-metadata", f"title={tags.title}",
-        "-metadata", f"artist={tags.artist}",
-        "-metadata", f"album={tags.album}",
-        "-f", "mp3", "-y",
-    ]  # fmt: skip
     with atomic_path(target) as temp, tempfile.TemporaryFile() as errors:
         proc = subprocess.Popen(
             [*command, str(temp)], stdin=subprocess.PIPE, stderr=errors, pass_fds=fds_for(temp)

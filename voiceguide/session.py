@@ -6,7 +6,7 @@ This is the library's front door; the CLI is a thin layer over these functions.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,15 +90,27 @@ def prepare(
     engine = engine or get_engine(options.engine, options.voice, options.rate, options.voice_model)
     cache = ClipCache() if options.use_cache else None
     speech = speak(sheet.texts(), engine, cache, progress)
-    chimes = load_chimes()
+    return plan_session(options, routine, sheet, speech)
+
+
+def plan_session(
+    options: SessionOptions,
+    routine: Routine,
+    sheet: CueSheet,
+    speech: Mapping[str, AudioSegment],
+    chimes: Mapping[str, AudioSegment] | None = None,
+) -> Prepared:
+    """Plan a composed session, given a clip for (at least) each of its texts."""
+    clips = {text: speech[text] for text in sheet.texts()}
+    sounds = dict(chimes) if chimes is not None else load_chimes()
     timeline = plan(
         sheet,
-        {text: samples(clip) for text, clip in speech.items()},
-        {role: samples(clip) for role, clip in chimes.items()},
+        {text: samples(clip) for text, clip in clips.items()},
+        {role: samples(clip) for role, clip in sounds.items()},
         options.pacing,
         mp3_exact_length,
     )
-    return Prepared(routine, timeline, speech, chimes)
+    return Prepared(routine, timeline, clips, sounds)
 
 
 def default_output(routine: str, hold_seconds: float) -> Path:
@@ -118,7 +130,18 @@ def build_session(
     find_tool("ffmpeg")  # ...or a missing tool, or an output that cannot be written
     check_output_path(target)
     prepared = prepare(options, engine, progress, (routine, sheet))
-    timeline = prepared.timeline
+    write_session(prepared, target, options.bitrate, progress)
+    return BuildResult(target, prepared.timeline, time.perf_counter() - began)
+
+
+def write_session(
+    prepared: Prepared,
+    target: Path,
+    bitrate: str = DEFAULT_BITRATE,
+    progress: Progress = no_progress,
+) -> None:
+    """Render a prepared session and encode it into ``target``, atomically."""
+    routine, timeline = prepared.routine, prepared.timeline
     tags = Tags(
         title=f"{routine.title}: {duration_words(timeline.hold_seconds)} per side",
         artist="voiceguide",
@@ -129,7 +152,6 @@ def build_session(
         timeline.length,
         target,
         tags,
-        options.bitrate,
+        bitrate,
         progress,
     )
-    return BuildResult(target, timeline, time.perf_counter() - began)

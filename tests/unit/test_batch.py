@@ -1,0 +1,192 @@
+"""Batches: batch files, jobs for several holds, and building many sessions at once."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.fakes import FakeEngine
+from voiceguide import batch
+from voiceguide.batch import Job, build_batch, jobs_for, load_batch
+from voiceguide.errors import BatchError, ExportError
+from voiceguide.session import Prepared, Progress, SessionOptions
+
+# --- batch files -------------------------------------------------------------------------
+
+
+def write(folder: Path, text: str, name: str = "clients.yaml") -> Path:
+    path = folder / name
+    path.write_text(text, "utf-8")
+    return path
+
+
+def test_a_batch_file_merges_defaults_and_resolves_paths_beside_it(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+defaults:
+  rate: 140
+  templates: wording
+sessions:
+  - output: anna.mp3
+    hold: 3m
+  - {output: ben.mp3, hold: 90s, rate: 170, routine: routines/mine.yaml, bitrate: 64k}
+  - voice: gmw/en-GB-x-rp
+""",
+    )
+    anna, ben, third = load_batch(path)
+    assert anna.options.hold == 180.0
+    assert anna.options.rate == 140
+    assert anna.options.routine == "hamstring"
+    assert anna.options.templates == tmp_path / "wording"
+    assert anna.folder / (anna.output or Path()) == tmp_path / "anna.mp3"
+    assert ben.options.rate == 170
+    assert ben.options.routine == tmp_path / "routines" / "mine.yaml"
+    assert ben.options.bitrate == "64k"
+    assert third.output is None
+    assert third.options.hold is None
+    assert third.options.voice == "gmw/en-GB-x-rp"
+    assert third.label == f"{path}, line 8: session 3"
+
+
+def test_outputs_go_into_the_folder_given(tmp_path: Path) -> None:
+    path = write(tmp_path, "sessions:\n  - output: anna.mp3\n")
+    (tmp_path / "out").mkdir()
+    (job,) = load_batch(path, tmp_path / "out")
+    assert job.folder == tmp_path / "out"
+    with pytest.raises(BatchError, match="missing is not a folder"):
+        load_batch(path, tmp_path / "missing")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("sessions:\n  - hold: 3m\n    outptu: a.mp3\n", "line 3: unknown key 'outptu'; did you"),
+        ("sessions:\n  - hold: soon\n", "line 2: sessions[0].hold: 'soon' is not a duration"),
+        ("sessions:\n  - rate: 20\n", "line 2: sessions[0].rate: Input should be greater"),
+        ("sessions:\n  - bitrate: 100k\n", "line 2: sessions[0].bitrate: use one of 64k, 96k"),
+        ("sessions: []\n", "line 1: sessions: List should have at least 1 item"),
+        ("defaults: {}\n", "sessions is required"),
+        ("- hold: 3m\n", "a batch file must be a mapping with a list of sessions"),
+        ("sessions:\n  - &a {hold: 3m}\n  - *a\n", "line 2: invalid YAML: anchors and aliases"),
+        ("sessoins: []\n", "line 1: unknown key 'sessoins'; did you mean 'sessions'?"),
+    ],
+)  # fmt: skip
+def test_bad_batch_files_name_the_line(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(BatchError) as caught:
+        load_batch(path)
+    assert str(caught.value).startswith(f"{path}")
+    assert message in str(caught.value)
+
+
+def test_a_missing_batch_file(tmp_path: Path) -> None:
+    with pytest.raises(BatchError, match=r"batch file .*nothing.yaml does not exist"):
+        load_batch(tmp_path / "nothing.yaml")
+
+
+# --- jobs for several holds and routines -------------------------------------------------
+
+
+def test_jobs_for_every_routine_with_every_hold(tmp_path: Path) -> None:
+    jobs = jobs_for(["hamstring", "mine.yaml", "hamstring"], [60.0, 300.0, 60.0], SessionOptions())
+    assert [(j.options.routine, j.options.hold) for j in jobs] == [
+        ("hamstring", 60.0),
+        ("hamstring", 300.0),
+        ("mine.yaml", 60.0),
+        ("mine.yaml", 300.0),
+    ]
+    assert all(j.output is None for j in jobs)
+
+
+def test_output_is_a_file_for_one_session_and_a_folder_for_several(tmp_path: Path) -> None:
+    (one,) = jobs_for(["hamstring"], [60.0], SessionOptions(), tmp_path / "a.mp3")
+    assert one.output == tmp_path / "a.mp3"
+    several = jobs_for(["hamstring"], [60.0, 90.0], SessionOptions(), tmp_path)
+    assert [j.folder for j in several] == [tmp_path, tmp_path]
+    with pytest.raises(BatchError, match=r"a.mp3 is not a folder: 2 sessions are written"):
+        jobs_for(["hamstring"], [60.0, 90.0], SessionOptions(), tmp_path / "a.mp3")
+
+
+# --- building ----------------------------------------------------------------------------
+
+
+MINI = "name: mini\ntitle: Mini\nsteps:\n  - Lie down.\nreminders:\n  - Breathe.\n"
+
+
+def test_lines_shared_by_sessions_are_spoken_once(tmp_path: Path) -> None:
+    engine = FakeEngine()
+    mini = write(tmp_path, MINI, "mini.yaml")
+    jobs = jobs_for([mini], [20.0, 30.0], SessionOptions(use_cache=False), tmp_path)
+    stages: dict[str, tuple[int, int]] = {}
+    result = build_batch(
+        jobs, lambda stage, done, total: stages.update({stage: (done, total)}), 2, lambda _: engine
+    )
+    assert len(engine.spoken) == len(set(engine.spoken))
+    assert [s.path.name for s in result.sessions] == [
+        "mini-20s-per-side.mp3",
+        "mini-30s-per-side.mp3",
+    ]
+    assert all(s.path.stat().st_size > 5_000 for s in result.sessions)
+    assert [s.timeline.hold_seconds for s in result.sessions] == [20.0, 30.0]
+    # one progress task per stage for the whole batch, finished
+    assert stages["speech"] == (len(engine.spoken), len(engine.spoken))
+    total = sum(s.timeline.length for s in result.sessions)
+    assert stages["encoding"] == (total, total)
+
+
+def test_two_sessions_with_one_output_are_refused_before_any_work(tmp_path: Path) -> None:
+    engine = FakeEngine()
+    jobs = [Job(SessionOptions(hold=h), Path("same.mp3"), tmp_path) for h in (20.0, 30.0)]
+    with pytest.raises(BatchError, match=r"would both be written to .*same.mp3"):
+        build_batch(jobs, engine_for=lambda _: engine)
+    assert engine.spoken == []
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_bad_session_names_itself(tmp_path: Path) -> None:
+    path = write(tmp_path, "sessions:\n  - hold: 20s\n  - hold: 3h\n")
+    with pytest.raises(Exception, match=r"clients.yaml, line 3: session 2: .*two hours"):
+        build_batch(load_batch(path), engine_for=lambda _: FakeEngine())
+    assert [p.name for p in tmp_path.iterdir()] == ["clients.yaml"]
+
+
+def test_a_failing_session_stops_the_others_and_keeps_what_finished(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    actions: dict[float, str] = {}
+    started = threading.Event()
+
+    def fake_write(prepared: Prepared, target: Path, bitrate: str, progress: Progress) -> None:
+        action = actions[prepared.timeline.hold_seconds]
+        if action == "finish":
+            target.write_bytes(b"done")
+        elif action == "fail":
+            assert started.wait(10)
+            raise ExportError("ffmpeg could not encode it")
+        else:  # encodes until told to stop
+            started.set()
+            for block in range(1000):
+                progress("encoding", block, 1000)
+                threading.Event().wait(0.01)
+            target.write_bytes(b"never")
+
+    monkeypatch.setattr(batch, "write_session", fake_write)
+    actions.update({40.0: "encode", 30.0: "fail", 20.0: "finish"})
+    jobs = jobs_for(["hamstring"], [20.0, 30.0, 40.0], SessionOptions(), tmp_path)
+    with pytest.raises(ExportError, match=r"could not encode it$"):
+        build_batch(jobs, workers=2, engine_for=lambda _: FakeEngine())
+    assert list(tmp_path.iterdir()) == []  # the longest stopped, the shortest never began
+
+    actions.update({30.0: "finish", 20.0: "fail"})  # one at a time, longest first
+    jobs = jobs_for(["hamstring"], [20.0, 30.0], SessionOptions(), tmp_path)
+    with pytest.raises(ExportError, match=r"\(1 of 2 sessions were finished and kept\)$"):
+        build_batch(jobs, workers=1, engine_for=lambda _: FakeEngine())
+    assert [p.name for p in tmp_path.iterdir()] == ["hamstring-30s-per-side.mp3"]
+
+
+def test_an_empty_batch_is_refused() -> None:
+    with pytest.raises(BatchError, match="no sessions"):
+        build_batch([])

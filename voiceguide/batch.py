@@ -1,0 +1,434 @@
+"""Many sessions at once: several holds, several routines, or a batch file.
+
+A batch is built in three steps. Every session is composed first, so a bad
+routine, template or output stops the batch before any work. The speech of all
+sessions is then made once (lines that several sessions share are spoken once).
+Last, the sessions are rendered and encoded in parallel, one ffmpeg per core,
+longest first. Each file is written atomically; when one session fails, the
+others stop, and the files already finished are kept.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydub import AudioSegment
+
+from voiceguide.cache import ClipCache
+from voiceguide.clips import speak
+from voiceguide.cues import CueSheet
+from voiceguide.durations import parse_duration
+from voiceguide.errors import BatchError, VoiceguideError
+from voiceguide.export import BITRATES, Bitrate, check_output_path, find_tool
+from voiceguide.routine import Routine, _line_of, _NoAliasLoader
+from voiceguide.session import (
+    BuildResult,
+    Prepared,
+    Progress,
+    SessionOptions,
+    cue_sheet,
+    default_output,
+    load_chimes,
+    no_progress,
+    plan_session,
+    write_session,
+)
+from voiceguide.speech import SpeechEngine, get_engine
+
+MAX_BATCH_BYTES = 1_000_000
+MAX_SESSIONS = 1000
+
+
+@dataclass(frozen=True)
+class Job:
+    """One session of a batch: its options and where it goes.
+
+    The file is ``folder / output``, or ``folder / ROUTINE-HOLD-per-side.mp3``
+    when ``output`` is None. ``label`` names the session in error messages.
+    """
+
+    options: SessionOptions
+    output: Path | None = None
+    folder: Path = field(default_factory=Path)
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    sessions: list[BuildResult]
+    seconds_taken: float
+
+
+# --- making jobs -------------------------------------------------------------------------
+
+
+def jobs_for(
+    routines: Sequence[str | Path],
+    holds: Sequence[float | None],
+    base: SessionOptions,
+    output: Path | None = None,
+) -> list[Job]:
+    """A session for each routine with each hold (in that order).
+
+    ``output`` is the file for a single session; for several it must be an
+    existing folder, which receives each under its default name.
+    """
+    options = [
+        replace(base, routine=routine, hold=hold)
+        for routine in dict.fromkeys(routines)
+        for hold in dict.fromkeys(holds)
+    ]
+    if output is None:
+        return [Job(o) for o in options]
+    if len(options) == 1:
+        return [Job(options[0], output)]
+    if not output.is_dir():
+        raise BatchError(
+            f"{output} is not a folder: {len(options)} sessions are written into a folder, "
+            "each under its own name (ROUTINE-HOLD-per-side.mp3)"
+        )
+    return [Job(o, folder=output) for o in options]
+
+
+# --- batch files -------------------------------------------------------------------------
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+Seconds = Annotated[float, BeforeValidator(parse_duration)]
+
+
+class Entry(_Model):
+    """A session in a batch file; every key is optional."""
+
+    routine: str | None = Field(default=None, min_length=1)
+    hold: Seconds | None = None
+    output: str | None = Field(default=None, min_length=1)
+    templates: str | None = Field(default=None, min_length=1)
+    engine: str | None = Field(default=None, min_length=1)
+    voice: str | None = Field(default=None, min_length=1)
+    voice_model: str | None = Field(default=None, min_length=1)
+    rate: int | None = Field(default=None, ge=80, le=300)
+    bitrate: Bitrate | None = None
+
+
+class BatchFile(_Model):
+    defaults: Entry = Entry()
+    sessions: list[Entry] = Field(min_length=1, max_length=MAX_SESSIONS)
+
+
+def load_batch(path: Path, folder: Path | None = None) -> list[Job]:
+    """The sessions listed in a batch file.
+
+    Routine and template paths in the file are relative to the file. Outputs go
+    into ``folder`` if given (it must exist), else beside the batch file.
+    """
+    source = str(path)
+    try:
+        if path.is_dir():
+            raise BatchError(f"{path} is a folder; give the path to a batch .yaml file")
+        with path.open("rb") as f:
+            data = f.read(MAX_BATCH_BYTES + 1)
+    except FileNotFoundError:
+        raise BatchError(f"batch file {path} does not exist") from None
+    except OSError as e:
+        raise BatchError(f"cannot read batch file {path}: {e.strerror}") from None
+    if len(data) > MAX_BATCH_BYTES:
+        raise BatchError(f"{path}: a batch file may be at most 1 MB")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise BatchError(
+            f"{path}, line {line}: the file is not UTF-8 text; save it as UTF-8"
+        ) from None
+    if folder is not None and not folder.is_dir():
+        raise BatchError(f"{folder} is not a folder; give an existing folder for the sessions")
+    batch, node = _parse(text, source)
+    base = path.parent
+    jobs = []
+    for number, entry in enumerate(batch.sessions, start=1):
+        given = entry.model_dump(exclude_none=True)
+        merged = Entry.model_validate({**batch.defaults.model_dump(exclude_none=True), **given})
+        where = _line_of(node, ("sessions", number - 1))
+        jobs.append(_job(merged, base, folder or base, f"{source}, line {where}: session {number}"))
+    return jobs
+
+
+def _job(entry: Entry, base: Path, folder: Path, label: str) -> Job:
+    defaults = SessionOptions()
+    routine: str | Path = entry.routine or defaults.routine
+    if isinstance(routine, str) and _is_path(routine):
+        routine = base / routine
+    options = replace(
+        defaults,
+        routine=routine,
+        hold=entry.hold,
+        templates=base / entry.templates if entry.templates else None,
+        engine=entry.engine or ("piper" if entry.voice_model else defaults.engine),
+        voice=entry.voice,
+        voice_model=base / entry.voice_model if entry.voice_model else None,
+        rate=entry.rate or defaults.rate,
+        bitrate=entry.bitrate or defaults.bitrate,
+    )
+    return Job(options, Path(entry.output) if entry.output else None, folder, label)
+
+
+def _is_path(ref: str) -> bool:
+    """The rule :func:`voiceguide.routine.load_routine` uses to tell a path from a name."""
+    path = Path(ref)
+    return path.suffix in (".yaml", ".yml") or len(path.parts) > 1
+
+
+def _parse(text: str, source: str) -> tuple[BatchFile, Any]:
+    try:
+        node = yaml.compose(text, Loader=_NoAliasLoader)
+        data = _NoAliasLoader(text).get_single_data() if node is not None else None
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark
+        where = f", line {mark.line + 1}" if mark is not None else ""
+        raise BatchError(f"{source}{where}: invalid YAML: {e.problem}") from None
+    except yaml.YAMLError as e:
+        raise BatchError(f"{source}: invalid YAML: {e}") from None
+    if not isinstance(data, dict):
+        raise BatchError(
+            f"{source}: a batch file must be a mapping with a list of sessions: "
+            "(and optional defaults:)"
+        )
+    try:
+        return BatchFile.model_validate(data), node
+    except ValidationError as e:
+        errors = e.errors()
+        error = next((x for x in errors if x["type"] == "extra_forbidden"), errors[0])
+        loc = tuple(error["loc"])
+        line = _line_of(node, loc)
+        where = f", line {line}" if line else ""
+        raise BatchError(f"{source}{where}: {_describe(error, loc)}") from None
+
+
+def _describe(error: Any, loc: tuple[Any, ...]) -> str:
+    name = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+    if error["type"] == "extra_forbidden":
+        key = str(loc[-1])
+        model = BatchFile if len(loc) == 1 else Entry
+        options = sorted(model.model_fields)
+        close = difflib.get_close_matches(key, options, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(options)}"
+        return f"unknown key {key!r}{hint}"
+    if error["type"] == "missing":
+        return f"{name} is required"
+    if error["type"] == "literal_error" and loc[-1] == "bitrate":
+        return f"{name}: use one of {', '.join(BITRATES)}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    ctx = error.get("ctx") or {}
+    if error["type"] == "value_error" and isinstance(ctx.get("error"), Exception):
+        message = str(ctx["error"])
+    return f"{name or 'batch'}: {message}"
+
+
+# --- building ----------------------------------------------------------------------------
+
+
+class _StoppedError(Exception):
+    """Another session failed, or the batch was interrupted: stop this one."""
+
+
+@dataclass
+class _Planned:
+    job: Job
+    target: Path
+    routine: Routine
+    sheet: CueSheet
+    prepared: Prepared | None = None
+
+
+EngineFor = Callable[[SessionOptions], SpeechEngine]
+
+
+def build_batch(
+    jobs: Sequence[Job],
+    progress: Progress = no_progress,
+    workers: int | None = None,
+    engine_for: EngineFor | None = None,
+    on_written: Callable[[BuildResult], None] = lambda _: None,
+) -> BatchResult:
+    """Build every job; ``workers`` sessions are encoded at once (default: one per core).
+
+    ``progress`` sees the whole batch as one task per stage: ``speech`` (the
+    distinct lines of all sessions) and ``encoding`` (the samples of all sessions).
+    ``on_written`` is called as each file is finished.
+    """
+    began = time.perf_counter()
+    if not jobs:
+        raise BatchError("the batch holds no sessions")
+    find_tool("ffmpeg")
+    planned = [_compose(job) for job in jobs]
+    _check_targets(planned)
+    lock = threading.Lock()
+
+    def report(stage: str, done: int, total: int) -> None:
+        with lock:
+            progress(stage, done, total)
+
+    _speak_all(planned, engine_for or _default_engine, report)
+    workers = max(1, min(workers or os.cpu_count() or 1, len(planned)))
+    results = _encode_all(planned, workers, report, on_written)
+    return BatchResult(results, time.perf_counter() - began)
+
+
+def _default_engine(options: SessionOptions) -> SpeechEngine:
+    return get_engine(options.engine, options.voice, options.rate, options.voice_model)
+
+
+def _labelled(job: Job, error: VoiceguideError) -> VoiceguideError:
+    if not job.label:
+        return error
+    return type(error)(f"{job.label}: {error}")
+
+
+def _compose(job: Job) -> _Planned:
+    try:
+        routine, sheet = cue_sheet(job.options)
+        target = job.folder / (job.output or default_output(routine.name, sheet.hold_seconds))
+        check_output_path(target)
+    except VoiceguideError as e:
+        raise _labelled(job, e) from None
+    return _Planned(job, target, routine, sheet)
+
+
+def _check_targets(planned: Sequence[_Planned]) -> None:
+    seen: dict[Path, _Planned] = {}
+    for item in planned:
+        key = item.target.resolve()
+        if key in seen:
+            first = seen[key].job.label or _describe_options(seen[key].job.options)
+            second = item.job.label or _describe_options(item.job.options)
+            raise BatchError(
+                f"{first} and {second} would both be written to {item.target}; "
+                "give each session its own output"
+            )
+        seen[key] = item
+
+
+def _describe_options(options: SessionOptions) -> str:
+    return f"{options.routine} with hold {options.hold}s" if options.hold else str(options.routine)
+
+
+def _speak_all(planned: Sequence[_Planned], engine_for: EngineFor, progress: Progress) -> None:
+    """Speak the lines of every session, each distinct line once per voice."""
+    groups: dict[tuple[str, str | None, Path | None, int, bool], list[_Planned]] = {}
+    for item in planned:
+        o = item.job.options
+        key = (o.engine, o.voice, o.voice_model, o.rate, o.use_cache)
+        groups.setdefault(key, []).append(item)
+    texts = {key: list(dict.fromkeys(_texts(items))) for key, items in groups.items()}
+    total = sum(len(t) for t in texts.values())
+    done = 0
+    chimes = load_chimes()
+    for key, items in groups.items():
+        offset = done
+
+        def step(stage: str, count: int, _: int, offset: int = offset) -> None:
+            progress(stage, offset + count, total)
+
+        engine = engine_for(items[0].job.options)
+        cache = ClipCache() if key[4] else None
+        try:
+            speech: dict[str, AudioSegment] = speak(texts[key], engine, cache, step)
+        except VoiceguideError as e:
+            raise _labelled(items[0].job, e) from None
+        done += len(texts[key])
+        for item in items:
+            try:
+                item.prepared = plan_session(
+                    item.job.options, item.routine, item.sheet, speech, chimes
+                )
+            except VoiceguideError as e:
+                raise _labelled(item.job, e) from None
+
+
+def _texts(items: Iterable[_Planned]) -> Iterable[str]:
+    for item in items:
+        yield from item.sheet.texts()
+
+
+def _encode_all(
+    planned: Sequence[_Planned],
+    workers: int,
+    progress: Progress,
+    on_written: Callable[[BuildResult], None],
+) -> list[BuildResult]:
+    stop = threading.Event()
+    lock = threading.Lock()
+    written: dict[int, int] = {}
+    total = sum(item.prepared.timeline.length for item in planned if item.prepared)
+
+    def encode(index: int) -> BuildResult:
+        item = planned[index]
+        assert item.prepared is not None
+        began = time.perf_counter()
+
+        def step(stage: str, done: int, _: int) -> None:
+            if stop.is_set():
+                raise _StoppedError
+            with lock:
+                written[index] = done
+                count = sum(written.values())
+            progress(stage, count, total)
+
+        try:
+            write_session(item.prepared, item.target, item.job.options.bitrate, step)
+        except VoiceguideError as e:
+            raise _labelled(item.job, e) from None
+        result = BuildResult(item.target, item.prepared.timeline, time.perf_counter() - began)
+        with lock:
+            on_written(result)
+        return result
+
+    # Longest first, so that no core is left with one long session at the end.
+    order = sorted(range(len(planned)), key=lambda i: -_length(planned[i]))
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="voiceguide-encode")
+    futures: dict[int, Future[BuildResult]] = {}
+    try:
+        futures = {i: pool.submit(encode, i) for i in order}
+        wait(futures.values(), return_when=FIRST_EXCEPTION)
+        failed = [f for f in futures.values() if f.done() and f.exception() is not None]
+        if failed:
+            stop.set()
+            for future in futures.values():
+                future.cancel()
+            wait(futures.values())
+            finished = sum(
+                1 for f in futures.values() if not f.cancelled() and f.exception() is None
+            )
+            error = failed[0].exception()
+            assert error is not None
+            if finished and isinstance(error, VoiceguideError):
+                raise type(error)(
+                    f"{error} ({finished} of {len(planned)} sessions were finished and kept)"
+                ) from None
+            raise error
+        return [futures[i].result() for i in range(len(planned))]
+    except BaseException:
+        stop.set()
+        raise
+    finally:
+        for future in futures.values():
+            future.cancel()
+        pool.shutdown(wait=True)
+
+
+def _length(item: _Planned) -> int:
+    return item.prepared.timeline.length if item.prepared else 0
