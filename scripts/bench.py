@@ -1,0 +1,404 @@
+"""Benchmark voiceguide builds against the ffmpeg floor and a naive pydub pipeline.
+
+    python scripts/bench.py [--runs 3] [--cases default,10min,60min,batch20]
+
+Every case runs ``--runs`` times, interleaved, in fresh processes, with a speech
+cache of its own; the table gives medians. For each case it measures:
+
+- wall time of ``voiceguide build`` (or ``voiceguide batch``), from process start to exit;
+- peak memory: the summed resident set of the build's whole process tree (the
+  Python process, ffmpeg, ffprobe and the speech workers), polled every 20 ms,
+  and never less than the largest single process's peak from ``wait4``;
+- the floor: ffmpeg alone encoding the same session's PCM, from a raw file, with
+  the very command the build uses (``voiceguide.export.mp3_command``); for the
+  batch, the 20 encodes run as many at once as the batch runs sessions;
+- a naive pipeline: the same speech step, then every clip and pause joined in
+  memory with pydub's ``+`` and exported with ``AudioSegment.export``.
+
+It is not run in CI: it takes several minutes and its figures depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydub import AudioSegment
+
+from voiceguide.durations import parse_duration
+from voiceguide.export import DEFAULT_BITRATE, Tags, find_tool, mp3_command
+from voiceguide.render import render
+from voiceguide.session import SessionOptions, prepare
+from voiceguide.units import CHANNELS, SAMPLE_RATE, SAMPLE_WIDTH
+
+POLL_SECONDS = 0.02
+BATCH_HOLDS = ("1m", "1m30s", "2m", "2m30s", "3m")  # a physiotherapist's clients, cycled
+BATCH_SIZE = 20
+CASES = {  # name: the --hold of a single session (None for the batch)
+    "default": "5m",  # the default session: 13 min 20 s
+    "10min": "3m20s",  # 10 min 0 s in all
+    "60min": "29m",  # 61 min 21 s in all
+    "batch20": None,
+}
+
+
+# --- measuring one process tree ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sample:
+    seconds: float
+    peak_mb: float
+
+
+def _ppid(pid: str) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    return int(stat[stat.rindex(b")") + 2 :].split()[1])
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class TreeWatcher(threading.Thread):
+    """Polls the summed resident set of a process and all its descendants."""
+
+    def __init__(self, root: int) -> None:
+        super().__init__(daemon=True)
+        self.root = root
+        self.peak_kb = 0
+        self.done = threading.Event()
+        self._parents: dict[int, int | None] = {}
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            tree = {self.root}
+            pids = [p for p in os.listdir("/proc") if p.isdigit()]
+            for p in pids:
+                pid = int(p)
+                if pid not in self._parents:  # a process's parent never changes while we care
+                    self._parents[pid] = _ppid(p)
+            grew = True
+            while grew:
+                grew = False
+                for pid, parent in self._parents.items():
+                    if parent in tree and pid not in tree:
+                        tree.add(pid)
+                        grew = True
+            self.peak_kb = max(self.peak_kb, sum(_rss_kb(pid) for pid in tree))
+            self.done.wait(POLL_SECONDS)
+
+
+def measure(command: Sequence[str], env: dict[str, str], cwd: Path) -> Sample:
+    """Run ``command`` to completion; its wall time and the peak memory of its tree."""
+    began = time.perf_counter()
+    proc = subprocess.Popen(
+        command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    watcher = TreeWatcher(proc.pid)
+    watcher.start()
+    assert proc.stderr is not None
+    errors = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - began
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    watcher.done.set()
+    watcher.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(command)} failed:\n{errors.decode()}")
+    return Sample(seconds, max(watcher.peak_kb, usage.ru_maxrss) / 1024)
+
+
+def measure_many(commands: Sequence[Sequence[str]], workers: int, cwd: Path) -> Sample:
+    """Run independent commands, ``workers`` at a time; total wall time, summed peak."""
+    began = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        samples = list(pool.map(lambda c: measure(c, dict(os.environ), cwd), commands))
+    peak = sum(sorted((s.peak_mb for s in samples), reverse=True)[:workers])
+    return Sample(time.perf_counter() - began, peak)
+
+
+# --- the naive pipeline ------------------------------------------------------------------
+
+
+def naive_build(hold: float, output: Path, use_cache: bool) -> None:
+    """The same speech, joined in memory with pydub's ``+``, exported with pydub."""
+    prepared = prepare(SessionOptions(hold=hold, use_cache=use_cache))
+    session = AudioSegment.empty()
+    for event in prepared.timeline.events:
+        if event.kind == "pause":
+            clip = AudioSegment(
+                data=bytes(event.length * SAMPLE_WIDTH),
+                sample_width=SAMPLE_WIDTH,
+                frame_rate=SAMPLE_RATE,
+                channels=CHANNELS,
+            )
+        elif event.kind == "speech":
+            clip = prepared.speech[event.text]
+        else:
+            clip = prepared.chimes[event.role]
+        session = session + clip
+    session.export(str(output), format="mp3", bitrate=DEFAULT_BITRATE)
+
+
+# --- the cases ---------------------------------------------------------------------------
+
+
+@dataclass
+class Results:
+    samples: dict[str, list[Sample]] = field(default_factory=dict)
+
+    def add(self, key: str, sample: Sample) -> None:
+        self.samples.setdefault(key, []).append(sample)
+        print(f"  {key:<24} {sample.seconds:7.2f} s {sample.peak_mb:7.1f} MB", file=sys.stderr)
+
+    def seconds(self, key: str) -> float:
+        return statistics.median(s.seconds for s in self.samples[key])
+
+    def peak(self, key: str) -> float:
+        return max(s.peak_mb for s in self.samples[key])
+
+    def has(self, key: str) -> bool:
+        return key in self.samples
+
+
+class Bench:
+    def __init__(self, work: Path, workers: int) -> None:
+        self.work = work
+        self.workers = workers
+        self.cache = work / "cache"
+        self.env = {**os.environ, "VOICEGUIDE_CACHE_DIR": str(self.cache)}
+        self.python = [sys.executable]
+        self.results = Results()
+
+    def voiceguide(self, *args: str) -> list[str]:
+        return [*self.python, "-m", "voiceguide", *args]
+
+    def naive(self, *args: str) -> list[str]:
+        return [*self.python, str(Path(__file__).resolve()), "naive", *args]
+
+    def run(self, key: str, command: Sequence[str]) -> None:
+        self.results.add(key, measure(command, dict(self.env), self.work))
+
+    def pcm(self, hold: str) -> Path:
+        """The session's PCM, rendered once into a raw file for the floor."""
+        path = self.work / f"floor-{hold}.pcm"
+        if not path.exists():
+            os.environ["VOICEGUIDE_CACHE_DIR"] = str(self.cache)
+            prepared = prepare(SessionOptions(hold=parse_duration(hold)))
+            with path.open("wb") as f:
+                for block in render(prepared.timeline, prepared.speech, prepared.chimes):
+                    f.write(block)
+        return path
+
+    def floor(self, hold: str, output: str) -> list[str]:
+        tags = Tags(title="floor", artist="voiceguide", album="floor")
+        command = mp3_command(find_tool("ffmpeg"), tags, DEFAULT_BITRATE, str(self.pcm(hold)))
+        return [*command, str(self.work / output)]
+
+    def batch_file(self) -> Path:
+        path = self.work / "batch.yaml"
+        lines = ["sessions:"]
+        for n in range(BATCH_SIZE):
+            hold = BATCH_HOLDS[n % len(BATCH_HOLDS)]
+            lines.append(f"  - {{output: client-{n + 1:02d}.mp3, hold: {hold}}}")
+        path.write_text("\n".join(lines) + "\n", "utf-8")
+        return path
+
+    def rounds(self, case: str) -> list[Callable[[], None]]:
+        """What one run of a case measures, each a separate step."""
+        hold = CASES[case]
+        if hold is None:
+            batch = str(self.batch_file())
+            holds = [BATCH_HOLDS[n % len(BATCH_HOLDS)] for n in range(BATCH_SIZE)]
+            return [
+                lambda: self.run("batch20", self.voiceguide("batch", batch, "-q")),
+                lambda: self.run(
+                    "batch20 one by one", self.voiceguide("batch", batch, "-q", "--jobs", "1")
+                ),
+                lambda: self.results.add(
+                    "batch20 floor",
+                    measure_many(
+                        [self.floor(h, f"floor-{n}.mp3") for n, h in enumerate(holds)],
+                        self.workers,
+                        self.work,
+                    ),
+                ),
+                lambda: self.run("batch20 naive", self.naive("--out", "naive.mp3", *holds)),
+            ]
+        steps = [
+            lambda: self.run(f"{case} warm", self.voiceguide("build", "-q", "--hold", hold)),
+            lambda: self.run(f"{case} floor", self.floor(hold, "floor.mp3")),
+            lambda: self.run(f"{case} naive", self.naive("--out", "naive.mp3", hold)),
+        ]
+        if case == "default":
+            steps += [
+                self.cold(lambda: self.run("default cold", self.voiceguide("build", "-q"))),
+                self.cold(
+                    lambda: self.run(
+                        "default cold naive", self.naive("--out", "naive.mp3", "--no-cache", hold)
+                    )
+                ),
+            ]
+        return steps
+
+    def cold(self, step: Callable[[], None]) -> Callable[[], None]:
+        """``step`` with an empty speech cache of its own."""
+
+        def run() -> None:
+            cold = Path(tempfile.mkdtemp(prefix="cold-", dir=self.work))
+            self.env["VOICEGUIDE_CACHE_DIR"] = str(cold)
+            try:
+                step()
+            finally:
+                self.env["VOICEGUIDE_CACHE_DIR"] = str(self.cache)
+                shutil.rmtree(cold, ignore_errors=True)
+
+        return run
+
+    def warm(self) -> None:
+        """Fill the speech cache for every hold the cases use."""
+        for hold in sorted({h for h in CASES.values() if h} | set(BATCH_HOLDS)):
+            subprocess.run(
+                self.voiceguide("script", "--hold", hold),
+                env=self.env,
+                cwd=self.work,
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+
+
+# --- reporting ---------------------------------------------------------------------------
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ffmpeg = subprocess.run(
+        [find_tool("ffmpeg"), "-version"], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[0]
+    version = ffmpeg.split()[2] if len(ffmpeg.split()) > 2 else ffmpeg
+    return (
+        f"{os.cpu_count()} cores ({model}), Linux {platform.release()}, "
+        f"Python {platform.python_version()}, ffmpeg {version}"
+    )
+
+
+def table(results: Results, runs: int) -> str:
+    rows = [
+        ("default session, cold cache", "default cold", "default floor", "default cold naive"),
+        ("default session, warm cache", "default warm", "default floor", "default naive"),
+        ("10-minute session (--hold 3m20s)", "10min warm", "10min floor", "10min naive"),
+        ("60-minute session (--hold 29m)", "60min warm", "60min floor", "60min naive"),
+        (f"batch of {BATCH_SIZE}, in parallel", "batch20", "batch20 floor", "batch20 naive"),
+        (
+            f"batch of {BATCH_SIZE}, one by one (--jobs 1)",
+            "batch20 one by one",
+            None,
+            "batch20 naive",
+        ),
+    ]
+    out = [
+        "| case | wall time | peak memory | floor | x floor | naive pydub | x naive |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for label, key, floor, naive in rows:
+        if not results.has(key):
+            continue
+        wall = results.seconds(key)
+        floor_s = results.seconds(floor) if floor and results.has(floor) else None
+        naive_s = results.seconds(naive) if results.has(naive) else None
+        out.append(
+            f"| {label} | {wall:.2f} s | {results.peak(key):.0f} MB | "
+            + (f"{floor_s:.2f} s | {wall / floor_s:.2f} | " if floor_s else "- | - | ")
+            + (
+                f"{naive_s:.2f} s ({results.peak(naive):.0f} MB) | {wall / naive_s:.2f} |"
+                if naive_s
+                else "- | - |"
+            )
+        )
+    notes = [f"Medians of {runs} runs."]
+    if results.has("batch20") and results.has("batch20 one by one"):
+        speedup = results.seconds("batch20 one by one") / results.seconds("batch20")
+        notes.append(f"Batch speed-up, parallel against one by one: {speedup:.2f}x.")
+    if results.has("60min warm") and results.has("10min warm"):
+        ours = results.seconds("60min warm") / results.seconds("10min warm")
+        floor_ratio = results.seconds("60min floor") / results.seconds("10min floor")
+        naive_ratio = results.seconds("60min naive") / results.seconds("10min naive")
+        notes.append(
+            f"60-minute against 10-minute session: voiceguide {ours:.2f}x, "
+            f"the floor {floor_ratio:.2f}x, naive pydub {naive_ratio:.2f}x."
+        )
+    return "\n".join(out) + "\n\n" + " ".join(notes)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=3, help="runs per case (default 3)")
+    parser.add_argument(
+        "--cases", default=",".join(CASES), help=f"comma-separated, of: {', '.join(CASES)}"
+    )
+    args = parser.parse_args(argv)
+    cases = [c for c in args.cases.split(",") if c]
+    unknown = [c for c in cases if c not in CASES]
+    if unknown:
+        parser.error(f"unknown case(s) {', '.join(unknown)}; choose from {', '.join(CASES)}")
+    workers = os.cpu_count() or 1
+    with tempfile.TemporaryDirectory(prefix="voiceguide-bench-") as folder:
+        bench = Bench(Path(folder), workers)
+        print(f"bench: {machine()}; warming the cache", file=sys.stderr)
+        bench.warm()
+        steps = [step for case in cases for step in bench.rounds(case)]
+        for run in range(args.runs):
+            print(f"bench: run {run + 1} of {args.runs}", file=sys.stderr)
+            for step in steps:
+                step()
+        print(f"Machine: {machine()}.\n")
+        print(table(bench.results, args.runs))
+
+
+def naive_main(argv: Sequence[str]) -> None:
+    parser = argparse.ArgumentParser(prog="bench.py naive")
+    parser.add_argument("holds", nargs="+")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--no-cache", action="store_true")
+    args = parser.parse_args(argv)
+    for hold in args.holds:
+        naive_build(parse_duration(hold), args.out, not args.no_cache)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["naive"]:
+        naive_main(sys.argv[2:])
+    else:
+        main()
