@@ -173,7 +173,11 @@ class Results:
 
     def add(self, key: str, sample: Sample) -> None:
         self.samples.setdefault(key, []).append(sample)
-        print(f"  {key:<24} {sample.seconds:7.2f} s {sample.peak_mb:7.1f} MB", file=sys.stderr)
+        load = os.getloadavg()[0]
+        print(
+            f"  {key:<24} {sample.seconds:7.2f} s {sample.peak_mb:7.1f} MB  (load {load:.1f})",
+            file=sys.stderr,
+        )
 
     def seconds(self, key: str) -> float:
         return statistics.median(s.seconds for s in self.samples[key])
@@ -383,7 +387,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             print(f"bench: run {run + 1} of {args.runs}", file=sys.stderr)
             for step in steps:
                 step()
-        print(f"Machine: {machine()}.\n")
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"Machine: {machine()}. Load average at the end: {load} (shared machine).\n")
         print(table(bench.results, args.runs))
 
 
