@@ -24,6 +24,7 @@ import argparse
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -59,8 +60,9 @@ CASES = {  # name: the --hold of a single session (None for the batch)
 
 @dataclass(frozen=True)
 class Sample:
-    seconds: float
+    seconds: float  # wall time
     peak_mb: float
+    cpu: float  # user + system seconds of the whole process tree
 
 
 def _ppid(pid: str) -> int | None:
@@ -129,7 +131,8 @@ def measure(command: Sequence[str], env: dict[str, str], cwd: Path) -> Sample:
     watcher.join()
     if proc.returncode != 0:
         raise SystemExit(f"bench: {' '.join(command)} failed:\n{errors.decode()}")
-    return Sample(seconds, max(watcher.peak_kb, usage.ru_maxrss) / 1024)
+    cpu = usage.ru_utime + usage.ru_stime  # wait4 counts the reaped descendants too
+    return Sample(seconds, max(watcher.peak_kb, usage.ru_maxrss) / 1024, cpu)
 
 
 def measure_many(commands: Sequence[Sequence[str]], workers: int, cwd: Path) -> Sample:
@@ -138,7 +141,7 @@ def measure_many(commands: Sequence[Sequence[str]], workers: int, cwd: Path) -> 
     with ThreadPoolExecutor(workers) as pool:
         samples = list(pool.map(lambda c: measure(c, dict(os.environ), cwd), commands))
     peak = sum(sorted((s.peak_mb for s in samples), reverse=True)[:workers])
-    return Sample(time.perf_counter() - began, peak)
+    return Sample(time.perf_counter() - began, peak, sum(s.cpu for s in samples))
 
 
 # --- the naive pipeline ------------------------------------------------------------------
@@ -175,12 +178,16 @@ class Results:
         self.samples.setdefault(key, []).append(sample)
         load = os.getloadavg()[0]
         print(
-            f"  {key:<24} {sample.seconds:7.2f} s {sample.peak_mb:7.1f} MB  (load {load:.1f})",
+            f"  {key:<24} {sample.seconds:7.2f} s {sample.peak_mb:7.1f} MB "
+            f"{sample.cpu:7.2f} s CPU (load {load:.1f})",
             file=sys.stderr,
         )
 
     def seconds(self, key: str) -> float:
         return statistics.median(s.seconds for s in self.samples[key])
+
+    def cpu(self, key: str) -> float:
+        return statistics.median(s.cpu for s in self.samples[key])
 
     def peak(self, key: str) -> float:
         return max(s.peak_mb for s in self.samples[key])
@@ -333,8 +340,9 @@ def table(results: Results, runs: int) -> str:
         ),
     ]
     out = [
-        "| case | wall time | peak memory | floor | x floor | naive pydub | x naive |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| case | wall time | x floor | peak memory | CPU time | CPU x floor "
+        "| naive pydub | x naive |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for label, key, floor, naive in rows:
         if not results.has(key):
@@ -342,16 +350,20 @@ def table(results: Results, runs: int) -> str:
         wall = results.seconds(key)
         floor_s = results.seconds(floor) if floor and results.has(floor) else None
         naive_s = results.seconds(naive) if results.has(naive) else None
+        cpu = results.cpu(key)
+        floor_cpu = results.cpu(floor) if floor and results.has(floor) else None
         out.append(
-            f"| {label} | {wall:.2f} s | {results.peak(key):.0f} MB | "
-            + (f"{floor_s:.2f} s | {wall / floor_s:.2f} | " if floor_s else "- | - | ")
+            f"| {label} | {wall:.2f} s | "
+            + (f"{wall / floor_s:.2f} ({floor_s:.2f} s) | " if floor_s else "- | ")
+            + f"{results.peak(key):.0f} MB | {cpu:.2f} s | "
+            + (f"{cpu / floor_cpu:.2f} ({floor_cpu:.2f} s) | " if floor_cpu else "- | ")
             + (
                 f"{naive_s:.2f} s ({results.peak(naive):.0f} MB) | {wall / naive_s:.2f} |"
                 if naive_s
                 else "- | - |"
             )
         )
-    notes = [f"Medians of {runs} runs."]
+    notes = [f"Medians of {runs} runs; x floor gives the floor's own time in brackets."]
     if results.has("batch20") and results.has("batch20 one by one"):
         speedup = results.seconds("batch20 one by one") / results.seconds("batch20")
         notes.append(f"Batch speed-up, parallel against one by one: {speedup:.2f}x.")
@@ -402,7 +414,12 @@ def naive_main(argv: Sequence[str]) -> None:
         naive_build(parse_duration(hold), args.out, not args.no_cache)
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(f"bench: stopped by signal {signum}")  # clean up the temporary folder
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _terminate)
     if sys.argv[1:2] == ["naive"]:
         naive_main(sys.argv[2:])
     else:
