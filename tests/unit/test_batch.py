@@ -34,9 +34,10 @@ sessions:
     hold: 3m
   - {output: ben.mp3, hold: 90s, rate: 170, routine: routines/mine.yaml, bitrate: 64k}
   - voice: gmw/en-GB-x-rp
+  - voice_model: voices/alan.onnx
 """,
     )
-    anna, ben, third = load_batch(path)
+    anna, ben, third, fourth = load_batch(path)
     assert anna.options.hold == 180.0
     assert anna.options.rate == 140
     assert anna.options.routine == "hamstring"
@@ -49,6 +50,9 @@ sessions:
     assert third.options.hold is None
     assert third.options.voice == "gmw/en-GB-x-rp"
     assert third.label == f"{path}, line 8: session 3"
+    assert third.options.engine == "pyttsx3"
+    assert fourth.options.engine == "piper"  # a voice model implies Piper, as on the command line
+    assert fourth.options.voice_model == tmp_path / "voices" / "alan.onnx"
 
 
 def test_outputs_go_into_the_folder_given(tmp_path: Path) -> None:
