@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    field_validator,
+)
 
 from voiceguide.durations import duration_words, parse_duration
 from voiceguide.errors import RoutineError
@@ -68,6 +76,8 @@ class Routine(_Model):
     )
     release: str = Field(default="", max_length=1000)
     outro: str = Field(default="", max_length=2000)
+    #: Pass speech-engine markup (SSML tags, espeak [[...]] commands) through to the engine.
+    allow_markup: StrictBool = False
 
     @field_validator("sides")
     @classmethod

@@ -72,7 +72,8 @@ class BuildResult:
 
 def cue_sheet(options: SessionOptions) -> tuple[Routine, CueSheet]:
     routine = load_routine(options.routine)
-    return routine, compose(routine, Wording(options.templates), options.hold)
+    wording = Wording(options.templates, allow_markup=routine.allow_markup)
+    return routine, compose(routine, wording, options.hold)
 
 
 def load_chimes() -> dict[str, AudioSegment]:

@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from voiceguide.durations import duration_words, number_words
 from voiceguide.errors import TemplateError
 from voiceguide.files import atomic_write_bytes
+from voiceguide.markup import neutralise_markup
+from voiceguide.sandbox import LimitedSandbox, RenderLimitError
 
 #: Each built-in template, and what it says.
 TEMPLATES: dict[str, str] = {
@@ -38,6 +39,7 @@ TEMPLATES: dict[str, str] = {
 }
 SUFFIX = ".j2"
 MAX_LINE_CHARS = 2000
+MAX_TEMPLATE_BYTES = 64_000
 
 
 def _builtin_folder() -> Path:
@@ -47,7 +49,7 @@ def _builtin_folder() -> Path:
 class Wording:
     """Renders cue templates, with an optional folder of overrides."""
 
-    def __init__(self, override_dir: Path | None = None) -> None:
+    def __init__(self, override_dir: Path | None = None, allow_markup: bool = False) -> None:
         loaders: list[jinja2.BaseLoader] = []
         if override_dir is not None:
             if not override_dir.is_dir():
@@ -63,10 +65,17 @@ class Wording:
                     f"{override_dir / unknown[0]} is not a voiceguide template; "
                     f"the templates are: {', '.join(n + SUFFIX for n in TEMPLATES)}"
                 )
+            for path in override_dir.glob(f"*{SUFFIX}"):
+                if path.is_file() and path.stat().st_size > MAX_TEMPLATE_BYTES:
+                    raise TemplateError(
+                        f"{path} is {path.stat().st_size} bytes; a template may be at most "
+                        f"{MAX_TEMPLATE_BYTES // 1000} kB"
+                    )
             loaders.append(jinja2.FileSystemLoader(override_dir))
         loaders.append(jinja2.FileSystemLoader(_builtin_folder()))
         self.override_dir = override_dir
-        self.env = ImmutableSandboxedEnvironment(
+        self.allow_markup = allow_markup
+        self.env = LimitedSandbox(
             loader=jinja2.ChoiceLoader(loaders),
             undefined=jinja2.StrictUndefined,
             autoescape=False,
@@ -75,6 +84,7 @@ class Wording:
         )
         self.env.filters["duration_words"] = _strict(duration_words)
         self.env.filters["number_words"] = _strict(number_words)
+        self.env.limit_filters()
         self._compiled: dict[str, jinja2.Template] = {}
 
     def render(self, name: str, context: Mapping[str, Any]) -> str:
@@ -88,11 +98,13 @@ class Wording:
     def render_text(self, text: str, source: str, context: Mapping[str, Any]) -> str:
         """Render text from a routine file; ``source`` names it in errors."""
         if "{" not in text:
-            return _one_line(text)
+            return self._spoken(text)
         try:
             code = self.env.compile(text, name=source, filename=source)
         except jinja2.TemplateSyntaxError as e:
             raise TemplateError(f"{source}: template syntax error: {e.message}") from None
+        except RecursionError:
+            raise TemplateError(f"{source}: the template is nested too deeply") from None
         template = self.env.template_class.from_code(self.env, code, self.env.make_globals(None))
         return self._render(template, context, source)
 
@@ -106,10 +118,16 @@ class Wording:
             ) from None
         except jinja2.TemplateNotFound as e:
             raise TemplateError(f"template {e.name} not found") from None
+        except RecursionError:
+            raise TemplateError(f"{filename}: the template is nested too deeply") from None
 
     def _render(self, template: jinja2.Template, context: Mapping[str, Any], where: str) -> str:
         try:
-            text = template.render(context)
+            text = "".join(self.env.generate(template, context))
+        except RenderLimitError as e:
+            line = _template_line(e, template)
+            at = f", line {line}" if line else ""
+            raise TemplateError(f"{where}{at}: too much work for a template: {e}") from None
         except jinja2.UndefinedError as e:
             line = _template_line(e, template)
             at = f", line {line}" if line else ""
@@ -127,13 +145,21 @@ class Wording:
             line = _template_line(e, template)
             at = f", line {line}" if line else ""
             raise TemplateError(f"{where}{at}: {e}") from None
-        spoken = _one_line(text)
+        except RecursionError:
+            raise TemplateError(f"{where}: the template calls itself without end") from None
+        except MemoryError:
+            raise TemplateError(f"{where}: the template needs too much memory") from None
+        spoken = self._spoken(text)
         if len(spoken) > MAX_LINE_CHARS:
             raise TemplateError(
                 f"{where}: renders {len(spoken)} characters; a spoken line may have at most "
                 f"{MAX_LINE_CHARS}"
             )
         return spoken
+
+    def _spoken(self, text: str) -> str:
+        """The text as one line, with any speech-engine markup made plain unless allowed."""
+        return _one_line(text) if self.allow_markup else _one_line(neutralise_markup(text))
 
 
 def _strict(func: Callable[[Any], str]) -> Callable[[Any], str]:
