@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-_TAG = re.compile(r"<[^<>]*>")
+_TAG = re.compile(r"<[/!?]?[A-Za-z][^<>]*>")
 _BRACKETED = re.compile(r"\[\[.*?\]\]", re.DOTALL)
 _LEFTOVER = re.compile(r"[<>]|\[\[|\]\]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

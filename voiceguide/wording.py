@@ -119,7 +119,9 @@ class Wording:
         except jinja2.TemplateNotFound as e:
             raise TemplateError(f"template {e.name} not found") from None
         except RecursionError:
-            raise TemplateError(f"{filename}: the template is nested too deeply") from None
+            raise TemplateError(
+                f"{self._path_of(filename)}: the template is nested too deeply"
+            ) from None
 
     def _render(self, template: jinja2.Template, context: Mapping[str, Any], where: str) -> str:
         try:
@@ -156,6 +158,12 @@ class Wording:
                 f"{MAX_LINE_CHARS}"
             )
         return spoken
+
+    def _path_of(self, filename: str) -> Path:
+        """Where the template ``filename`` is loaded from: the override folder, or built in."""
+        if self.override_dir is not None and (self.override_dir / filename).is_file():
+            return self.override_dir / filename
+        return _builtin_folder() / filename
 
     def _spoken(self, text: str) -> str:
         """The text as one line, with any speech-engine markup made plain unless allowed."""
