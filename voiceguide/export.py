@@ -117,9 +117,11 @@ def encode_mp3(
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-        if code != 0:
-            errors.seek(0)
-            lines = errors.read().decode("utf-8", "replace").strip().splitlines()
+        errors.seek(0)
+        lines = errors.read().decode("utf-8", "replace").strip().splitlines()
+        # At -loglevel error ffmpeg prints only errors, and exits 0 after some of them
+        # (a full disk while it writes the trailer), so any error is a failure.
+        if code != 0 or lines:
             raise ExportError(f"ffmpeg could not encode {target}: {lines[-1] if lines else code}")
         if written != total_samples:
             raise ExportError(f"internal error: rendered {written} of {total_samples} samples")

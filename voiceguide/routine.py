@@ -173,6 +173,11 @@ def parse_routine(text: str, source: str) -> Routine:
         mark = e.problem_mark
         where = f", line {mark.line + 1}" if mark is not None else ""
         raise RoutineError(f"{source}{where}: invalid YAML: {e.problem}") from None
+    except yaml.reader.ReaderError as e:  # a character YAML does not allow, such as NUL
+        at = text[: e.position].count("\n") + 1
+        raise RoutineError(
+            f"{source}, line {at}: invalid YAML: unacceptable character #x{e.character:04x}"
+        ) from None
     except yaml.YAMLError as e:
         raise RoutineError(f"{source}: invalid YAML: {e}") from None
     if not isinstance(data, dict):

@@ -89,7 +89,7 @@ def test_payload_in_a_template_file_is_blocked(
 
 
 def test_unsafe_attribute_access_is_named_as_not_allowed() -> None:
-    with pytest.raises(TemplateError, match="not allowed in a template: .*unsafe"):
+    with pytest.raises(TemplateError, match=r"not allowed in a template: .*unsafe"):
         Wording().render_text(PAYLOADS[0], "src", CONTEXT)
 
 
