@@ -6,10 +6,12 @@ import json
 import subprocess
 from array import array
 from pathlib import Path
+from typing import Any
 
 from voiceguide.units import SAMPLE_RATE
 
 ONSET_THRESHOLD = int(0.05 * 32768)  # about -26 dBFS; the chimes peak at -9 dBFS
+TOLERANCE = round(0.010 * SAMPLE_RATE)  # ±10 ms
 
 
 def decode(path: Path) -> array[int]:
@@ -57,3 +59,26 @@ def probe(path: Path) -> dict[str, object]:
     )
     data: dict[str, object] = json.loads(result.stdout)
     return data
+
+
+def check_session(path: Path, hold_seconds: float, planned: Any) -> list[float]:
+    """Decode ``path``; check its length and holds against the plan; return the holds in s."""
+    values = decode(path)
+    assert len(values) == planned.length, "the decoded file has exactly the planned samples"
+    measured = []
+    for hold in planned.holds:
+        start, end = onset(values, hold.start), onset(values, hold.end)
+        assert abs(start - hold.start) <= TOLERANCE
+        assert abs(end - hold.end) <= TOLERANCE
+        assert abs((end - start) - round(hold_seconds * SAMPLE_RATE)) <= TOLERANCE
+        measured.append((end - start) / SAMPLE_RATE)
+    # Every planned speech event is audible where it was planned, and silent pauses are silent.
+    for event in planned.events:
+        chunk = values[event.start : event.end]
+        peak = max((abs(v) for v in chunk), default=0)
+        if event.kind == "speech":
+            assert peak > 1000, f"speech {event.text!r} is audible"
+        elif event.kind == "pause" and event.length > SAMPLE_RATE // 10:
+            inner = values[event.start + 1200 : event.end - 1200]
+            assert max((abs(v) for v in inner), default=0) < 200, "pauses are quiet"
+    return measured

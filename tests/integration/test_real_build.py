@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 import voiceguide.speech.pyttsx3_engine as engine_module
 from tests.conftest import require_tools
-from tests.integration.measure import decode, onset, probe
+from tests.integration.measure import check_session, probe
 from voiceguide.cli import cli
 from voiceguide.errors import SpeechError
 from voiceguide.session import SessionOptions, build_session
@@ -25,35 +25,10 @@ from voiceguide.units import SAMPLE_RATE
 
 pytestmark = pytest.mark.integration
 
-TOLERANCE = round(0.010 * SAMPLE_RATE)  # ±10 ms
-
 
 @pytest.fixture(autouse=True)
 def _tools() -> None:
     require_tools("ffmpeg", "ffprobe", "espeak-ng")
-
-
-def check_session(path: Path, hold_seconds: float, planned: Any) -> list[float]:
-    """Decode ``path``; check its length and holds against the plan; return the holds in s."""
-    values = decode(path)
-    assert len(values) == planned.length, "the decoded file has exactly the planned samples"
-    measured = []
-    for hold in planned.holds:
-        start, end = onset(values, hold.start), onset(values, hold.end)
-        assert abs(start - hold.start) <= TOLERANCE
-        assert abs(end - hold.end) <= TOLERANCE
-        assert abs((end - start) - round(hold_seconds * SAMPLE_RATE)) <= TOLERANCE
-        measured.append((end - start) / SAMPLE_RATE)
-    # Every planned speech event is audible where it was planned, and silent pauses are silent.
-    for event in planned.events:
-        chunk = values[event.start : event.end]
-        peak = max((abs(v) for v in chunk), default=0)
-        if event.kind == "speech":
-            assert peak > 1000, f"speech {event.text!r} is audible"
-        elif event.kind == "pause" and event.length > SAMPLE_RATE // 10:
-            inner = values[event.start + 1200 : event.end - 1200]
-            assert max((abs(v) for v in inner), default=0) < 200, "pauses are quiet"
-    return measured
 
 
 def test_the_default_five_minute_session(tmp_path: Path) -> None:

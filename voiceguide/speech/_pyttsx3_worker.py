@@ -12,9 +12,8 @@ import contextlib
 import json
 import os
 import sys
+import time
 from typing import Any
-
-ATTEMPTS = 4
 
 
 def _send(out: Any, message: dict[str, Any]) -> None:
@@ -47,6 +46,13 @@ def _die_with_parent() -> None:
         os._exit(1)
 
 
+def _synchronize() -> None:
+    """Wait until espeak has done everything asked of it so far (settings, speech)."""
+    from pyttsx3.drivers import _espeak
+
+    _espeak.Synchronize()
+
+
 def main() -> None:
     _die_with_parent()
     out = sys.stdout
@@ -68,6 +74,9 @@ def main() -> None:
             kind = "missing-espeak" if "espeak" in str(e).lower() else "engine"
             _send(out, {"error": kind, "message": str(e)})
             return
+        # Settings go straight to the driver: through the engine they would be queued
+        # and sent to espeak only with the first text.
+        driver = engine.proxy._driver
         voices = [
             {"id": v.id, "name": v.name, "languages": list(v.languages or [])}
             for v in engine.getProperty("voices")
@@ -78,8 +87,13 @@ def main() -> None:
             if not match:
                 _send(out, {"error": "voice", "message": voice})
                 return
-            engine.setProperty("voice", match[0]["id"])
-        engine.setProperty("rate", int(request.get("rate", 150)))
+            driver.setProperty("voice", match[0]["id"])
+        driver.setProperty("rate", int(request.get("rate", 150)))
+        # espeak applies settings in its own thread, after those the driver made when
+        # it started. Wait until they have all been applied: a setting still queued when
+        # a text is queued is now and then applied too late, and the text is spoken at
+        # the driver's default rate.
+        _synchronize()
         _send(
             out,
             {
@@ -92,17 +106,20 @@ def main() -> None:
             },
         )
         # One runAndWait per file: queueing several save_to_file calls skips files.
-        # pyttsx3's espeak driver now and then returns without writing the file:
-        # try again, then report the clip as missing (the caller raises).
-        retries = 0
+        # pyttsx3's espeak driver returns from runAndWait as soon as espeak has
+        # started (espeak speaks in a thread of its own) and writes the file when it
+        # has finished: wait for that, or the next text would start while this one
+        # is still being spoken, and the two would mix.
         for index, (text, path) in enumerate(request.get("jobs", [])):
-            for _ in range(ATTEMPTS):
-                engine.save_to_file(text, path)
-                engine.runAndWait()
-                if os.path.exists(path) and os.path.getsize(path) > 44:
-                    break
-                retries += 1
-            _send(out, {"done": index, "retries": retries})
+            engine.save_to_file(text, path)
+            engine.runAndWait()
+            _synchronize()
+            while getattr(driver, "_speaking", False):
+                time.sleep(0.002)
+            written = os.path.exists(path) and os.path.getsize(path) > 44
+            _send(out, {"done": index, "written": written})
+            if not written:
+                break
     _send(out, {"ok": True})
 
 

@@ -1,8 +1,9 @@
 """The default engine: pyttsx3 (espeak-ng on Linux), run in worker processes.
 
 pyttsx3 initialises espeak once per process and can hang or skip files when it
-writes several, so each batch of clips runs in a fresh worker process that is
-killed if it stops answering.
+writes several, and espeak-ng's output for a text depends on what the same process
+spoke before it, so each text is spoken in a fresh worker process (a few of them
+at once) that is killed if it stops answering.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ WORKER = Path(__file__).with_name("_pyttsx3_worker.py")
 START_TIMEOUT = 30.0  # seconds for a worker to load the engine
 CLIP_TIMEOUT = 30.0  # seconds for one clip
 MAX_PIECE = 160  # characters
+ATTEMPTS = 4  # fresh workers for a text whose audio pyttsx3 did not write
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 INSTALL_HINT = "install it with: apt-get install espeak-ng (Debian/Ubuntu)"
 
@@ -65,39 +67,27 @@ class Pyttsx3Engine:
         if not texts:
             return
         self._load_info()
+        pending: queue.SimpleQueue[tuple[int, str]] = queue.SimpleQueue()
+        for job in enumerate(texts):
+            pending.put(job)
         count = min(self.workers, len(texts))
-        batches = [list(texts[i::count]) for i in range(count)]
         results: queue.Queue[tuple[str, AudioSegment] | BaseException | None] = queue.Queue()
+        stopped = threading.Event()
         with tempfile.TemporaryDirectory(prefix="voiceguide-speech-") as folder:
 
-            def work(number: int, batch: list[str]) -> None:
-                jobs: list[tuple[str, str]] = []
-                owner: list[tuple[str, int]] = []  # (text, piece count) per job
-                for t, text in enumerate(batch):
-                    pieces = split_text(text)
-                    for p, piece in enumerate(pieces):
-                        jobs.append((piece, os.path.join(folder, f"{number}-{t}-{p}.wav")))
-                        owner.append((text, len(pieces)))
-                parts: list[AudioSegment] = []
-
-                def on_line(message: dict[str, Any]) -> None:
-                    i = int(message["done"])
-                    parts.append(_read_clip(jobs[i][1], jobs[i][0]))
-                    text, count = owner[i]
-                    if len(parts) == count:
-                        results.put((text, sum(parts[1:], parts[0])))
-                        parts.clear()
-
+            def work() -> None:
                 try:
-                    self._run(jobs, on_line)
+                    while not stopped.is_set():
+                        try:
+                            number, text = pending.get_nowait()
+                        except queue.Empty:
+                            break
+                        results.put((text, self._speak(number, text, folder)))
                     results.put(None)
                 except BaseException as e:  # handed to the caller's thread
                     results.put(e)
 
-            threads = [
-                threading.Thread(target=work, args=(n, b), daemon=True)
-                for n, b in enumerate(batches)
-            ]
+            threads = [threading.Thread(target=work, daemon=True) for _ in range(count)]
             for thread in threads:
                 thread.start()
             try:
@@ -111,11 +101,43 @@ class Pyttsx3Engine:
                     else:
                         yield item
             finally:  # stopped early (an error, Ctrl-C): no worker may outlive the build
+                stopped.set()
                 with self._lock:
                     for proc in self._live:
                         proc.kill()
                 for thread in threads:
                     thread.join(timeout=5)
+
+    def _speak(self, number: int, text: str, folder: str) -> AudioSegment:
+        """Speak one text in a worker process of its own.
+
+        espeak-ng keeps state from one utterance to the next (and cannot be reset or
+        started twice in a process), so a clip spoken after others differs slightly
+        from the same text spoken first. One process per text makes every clip depend
+        on its text alone: builds are byte-identical whatever the cache held and
+        however the texts were shared out among the workers.
+        """
+        pieces = split_text(text)
+        for attempt in range(ATTEMPTS):
+            jobs = [
+                (piece, os.path.join(folder, f"{number}-{attempt}-{p}.wav"))
+                for p, piece in enumerate(pieces)
+            ]
+            parts: list[AudioSegment] = []
+
+            def on_line(
+                message: dict[str, Any],
+                jobs: list[tuple[str, str]] = jobs,
+                parts: list[AudioSegment] = parts,
+            ) -> None:
+                i = int(message["done"])
+                if message.get("written", True):
+                    parts.append(_read_clip(jobs[i][1], jobs[i][0]))
+
+            self._run(jobs, on_line)
+            if len(parts) == len(jobs):
+                return sum(parts[1:], parts[0])
+        raise SpeechError(f"the speech engine wrote no audio for {text!r}")
 
     def _run(self, jobs: list[tuple[str, str]], on_line: Any) -> dict[str, Any]:
         """Run one worker over ``jobs``; returns the engine info it reports."""

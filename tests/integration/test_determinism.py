@@ -1,0 +1,140 @@
+"""Deterministic output, and eight builds at once sharing one speech cache.
+
+Real espeak-ng (through pyttsx3) and ffmpeg; these fail, never skip, without them.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require_tools
+from tests.integration.measure import check_session, probe
+from voiceguide.session import SessionOptions, build_session, prepare
+
+pytestmark = pytest.mark.integration
+
+ROUTINE = """\
+name: quick
+title: Quick stretch
+sides: [left, right]
+step_pause: 1s
+steps:
+  - Sit tall.
+  - Reach for your {{ side }} foot.
+reminders:
+  - Breathe out slowly.
+  - Keep your {{ other_side }} leg down.
+release: Let go.
+outro: Well done.
+"""
+
+#: Eight builds: two pairs the same, all sharing most of their lines.
+BUILDS = [
+    ("10s", 150),
+    ("10s", 150),
+    ("12s", 150),
+    ("14s", 150),
+    ("15s", 150),
+    ("15s", 150),
+    ("11s", 180),
+    ("13s", 180),
+]
+
+
+@pytest.fixture(autouse=True)
+def _tools() -> None:
+    require_tools("ffmpeg", "ffprobe", "espeak-ng")
+
+
+@pytest.fixture
+def routine(tmp_path: Path) -> Path:
+    path = tmp_path / "quick.yaml"
+    path.write_text(ROUTINE)
+    return path
+
+
+def command(routine: Path, hold: str, rate: int, output: Path) -> list[str]:
+    return [
+        sys.executable, "-m", "voiceguide", "build", str(routine), "--hold", hold,
+        "--rate", str(rate), "-o", str(output), "-q",
+    ]  # fmt: skip
+
+
+def environment(cache: Path) -> dict[str, str]:
+    return {**os.environ, "VOICEGUIDE_CACHE_DIR": str(cache)}
+
+
+def test_the_same_inputs_give_byte_identical_files(
+    tmp_path: Path, routine: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outputs = []
+    for run, use_cache in enumerate([True, True, False]):
+        # A fresh cache, the warm one, then none: the speech path must not change a byte.
+        monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path / "cache"))
+        out = tmp_path / f"run{run}" / "quick.mp3"
+        out.parent.mkdir()
+        build_session(SessionOptions(routine=routine, hold=12.0, use_cache=use_cache), out)
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1] == outputs[2]
+    # The tags are those asked for, and nothing that changes between builds (no dates,
+    # no encoder version).
+    tags = probe(tmp_path / "run0" / "quick.mp3")["format"]["tags"]  # type: ignore[index]
+    assert tags == {
+        "title": "Quick stretch: twelve seconds per side",
+        "artist": "voiceguide",
+        "album": "Quick stretch",
+    }
+
+
+def test_eight_builds_at_once_sharing_a_cache_match_the_same_builds_one_by_one(
+    tmp_path: Path, routine: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One after another, in this process, with a cache of their own (filled by the
+    # first build, used by the rest).
+    one_by_one = tmp_path / "one-by-one"
+    one_by_one.mkdir()
+    monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path / "cache-a"))
+    for i, (hold, rate) in enumerate(BUILDS):
+        seconds = float(hold.removesuffix("s"))
+        options = SessionOptions(routine=routine, hold=seconds, rate=rate)
+        build_session(options, one_by_one / f"{i}.mp3")
+
+    # All at once, sharing one empty cache: they race to synthesise and store the same lines.
+    at_once = tmp_path / "at-once"
+    at_once.mkdir()
+    shared = tmp_path / "cache-b"
+    processes = [
+        subprocess.Popen(
+            command(routine, hold, rate, at_once / f"{i}.mp3"),
+            env=environment(shared),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for i, (hold, rate) in enumerate(BUILDS)
+    ]
+    for process in processes:
+        _, stderr = process.communicate(timeout=300)
+        assert process.returncode == 0, stderr.decode()
+
+    for i in range(len(BUILDS)):
+        together = (at_once / f"{i}.mp3").read_bytes()
+        assert together == (one_by_one / f"{i}.mp3").read_bytes(), f"build {i} differs"
+    # The pairs asked for the same session.
+    assert (at_once / "0.mp3").read_bytes() == (at_once / "1.mp3").read_bytes()
+    assert (at_once / "4.mp3").read_bytes() == (at_once / "5.mp3").read_bytes()
+    # No temporary file left in the output folder or the cache.
+    assert sorted(p.name for p in at_once.iterdir()) == [f"{i}.mp3" for i in range(8)]
+    assert not [p for p in shared.rglob("*") if p.is_file() and p.suffix != ".wav"]
+
+    # And every output is a valid, exactly timed session: decode and measure a few of them.
+    monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(shared))
+    for i in (0, 3, 7):
+        hold, rate = BUILDS[i]
+        seconds = float(hold.removesuffix("s"))
+        planned = prepare(SessionOptions(routine=routine, hold=seconds, rate=rate)).timeline
+        check_session(at_once / f"{i}.mp3", seconds, planned)
