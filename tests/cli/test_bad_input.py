@@ -384,15 +384,22 @@ CASES = [
 
 @contextlib.contextmanager
 def full_disk_atomic_path(target: Path) -> Iterator[Path]:
-    """The real atomic_path, with its temporary file turned into a link to /dev/full.
+    """The real atomic_path, with its temporary file swapped for /dev/full.
 
-    ffmpeg then writes through the link into /dev/full, whose every write fails
-    with ENOSPC ("No space left on device"), as on a full disk; the real
-    atomic_path still owns the temporary name and cleans it up.
+    Every write to /dev/full fails with ENOSPC ("No space left on device"), as on a
+    full disk. atomic_path gives either an anonymous file (``/proc/self/fd/N``, which
+    ffmpeg inherits) or a named temporary file: the descriptor is pointed at
+    /dev/full, or the name made a link to it. The real atomic_path still owns the
+    temporary file and cleans it up.
     """
     with files.atomic_path(target) as temp:
-        temp.unlink()
-        temp.symlink_to("/dev/full")
+        if str(temp.parent) == "/proc/self/fd":
+            full = os.open("/dev/full", os.O_WRONLY)
+            os.dup2(full, int(temp.name))
+            os.close(full)
+        else:
+            temp.unlink()
+            temp.symlink_to("/dev/full")
         yield temp
 
 
