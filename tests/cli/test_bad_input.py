@@ -358,7 +358,13 @@ CASES = [
     Case("rate-too-low", args=("--rate", "5"), code=2, fragments=("--rate",)),
     Case("bitrate-unknown", args=("--bitrate", "1k"), code=2, fragments=("--bitrate",)),
     Case("unknown-option", args=("--colour", "blue"), code=2, fragments=("--colour",)),
-    Case("extra-argument", args=("hamstring", "extra"), code=2, fragments=("extra",)),
+    Case("rate-not-a-number", args=("--rate", "fast"), code=2, fragments=("--rate",)),
+    # Conflicting: two sessions asked for, but one output file named.
+    Case(
+        "two-sessions-one-file",
+        args=("--hold", "1m", "--hold", "2m"),
+        fragments=("out.mp3 is not a folder", "2 sessions"),
+    ),
     Case(
         "templates-is-a-file", args=("--templates", "out.mp3"), code=2, fragments=("--templates",)
     ),
