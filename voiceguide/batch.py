@@ -29,7 +29,14 @@ from voiceguide.clips import speak
 from voiceguide.cues import CueSheet
 from voiceguide.durations import parse_duration
 from voiceguide.errors import BatchError, VoiceguideError
-from voiceguide.export import BITRATES, Bitrate, check_output_path, find_tool
+from voiceguide.export import (
+    BITRATES,
+    Bitrate,
+    check_output_path,
+    choose_bitrate,
+    choose_format,
+    find_tool,
+)
 from voiceguide.routine import Routine, _line_of, _NoAliasLoader
 from voiceguide.session import (
     BuildResult,
@@ -301,8 +308,10 @@ def _labelled(job: Job, error: VoiceguideError) -> VoiceguideError:
 def _compose(job: Job) -> _Planned:
     try:
         routine, sheet = cue_sheet(job.options)
-        target = job.folder / (job.output or default_output(routine.name, sheet.hold_seconds))
-        check_output_path(target)
+        fmt = choose_format(job.output, job.options.format)
+        choose_bitrate(fmt, job.options.bitrate)
+        target = job.folder / (job.output or default_output(routine.name, sheet.hold_seconds, fmt))
+        check_output_path(target, fmt)
     except VoiceguideError as e:
         raise _labelled(job, e) from None
     return _Planned(job, target, routine, sheet)
@@ -352,8 +361,9 @@ def _speak_all(planned: Sequence[_Planned], engine_for: EngineFor, progress: Pro
         done += len(texts[key])
         for item in items:
             try:
+                fmt = choose_format(item.target, item.job.options.format)
                 item.prepared = plan_session(
-                    item.job.options, item.routine, item.sheet, speech, chimes
+                    item.job.options, item.routine, item.sheet, speech, chimes, fmt
                 )
             except VoiceguideError as e:
                 raise _labelled(item.job, e) from None
@@ -389,10 +399,10 @@ def _encode_all(
             progress(stage, count, total)
 
         try:
-            write_session(item.prepared, item.target, item.job.options.bitrate, step)
+            done = write_session(item.prepared, item.target, item.job.options, step)
         except VoiceguideError as e:
             raise _labelled(item.job, e) from None
-        result = BuildResult(item.target, item.prepared.timeline, time.perf_counter() - began)
+        result = BuildResult(item.target, item.prepared.timeline, time.perf_counter() - began, done)
         with lock:
             on_written(result)
         return result

@@ -7,6 +7,7 @@ Exit codes: 0 success, 1 a problem the user can fix (one line on stderr),
 from __future__ import annotations
 
 import functools
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -20,13 +21,15 @@ from voiceguide.batch import Job, build_batch, jobs_for, load_batch
 from voiceguide.cache import ClipCache
 from voiceguide.durations import EXAMPLES, format_compact, parse_duration
 from voiceguide.errors import DurationError, VoiceguideError
-from voiceguide.export import BITRATES, DEFAULT_BITRATE
+from voiceguide.export import FORMATS
+from voiceguide.info import describe
+from voiceguide.loudness import DEFAULT_TARGET, TRUE_PEAK_LIMIT
 from voiceguide.routine import builtin_names, builtin_text, load_routine
-from voiceguide.session import BuildResult, SessionOptions, build_session, prepare
+from voiceguide.session import BuildResult, SessionOptions, Written, build_session, prepare
 from voiceguide.speech import DEFAULT_RATE, ENGINES, get_engine
 from voiceguide.speech.piper_engine import INSTALL_HINT as PIPER_INSTALL
 from voiceguide.timeline import Timeline, format_script
-from voiceguide.units import clock
+from voiceguide.units import clock, to_samples
 from voiceguide.wording import TEMPLATES, export_templates
 
 
@@ -183,6 +186,12 @@ def session_options(func: Any, many: bool = False) -> Any:
         click.option(
             "--no-cache", is_flag=True, help="Synthesise every clip again, ignoring the cache."
         ),
+        click.option(
+            "--format",
+            "audio_format",
+            type=click.Choice(list(FORMATS), case_sensitive=False),
+            help="Audio format. Default: from the output's extension, else mp3.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -191,11 +200,18 @@ def session_options(func: Any, many: bool = False) -> Any:
 
 def _options(routine: str, hold: float | None, templates: Path | None, engine: str | None,
              voice_model: Path | None, voice: str | None, rate: int, no_cache: bool,
-             **extra: Any) -> SessionOptions:  # fmt: skip
+             audio_format: str | None, **extra: Any) -> SessionOptions:  # fmt: skip
     return SessionOptions(
         routine=routine, hold=hold, templates=templates, engine=_engine_name(engine, voice_model),
-        voice_model=voice_model, voice=voice, rate=rate, use_cache=not no_cache, **extra,
+        voice_model=voice_model, voice=voice, rate=rate, use_cache=not no_cache,
+        format=audio_format and audio_format.lower(), **extra,
     )  # fmt: skip
+
+
+def _bitrate(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None or re.fullmatch(r"\d+k|\d+000", value.strip().lower()):
+        return value
+    raise click.BadParameter(f"{value!r} is not a bitrate such as 128k", ctx, param)
 
 
 @click.group(cls=VoiceguideGroup)
@@ -219,20 +235,33 @@ def jobs_option(func: Any) -> Any:
     "-o",
     "--output",
     type=click.Path(path_type=Path),
-    help="Output .mp3 file; for several sessions, a folder. Default: ROUTINE-HOLD-per-side.mp3",
+    help="Output file (.mp3, .m4a, .ogg, .flac or .wav); for several sessions, a folder. "
+    "Default: ROUTINE-HOLD-per-side.mp3",
 )
 @click.option(
     "--bitrate",
-    default=DEFAULT_BITRATE,
+    callback=_bitrate,
+    help="Bitrate of a lossy format, such as 128k. Default: 128k (mp3, m4a), 96k (ogg).",
+)
+@click.option(
+    "--loudness",
+    type=click.FloatRange(-36.0, -9.0),
+    default=DEFAULT_TARGET,
     show_default=True,
-    type=click.Choice(BITRATES),
-    help="Constant MP3 bitrate.",
+    metavar="LUFS",
+    help="Integrated loudness of the whole session (EBU R128).",
+)
+@click.option(
+    "--transcript",
+    type=click.Path(path_type=Path),
+    help="Also write every spoken line at its time: .vtt, .lrc or .json.",
 )
 @jobs_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
-def build(routine: tuple[str, ...], hold: tuple[float, ...], output: Path | None, bitrate: str,
+def build(routine: tuple[str, ...], hold: tuple[float, ...], output: Path | None,
+          bitrate: str | None, loudness: float, transcript: Path | None,
           jobs: int | None, quiet: bool, **kwargs: Any) -> None:  # fmt: skip
-    """Build a session and write it as an MP3.
+    """Build a session and write it (MP3 unless the output or --format says otherwise).
 
     ROUTINE is a built-in routine's name (see: voiceguide routines) or the path
     to a routine .yaml file; it defaults to hamstring. Several routines, or
@@ -240,14 +269,17 @@ def build(routine: tuple[str, ...], hold: tuple[float, ...], output: Path | None
     parallel; -o is then a folder.
     """
     if len(routine) > 1 or len(hold) > 1:
-        base = _options("hamstring", None, bitrate=bitrate, **kwargs)
+        if transcript is not None:
+            raise click.UsageError("--transcript writes one session's transcript, not several")
+        base = _options("hamstring", None, bitrate=bitrate, loudness=loudness, **kwargs)
         holds = hold or (None,)
         _build_batch(jobs_for(routine or ("hamstring",), holds, base, output), jobs, quiet)
         return
     kwargs.update(routine=routine[0] if routine else "hamstring", hold=hold[0] if hold else None)
     progress = ProgressReport(enabled=not quiet)
+    options = _options(bitrate=bitrate, loudness=loudness, **kwargs)
     try:
-        result = build_session(_options(bitrate=bitrate, **kwargs), output, progress=progress)
+        result = build_session(options, output, progress=progress, transcript=transcript)
     finally:
         progress.close()
     interrupts.ignore()  # the file is written: report it whole
@@ -262,7 +294,23 @@ def build(routine: tuple[str, ...], hold: tuple[float, ...], output: Path | None
             f"  {held.side} hold: {held.length / timeline.sample_rate:.3f} s, "
             f"from {clock(held.start)} to {clock(held.end)}"
         )
+    if result.written is not None:
+        _report_written(result.written)
+    if result.transcript is not None:
+        click.echo(f"  transcript: {result.transcript}")
     _report_notes(timeline)
+
+
+def _report_written(written: Written) -> None:
+    final = written.levelled.final
+    click.echo(
+        f"  loudness: {final.integrated:.1f} LUFS (target {written.levelled.target:g}), "
+        f"true peak {final.true_peak:.1f} dBTP (at most {TRUE_PEAK_LIMIT:g})"
+    )
+    if written.format.chapters:
+        click.echo(f"  chapters: {', '.join(c.title for c in written.chapters)}")
+    for note in written.levelled.notes:
+        click.echo(note, err=True)
 
 
 @cli.command("batch")
@@ -350,6 +398,29 @@ def script(as_json: bool, **kwargs: Any) -> None:
     """
     timeline = prepare(_options(**kwargs)).timeline
     click.echo(timeline.to_json() if as_json else format_script(timeline))
+
+
+@cli.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+def info(file: Path) -> None:
+    """Print a session file's tags, chapters and measured loudness."""
+    found = describe(file)
+    rate = f", {found.bit_rate // 1000} kb/s" if found.bit_rate else ""
+    click.echo(f"{found.path}: {found.codec} in {found.container}, {found.sample_rate} Hz, "
+               f"{found.channels} channel(s){rate}, {found.duration:.3f} s")  # fmt: skip
+    for key, value in found.tags.items():
+        click.echo(f"  {key}: {value}")
+    loud = found.loudness
+    click.echo(
+        f"Loudness: {loud.integrated:.1f} LUFS integrated, true peak {loud.true_peak:.1f} dBTP, "
+        f"range {loud.loudness_range:.1f} LU"
+    )
+    click.echo(f"Chapters: {len(found.chapters) or 'none'}")
+    for chapter in found.chapters:
+        click.echo(
+            f"  {clock(to_samples(chapter.start)):>9} - {clock(to_samples(chapter.end)):>9}"
+            f"  {chapter.title}"
+        )
 
 
 @cli.group(invoke_without_command=True)

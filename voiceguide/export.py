@@ -1,26 +1,32 @@
-"""Encode PCM into the finished file with ffmpeg, written atomically."""
+"""Encode PCM into the finished file with ffmpeg: formats, tags and chapters."""
 
 from __future__ import annotations
 
 import json
+import math
+import re
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal, TypeVar, get_args
 
+from voiceguide.chapters import Chapter
 from voiceguide.checkpoint import checkpoint
 from voiceguide.errors import ExportError, MissingToolError
 from voiceguide.files import atomic_path, fds_for
 from voiceguide.units import CHANNELS, SAMPLE_RATE, SAMPLE_WIDTH, to_seconds
 
 FFMPEG_HINT = "install it with: apt-get install ffmpeg (Debian/Ubuntu)"
+# The bitrates of MP3 and AAC (Opus offers FORMATS["ogg"].bitrates).
 Bitrate = Literal["64k", "96k", "128k", "160k", "192k", "256k", "320k"]
 BITRATES: tuple[str, ...] = get_args(Bitrate)
 DEFAULT_BITRATE = "128k"
 HEADER_TOLERANCE = 3 * 1152 / SAMPLE_RATE  # seconds: three MP3 frames
+Progress = Callable[[str, int, int], None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,8 @@ class Tags:
 
 
 MP3_FRAME = 1152  # samples per MPEG-1 Layer III frame
+AAC_FRAME = 1024  # samples per AAC frame
+OPUS_STEP = SAMPLE_RATE // 100  # 10 ms: a whole number of samples at 44.1 and at 48 kHz
 _TRIM_BLIND_SPOT = range(1, 47)
 
 
@@ -46,6 +54,110 @@ def mp3_exact_length(samples: int) -> int:
     return samples + (47 - residue if residue in _TRIM_BLIND_SPOT else 0)
 
 
+def _round_up(step: int) -> Callable[[int], int]:
+    def exact(samples: int) -> int:
+        return math.ceil(samples / step) * step
+
+    return exact
+
+
+def _same(samples: int) -> int:
+    return samples
+
+
+@dataclass(frozen=True)
+class Format:
+    """An output format: how ffmpeg writes it, and the lengths it decodes exactly."""
+
+    name: str
+    codec: str
+    muxer: str
+    bitrates: tuple[str, ...]  # the bitrates offered; empty for lossless formats
+    default_bitrate: str | None
+    chapters: bool
+    exact_length: Callable[[int], int]
+    options: tuple[str, ...] = ()
+    description: str = ""
+
+    @property
+    def extension(self) -> str:
+        return f".{self.name}"
+
+
+_LOSSY = BITRATES
+
+# Lengths measured with ffmpeg 5.1 (see tests/integration/test_formats.py):
+# - AAC: the decoder trims the encoder delay (the MP4 edit list) but not the
+#   padding, so a length of whole 1024-sample frames decodes exactly.
+# - Opus always runs at 48 kHz; a length of whole 10 ms steps resamples to a
+#   whole number of samples each way and decodes exactly (the Ogg granule
+#   position trims the padding).
+FORMATS: dict[str, Format] = {
+    "mp3": Format(
+        "mp3", "libmp3lame", "mp3", _LOSSY, "128k", True, mp3_exact_length,
+        ("-id3v2_version", "3", "-write_xing", "1"), "MP3 (LAME, constant bitrate)",
+    ),
+    "m4a": Format(
+        "m4a", "aac", "ipod", _LOSSY, "128k", True, _round_up(AAC_FRAME),
+        ("-movflags", "+faststart"), "AAC in MP4",
+    ),
+    "ogg": Format(
+        "ogg", "libopus", "ogg", ("32k", "48k", *_LOSSY[:-1]), "96k", False,
+        _round_up(OPUS_STEP), (), "Opus in Ogg",
+    ),
+    "flac": Format("flac", "flac", "flac", (), None, False, _same, (), "FLAC, lossless"),
+    "wav": Format("wav", "pcm_s16le", "wav", (), None, False, _same, (), "16-bit PCM WAV"),
+}  # fmt: skip
+DEFAULT_FORMAT = "mp3"
+
+
+def choose_format(output: Path | None, name: str | None) -> Format:
+    """The format named by ``name``, or by the output's extension; MP3 by default."""
+    suffix = output.suffix.lower().lstrip(".") if output is not None else ""
+    if name is not None:
+        fmt = FORMATS.get(name.lower())
+        if fmt is None:
+            raise ExportError(f"unknown format {name!r}; choose one of: {', '.join(FORMATS)}")
+        if output is not None and suffix != fmt.name:
+            raise ExportError(
+                f"{output}: --format {fmt.name} writes {fmt.extension} files; "
+                f"use a name ending in {fmt.extension}"
+            )
+        return fmt
+    if output is None or output.is_dir():  # a folder: check_output_path says so
+        return FORMATS[DEFAULT_FORMAT]
+    if suffix not in FORMATS:
+        names = ", ".join(f".{n}" for n in FORMATS)
+        raise ExportError(f"{output}: voiceguide writes {names} files; use a name ending in one")
+    return FORMATS[suffix]
+
+
+def choose_bitrate(fmt: Format, bitrate: str | None) -> str | None:
+    """Check ``bitrate`` (such as ``128k``) suits ``fmt``; None gives its default."""
+    if bitrate is None:
+        return fmt.default_bitrate
+    normal = bitrate.strip().lower()
+    if re.fullmatch(r"\d+000", normal):
+        normal = f"{int(normal) // 1000}k"
+    if not fmt.bitrates:
+        raise ExportError(f"{fmt.name} is lossless; --bitrate does not apply to it")
+    if normal not in fmt.bitrates:
+        raise ExportError(
+            f"{bitrate!r} is not a bitrate for {fmt.name}; choose one of: {', '.join(fmt.bitrates)}"
+        )
+    return normal
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """What to write: the format, its bitrate, the tags and the chapters."""
+
+    format: Format
+    bitrate: str | None
+    tags: Tags
+    chapters: tuple[Chapter, ...] = ()
+
+
 def find_tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
@@ -53,14 +165,18 @@ def find_tool(name: str) -> str:
     return path
 
 
-def check_output_path(target: Path) -> None:
+def check_output_path(target: Path, fmt: Format | None = None) -> None:
     """Fail early, before any work, if ``target`` cannot be written."""
+    fmt = fmt or FORMATS[DEFAULT_FORMAT]
     if target.is_dir():
         raise ExportError(
-            f"{target} is a folder; give a file name such as {target / 'session.mp3'}"
+            f"{target} is a folder; give a file name such as {target / ('session' + fmt.extension)}"
         )
-    if target.suffix.lower() != ".mp3":
-        raise ExportError(f"{target}: voiceguide writes MP3 files; use a name ending in .mp3")
+    if target.suffix.lower() != fmt.extension:
+        raise ExportError(
+            f"{target}: voiceguide writes {fmt.name} files here; "
+            f"use a name ending in {fmt.extension}"
+        )
     folder = target.parent
     if not folder.is_dir():
         raise ExportError(f"cannot write {target}: the folder {folder} does not exist")
@@ -86,20 +202,59 @@ def mp3_command(ffmpeg: str, tags: Tags, bitrate: str, source: str = "pipe:0") -
     ]  # fmt: skip
 
 
-def encode_mp3(
+def write_atomically(target: Path, fmt: Format, write: Callable[[Path], T]) -> T:
+    """Run ``write`` on a temporary path beside ``target``, then rename it into place."""
+    check_output_path(target, fmt)
+    with atomic_path(target) as temp:
+        return write(temp)
+
+
+def _escape(value: str) -> str:
+    """A value for ffmpeg's metadata file: '=', ';', '#', '\\' and newlines escaped."""
+    return re.sub(r"([=;#\\\n])", r"\\\1", value)
+
+
+def ffmetadata(encoding: Encoding) -> str:
+    """Tags and chapters in ffmpeg's metadata format (ID3 CHAP/CTOC in an MP3)."""
+    tags = encoding.tags
+    lines = [
+        ";FFMETADATA1",
+        f"title={_escape(tags.title)}",
+        f"artist={_escape(tags.artist)}",
+        f"album={_escape(tags.album)}",
+    ]
+    if encoding.format.chapters:
+        for chapter in encoding.chapters:
+            lines += [
+                "[CHAPTER]",
+                f"TIMEBASE=1/{SAMPLE_RATE}",
+                f"START={chapter.start}",
+                f"END={chapter.end}",
+                f"title={_escape(chapter.title)}",
+            ]
+    return "\n".join(lines) + "\n"
+
+
+def pipe_to_ffmpeg(
+    arguments: list[str],
     pcm: Iterable[bytes],
     total_samples: int,
-    target: Path,
-    tags: Tags,
-    bitrate: str = DEFAULT_BITRATE,
-    progress: Callable[[str, int, int], None] = lambda *_: None,
-) -> None:
-    """Encode mono PCM to a constant-bitrate MP3 at ``target``, atomically."""
-    command = mp3_command(find_tool("ffmpeg"), tags, bitrate)
-    check_output_path(target)
-    with atomic_path(target) as temp, tempfile.TemporaryFile() as errors:
+    what: str,
+    stage: str,
+    progress: Progress,
+    pass_fds: tuple[int, ...] = (),
+) -> str:
+    """Stream mono PCM into ``ffmpeg -i pipe:0 ARGUMENTS``; return what it logged.
+
+    ``pass_fds`` lets ffmpeg open a temporary output (see :func:`files.fds_for`)."""
+    command = [
+        find_tool("ffmpeg"), "-hide_banner", "-nostats",
+        "-f", "s16le", "-ar", str(SAMPLE_RATE), "-ac", str(CHANNELS), "-i", "pipe:0",
+        *arguments,
+    ]  # fmt: skip
+    with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(
-            [*command, str(temp)], stdin=subprocess.PIPE, stderr=errors, pass_fds=fds_for(temp)
+            command, stdin=subprocess.PIPE, stdout=log, stderr=log, pass_fds=pass_fds
         )
         assert proc.stdin is not None
         written = 0
@@ -107,7 +262,7 @@ def encode_mp3(
             for block in pcm:
                 proc.stdin.write(block)
                 written += len(block) // SAMPLE_WIDTH
-                progress("encoding", written, total_samples)
+                progress(stage, written, total_samples)
                 checkpoint("encode")
             proc.stdin.close()
             code = proc.wait()
@@ -117,16 +272,49 @@ def encode_mp3(
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-        errors.seek(0)
-        lines = errors.read().decode("utf-8", "replace").strip().splitlines()
-        # At -loglevel error ffmpeg prints only errors, and exits 0 after some of them
-        # (a full disk while it writes the trailer), so any error is a failure.
-        if code != 0 or lines:
-            raise ExportError(f"ffmpeg could not encode {target}: {lines[-1] if lines else code}")
-        if written != total_samples:
-            raise ExportError(f"internal error: rendered {written} of {total_samples} samples")
-        checkpoint("encoded")
-        _verify_duration(temp, total_samples)
+        log.seek(0)
+        text = log.read().decode("utf-8", "replace")
+    if code != 0:
+        lines = text.strip().splitlines()
+        raise ExportError(f"ffmpeg could not {what}: {lines[-1] if lines else code}")
+    if written != total_samples:
+        raise ExportError(f"internal error: rendered {written} of {total_samples} samples")
+    return text
+
+
+def encode(
+    pcm: Iterable[bytes],
+    total_samples: int,
+    path: Path,
+    encoding: Encoding,
+    audio_filter: str | None = None,
+    progress: Progress = lambda *_: None,
+) -> None:
+    """Encode mono PCM into ``path`` (written in place: see :func:`write_atomically`)."""
+    fmt = encoding.format
+    with tempfile.TemporaryDirectory(prefix="voiceguide-") as folder:
+        metadata = Path(folder) / "metadata.txt"
+        metadata.write_text(ffmetadata(encoding), encoding="utf-8")
+        arguments = [
+            "-loglevel", "error", "-f", "ffmetadata", "-i", str(metadata),
+            "-map", "0:a", "-map_metadata", "1", "-map_chapters", "1" if fmt.chapters else "-1",
+            *(["-af", audio_filter] if audio_filter else []),
+            "-c:a", fmt.codec,
+            *(["-b:a", encoding.bitrate] if encoding.bitrate else []),
+            "-fflags", "+bitexact", "-flags:a", "+bitexact",
+            *fmt.options, "-f", fmt.muxer, "-y", str(path),
+        ]  # fmt: skip
+        what = f"encode the {fmt.name} file"
+        log = pipe_to_ffmpeg(
+            arguments, pcm, total_samples, what, "encoding", progress, fds_for(path)
+        )
+    # At -loglevel error ffmpeg prints only errors, and exits 0 after some of them
+    # (a full disk while it writes the trailer), so any error is a failure.
+    lines = log.strip().splitlines()
+    if lines:
+        raise ExportError(f"ffmpeg could not {what}: {lines[-1]}")
+    checkpoint("encoded")
+    _verify_duration(path, total_samples)
 
 
 def probe_duration(path: Path) -> float:
@@ -146,12 +334,12 @@ def probe_duration(path: Path) -> float:
 
 
 def _verify_duration(path: Path, total_samples: int) -> None:
-    """Check the duration players will show. ffprobe counts whole MP3 frames, so
-    its reading may be up to a few frames (26 ms each) longer than the audio;
-    decoders trim that exactly, using the LAME header's delay and padding."""
+    """Check the duration players will show. ffprobe counts whole MP3 frames (and
+    the Opus pre-skip), so its reading may be up to a few frames longer than the
+    audio; decoders trim that exactly."""
     planned = to_seconds(total_samples)
     measured = probe_duration(path)
-    if not 0 <= measured - planned <= HEADER_TOLERANCE:
+    if not -0.001 <= measured - planned <= HEADER_TOLERANCE:
         raise ExportError(
             f"the encoded file lasts {measured:.3f} s, but {planned:.3f} s was planned"
         )

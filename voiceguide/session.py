@@ -14,22 +14,27 @@ from pydub import AudioSegment
 
 from voiceguide.audio import load_chime, samples
 from voiceguide.cache import ClipCache
+from voiceguide.chapters import Chapter, chapters
 from voiceguide.clips import speak
 from voiceguide.cues import CueSheet, compose
 from voiceguide.durations import duration_words, format_compact
 from voiceguide.export import (
-    DEFAULT_BITRATE,
+    Encoding,
+    Format,
     Tags,
     check_output_path,
-    encode_mp3,
+    choose_bitrate,
+    choose_format,
     find_tool,
-    mp3_exact_length,
+    write_atomically,
 )
+from voiceguide.loudness import DEFAULT_TARGET, Levelled, level_and_encode
 from voiceguide.planner import END_CHIME, START_CHIME, Pacing, plan
 from voiceguide.render import render
 from voiceguide.routine import Routine, load_routine
 from voiceguide.speech import DEFAULT_RATE, SpeechEngine, get_engine
 from voiceguide.timeline import Timeline
+from voiceguide.transcript import check_transcript_path, write_transcript
 from voiceguide.wording import Wording
 
 Progress = Callable[[str, int, int], None]
@@ -49,7 +54,9 @@ class SessionOptions:
     voice_model: Path | None = None  # a Piper voice (.onnx) for engine "piper"; None: its default
     rate: int = DEFAULT_RATE
     use_cache: bool = True
-    bitrate: str = DEFAULT_BITRATE
+    format: str | None = None  # mp3, m4a, ogg, flac or wav; None: from the output's name
+    bitrate: str | None = None  # None: the format's default
+    loudness: float = DEFAULT_TARGET  # LUFS, integrated
     pacing: Pacing = field(default_factory=Pacing)
 
 
@@ -64,10 +71,21 @@ class Prepared:
 
 
 @dataclass(frozen=True)
+class Written:
+    """What :func:`write_session` wrote: the format, its chapters, what it measures."""
+
+    format: Format
+    levelled: Levelled
+    chapters: tuple[Chapter, ...]
+
+
+@dataclass(frozen=True)
 class BuildResult:
     path: Path
     timeline: Timeline
     seconds_taken: float
+    written: Written | None = None  # None only where a test fakes the writing
+    transcript: Path | None = None
 
 
 def cue_sheet(options: SessionOptions) -> tuple[Routine, CueSheet]:
@@ -85,13 +103,17 @@ def prepare(
     engine: SpeechEngine | None = None,
     progress: Progress = no_progress,
     composed: tuple[Routine, CueSheet] | None = None,
+    fmt: Format | None = None,
 ) -> Prepared:
-    """Compose, speak and plan a session; no file is written (but the cache may be)."""
+    """Compose, speak and plan a session; no file is written (but the cache may be).
+
+    The closing silence suits ``fmt`` (default: ``options.format``, else MP3), so
+    that the file decodes to exactly the planned number of samples."""
     routine, sheet = composed or cue_sheet(options)
     engine = engine or get_engine(options.engine, options.voice, options.rate, options.voice_model)
     cache = ClipCache() if options.use_cache else None
     speech = speak(sheet.texts(), engine, cache, progress)
-    return plan_session(options, routine, sheet, speech)
+    return plan_session(options, routine, sheet, speech, fmt=fmt)
 
 
 def plan_session(
@@ -100,8 +122,13 @@ def plan_session(
     sheet: CueSheet,
     speech: Mapping[str, AudioSegment],
     chimes: Mapping[str, AudioSegment] | None = None,
+    fmt: Format | None = None,
 ) -> Prepared:
-    """Plan a composed session, given a clip for (at least) each of its texts."""
+    """Plan a composed session, given a clip for (at least) each of its texts.
+
+    The closing silence suits ``fmt`` (default: ``options.format``, else MP3), so
+    that the file decodes to exactly the planned number of samples."""
+    fmt = fmt or choose_format(None, options.format)
     clips = {text: speech[text] for text in sheet.texts()}
     sounds = dict(chimes) if chimes is not None else load_chimes()
     timeline = plan(
@@ -109,13 +136,14 @@ def plan_session(
         {text: samples(clip) for text, clip in clips.items()},
         {role: samples(clip) for role, clip in sounds.items()},
         options.pacing,
-        mp3_exact_length,
+        fmt.exact_length,
     )
     return Prepared(routine, timeline, clips, sounds)
 
 
-def default_output(routine: str, hold_seconds: float) -> Path:
-    return Path(f"{routine}-{format_compact(hold_seconds)}-per-side.mp3")
+def default_output(routine: str, hold_seconds: float, fmt: Format | None = None) -> Path:
+    fmt = fmt or choose_format(None, None)
+    return Path(f"{routine}-{format_compact(hold_seconds)}-per-side{fmt.extension}")
 
 
 def build_session(
@@ -123,36 +151,57 @@ def build_session(
     output: Path | None = None,
     engine: SpeechEngine | None = None,
     progress: Progress = no_progress,
+    transcript: Path | None = None,
 ) -> BuildResult:
-    """Build a session and write it as an MP3; returns where, and its timeline."""
+    """Build a session, level its loudness and write it; returns where, and what it measures.
+
+    ``transcript``, if given, receives every spoken line at its time (.vtt, .lrc or .json).
+    """
     began = time.perf_counter()
+    fmt = choose_format(output, options.format)
+    choose_bitrate(fmt, options.bitrate)  # fail fast on a bitrate the format does not have
     routine, sheet = cue_sheet(options)  # fail fast on a bad routine or template...
-    target = output or default_output(routine.name, sheet.hold_seconds)
+    target = output or default_output(routine.name, sheet.hold_seconds, fmt)
     find_tool("ffmpeg")  # ...or a missing tool, or an output that cannot be written
-    check_output_path(target)
-    prepared = prepare(options, engine, progress, (routine, sheet))
-    write_session(prepared, target, options.bitrate, progress)
-    return BuildResult(target, prepared.timeline, time.perf_counter() - began)
+    find_tool("ffprobe")
+    check_output_path(target, fmt)
+    if transcript is not None:
+        check_transcript_path(transcript)
+    prepared = prepare(options, engine, progress, (routine, sheet), fmt)
+    written = write_session(prepared, target, options, progress)
+    if transcript is not None:
+        write_transcript(prepared.timeline, transcript)
+    return BuildResult(target, prepared.timeline, time.perf_counter() - began, written, transcript)
 
 
 def write_session(
     prepared: Prepared,
     target: Path,
-    bitrate: str = DEFAULT_BITRATE,
+    options: SessionOptions,
     progress: Progress = no_progress,
-) -> None:
-    """Render a prepared session and encode it into ``target``, atomically."""
+) -> Written:
+    """Render a prepared session, level it and encode it into ``target``, atomically,
+    in the format ``target``'s name (or ``options.format``) asks for."""
+    fmt = choose_format(target, options.format)
+    bitrate = choose_bitrate(fmt, options.bitrate)
     routine, timeline = prepared.routine, prepared.timeline
     tags = Tags(
         title=f"{routine.title}: {duration_words(timeline.hold_seconds)} per side",
         artist="voiceguide",
         album=routine.title,
     )
-    encode_mp3(
-        render(timeline, prepared.speech, prepared.chimes),
-        timeline.length,
+    marks = chapters(timeline)
+    encoding = Encoding(fmt, bitrate, tags, marks)
+    levelled = write_atomically(
         target,
-        tags,
-        bitrate,
-        progress,
+        fmt,
+        lambda temp: level_and_encode(
+            lambda: render(timeline, prepared.speech, prepared.chimes),
+            timeline.length,
+            temp,
+            encoding,
+            options.loudness,
+            progress,
+        ),
     )
+    return Written(fmt, levelled, marks)

@@ -256,7 +256,7 @@ def test_missing_espeak_says_how_to_install_it(
     [
         ("missing-folder/out.mp3", "does not exist"),
         (".", "is a folder"),
-        ("out.wav", "ending in .mp3"),
+        ("out.aiff", "use a name ending in one"),
     ],
 )
 def test_unwritable_outputs(in_tmp: Path, output: str, fragment: str) -> None:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from array import array
 from pathlib import Path
 from typing import Any
 
+from mutagen.id3 import ID3
+
 from voiceguide.units import SAMPLE_RATE
 
-ONSET_THRESHOLD = int(0.05 * 32768)  # about -26 dBFS; the chimes peak at -9 dBFS
+ONSET_THRESHOLD = int(0.05 * 32768)  # about -26 dBFS; levelled chimes peak near -10 dBFS
 TOLERANCE = round(0.010 * SAMPLE_RATE)  # ±10 ms
 
 
@@ -52,7 +55,17 @@ def onset(values: array[int], near: int, window: float = 0.25) -> int:
 
 def probe(path: Path) -> dict[str, object]:
     result = subprocess.run(
-        ["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json", str(path)],
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-show_format",
+            "-show_streams",
+            "-show_chapters",
+            "-of",
+            "json",
+            str(path),
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -82,3 +95,27 @@ def check_session(path: Path, hold_seconds: float, planned: Any) -> list[float]:
             inner = values[event.start + 1200 : event.end - 1200]
             assert max((abs(v) for v in inner), default=0) < 200, "pauses are quiet"
     return measured
+
+
+def momentary(path: Path) -> list[tuple[float, float]]:
+    """EBU R128 momentary loudness (400 ms windows) every 100 ms: (end time in s, LUFS)."""
+    log = subprocess.run(
+        ["ffmpeg", "-hide_banner", "-nostats", "-i", str(path), "-af", "ebur128=framelog=info",
+         "-f", "null", "-"],
+        capture_output=True, text=True, check=True,
+    ).stderr  # fmt: skip
+    frames = re.findall(r"t:\s*([\d.]+)\s+TARGET:.*?M:\s*(-?[\d.]+|nan)", log)
+    return [(float(t), float(m)) for t, m in frames if m != "nan"]
+
+
+def id3_chapters(path: Path) -> list[tuple[str, int, int]]:
+    """The ID3 chapters of an MP3, read with mutagen in the order of its table of
+    contents (the one CTOC frame): (title, start ms, end ms)."""
+    id3 = ID3(path)  # type: ignore[no-untyped-call]
+    (toc,) = id3.getall("CTOC")  # type: ignore[no-untyped-call]
+    chapters = {c.element_id: c for c in id3.getall("CHAP")}  # type: ignore[no-untyped-call]
+    assert sorted(toc.child_element_ids) == sorted(chapters), "the CTOC lists every CHAP"
+    return [
+        (str(chapters[i].sub_frames["TIT2"]), chapters[i].start_time, chapters[i].end_time)
+        for i in toc.child_element_ids
+    ]

@@ -5,8 +5,10 @@ These run in CI; they fail, never skip, when a tool is missing.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import statistics
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -16,11 +18,13 @@ from click.testing import CliRunner
 
 import voiceguide.speech.pyttsx3_engine as engine_module
 from tests.conftest import require_tools
-from tests.integration.measure import check_session, probe
+from tests.integration.measure import check_session, decode, id3_chapters, momentary, probe
 from voiceguide.cli import cli
 from voiceguide.errors import SpeechError
+from voiceguide.loudness import measure_file
 from voiceguide.session import SessionOptions, build_session
 from voiceguide.speech.pyttsx3_engine import Pyttsx3Engine
+from voiceguide.timeline import Timeline
 from voiceguide.units import SAMPLE_RATE
 
 pytestmark = pytest.mark.integration
@@ -47,6 +51,54 @@ def test_the_default_five_minute_session(tmp_path: Path) -> None:
     assert fmt["tags"]["album"] == "Strapped hamstring stretch"
     # The header duration that players show agrees with the audio to within a few frames.
     assert 0 <= float(fmt["duration"]) - result.timeline.length / SAMPLE_RATE < 0.08
+
+    # Loudness, measured on the finished file by ffmpeg's EBU R128 meter.
+    loudness = measure_file(out)
+    assert abs(loudness.integrated - -16.0) <= 1.0
+    assert loudness.true_peak <= -1.0
+    assert result.written is not None
+    assert result.written.levelled.final == loudness
+    check_clean_sound(decode(out), result.timeline)
+    check_chime_balance(out, result.timeline)
+
+    # ID3 chapters, read back with mutagen: a CTOC listing one CHAP per section.
+    chapters = id3_chapters(out)
+    assert [title for title, _, _ in chapters] == [
+        "Introduction",
+        "Left side: set-up",
+        "Left side: hold",
+        "Right side: set-up",
+        "Right side: hold",
+        "Outro",
+    ]
+    ms = [round(hold.start * 1000 / SAMPLE_RATE) for hold in result.timeline.holds]
+    assert chapters[0][1] == 0
+    assert [chapters[2][1], chapters[4][1]] == ms
+    assert all(a[2] == b[1] for a, b in itertools.pairwise(chapters))
+    assert chapters[-1][2] == round(result.timeline.length * 1000 / SAMPLE_RATE)
+
+
+def check_clean_sound(values: Any, timeline: Timeline) -> None:
+    """No clipping, no DC offset, and quiet where clips, pauses and chimes meet."""
+    assert max(values) < 32767
+    assert min(values) > -32768
+    assert abs(sum(values) / len(values)) < 2, "no DC offset (under 2 of 32768)"
+    edge = SAMPLE_RATE // 2000  # half a millisecond either side of every join
+    for event in timeline.events[1:]:
+        join = values[event.start - edge : event.start + edge]
+        assert max(abs(v) for v in join) < 328, f"a click at sample {event.start}"
+
+
+def check_chime_balance(path: Path, timeline: Timeline) -> None:
+    """A chime never sounds louder than the voice around it (EBU momentary loudness)."""
+    rate = timeline.sample_rate
+
+    def during(kind: str) -> list[float]:
+        spans = [(e.start / rate, e.end / rate) for e in timeline.events if e.kind == kind]
+        return [m for t, m in momentary(path) if any(a <= t - 0.4 and t <= b for a, b in spans)]
+
+    speech, chimes = during("speech"), during("chime")
+    assert max(chimes) <= statistics.median(speech) - 2.0
 
 
 @pytest.mark.parametrize("hold", ["90s", "20s"])

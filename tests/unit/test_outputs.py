@@ -1,0 +1,193 @@
+"""Chapters, transcripts, formats and loudness parsing, on the fake engine: no ffmpeg."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.fakes import FakeEngine
+from voiceguide.audio import load_chime
+from voiceguide.chapters import chapters
+from voiceguide.errors import ExportError
+from voiceguide.export import (
+    AAC_FRAME,
+    FORMATS,
+    OPUS_STEP,
+    Encoding,
+    Tags,
+    choose_bitrate,
+    choose_format,
+    ffmetadata,
+)
+from voiceguide.loudness import level_filter, parse_summary
+from voiceguide.session import SessionOptions, default_output, prepare
+from voiceguide.timeline import Timeline
+from voiceguide.transcript import to_lrc, to_vtt, write_transcript
+from voiceguide.units import SAMPLE_RATE
+
+
+@pytest.fixture(scope="module")
+def timeline() -> Timeline:
+    return prepare(SessionOptions(hold=60.0), FakeEngine()).timeline
+
+
+def test_chapters_tile_the_session_at_its_sections(timeline: Timeline) -> None:
+    marks = chapters(timeline)
+    assert [c.title for c in marks] == [
+        "Introduction",
+        "Left side: set-up",
+        "Left side: hold",
+        "Right side: set-up",
+        "Right side: hold",
+        "Outro",
+    ]
+    assert marks[0].start == 0
+    assert marks[-1].end == timeline.length
+    assert all(a.end == b.start for a, b in itertools.pairwise(marks))
+    spoken = timeline.spoken()
+    for side, setup, hold in zip(("left", "right"), marks[1::2], marks[2::2], strict=False):
+        first = next(e for e in spoken if e.side == side and e.role == "side_start")
+        assert setup.start == first.start
+        assert hold.start == next(h.start for h in timeline.holds if h.side == side)
+    assert marks[-1].start == next(e.start for e in spoken if e.role == "outro")
+
+
+def _seconds(stamp: str) -> float:
+    total = 0.0
+    for part in stamp.split(":"):
+        total = total * 60 + float(part)
+    return total
+
+
+def test_vtt_has_every_spoken_line_at_its_time(timeline: Timeline) -> None:
+    text = to_vtt(timeline)
+    assert text.startswith("WEBVTT\n\n")
+    cues = re.findall(r"(\d+)\n([\d:.]+) --> ([\d:.]+)\n(.+)\n", text)
+    spoken = timeline.spoken()
+    assert len(cues) == len(spoken)
+    for (number, start, end, line), event in zip(cues, spoken, strict=True):
+        assert int(number) == spoken.index(event) + 1
+        assert line == event.text
+        assert abs(_seconds(start) - event.start / SAMPLE_RATE) < 0.001
+        assert abs(_seconds(end) - event.end / SAMPLE_RATE) < 0.001
+
+
+def test_lrc_has_every_spoken_line_at_its_start(timeline: Timeline) -> None:
+    text = to_lrc(timeline)
+    assert text.startswith(f"[ti:{timeline.title}]\n[ar:voiceguide]\n[length:")
+    lines = re.findall(r"^\[(\d+:\d\d\.\d\d)\](.+)$", text, re.MULTILINE)
+    spoken = timeline.spoken()
+    assert [line for _, line in lines] == [e.text for e in spoken]
+    for (stamp, _), event in zip(lines, spoken, strict=True):
+        assert 0 <= event.start / SAMPLE_RATE - _seconds(stamp) < 0.01
+    stamps = [_seconds(s) for s in re.findall(r"^\[(\d+:\d\d\.\d\d)\]", text, re.MULTILINE)]
+    assert stamps == sorted(stamps)
+
+
+@pytest.mark.parametrize("suffix", [".vtt", ".lrc", ".json"])
+def test_transcripts_are_written_atomically(
+    timeline: Timeline, tmp_path: Path, suffix: str
+) -> None:
+    path = tmp_path / f"session{suffix}"
+    path.write_text("an old transcript")
+    write_transcript(timeline, path)
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+    text = path.read_text()
+    if suffix == ".json":
+        assert json.loads(text) == timeline.to_dict()
+    else:
+        assert timeline.spoken()[0].text in text
+
+
+def test_a_transcript_needs_a_known_extension(timeline: Timeline, tmp_path: Path) -> None:
+    with pytest.raises(ExportError, match=r"\.vtt \(WebVTT\), \.lrc or \.json"):
+        write_transcript(timeline, tmp_path / "session.txt")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_format_comes_from_the_name_or_the_option() -> None:
+    assert choose_format(None, None).name == "mp3"
+    assert choose_format(Path("a.OGG"), None).name == "ogg"
+    assert choose_format(Path("a.m4a"), "m4a").name == "m4a"
+    assert choose_format(None, "flac").name == "flac"
+    with pytest.raises(ExportError, match=r"--format wav writes \.wav files"):
+        choose_format(Path("a.mp3"), "wav")
+    with pytest.raises(ExportError, match="use a name ending in one"):
+        choose_format(Path("a.aiff"), None)
+    assert default_output("hamstring", 300, FORMATS["ogg"]) == Path("hamstring-5m-per-side.ogg")
+
+
+def test_bitrates_suit_the_format() -> None:
+    assert choose_bitrate(FORMATS["mp3"], None) == "128k"
+    assert choose_bitrate(FORMATS["ogg"], None) == "96k"
+    assert choose_bitrate(FORMATS["m4a"], "192000") == "192k"
+    assert choose_bitrate(FORMATS["wav"], None) is None
+    with pytest.raises(ExportError, match="flac is lossless"):
+        choose_bitrate(FORMATS["flac"], "128k")
+    with pytest.raises(ExportError, match="not a bitrate for mp3; choose one of: 64k"):
+        choose_bitrate(FORMATS["mp3"], "100k")
+
+
+def test_exact_lengths_are_whole_frames_or_steps() -> None:
+    for n in (1, 441, 1023, 1024, 44100 * 60 + 7):
+        m4a, ogg = FORMATS["m4a"].exact_length(n), FORMATS["ogg"].exact_length(n)
+        assert m4a % AAC_FRAME == 0
+        assert 0 <= m4a - n < AAC_FRAME
+        assert ogg % OPUS_STEP == 0
+        assert 0 <= ogg - n < OPUS_STEP
+        assert FORMATS["flac"].exact_length(n) == FORMATS["wav"].exact_length(n) == n
+
+
+def test_metadata_carries_tags_and_chapters_escaped(timeline: Timeline) -> None:
+    tags = Tags("A=b; c#d", "voiceguide", "Album\\x")
+    text = ffmetadata(Encoding(FORMATS["mp3"], "128k", tags, chapters(timeline)))
+    assert text.startswith(";FFMETADATA1\ntitle=A\\=b\\; c\\#d\nartist=voiceguide\n")
+    assert "album=Album\\\\x\n" in text
+    assert text.count("[CHAPTER]") == 6
+    assert f"TIMEBASE=1/{SAMPLE_RATE}\nSTART=0\n" in text
+    flac = ffmetadata(Encoding(FORMATS["flac"], None, tags, chapters(timeline)))
+    assert "[CHAPTER]" not in flac
+
+
+SUMMARY = """[Parsed_ebur128_0 @ 0x1] t: 1.0 M: -20.0 S: -20.0 I: -20.0 LUFS
+[Parsed_ebur128_0 @ 0x1] Summary:
+
+  Integrated loudness:
+    I:         -16.2 LUFS
+    Threshold: -26.6 LUFS
+
+  Loudness range:
+    LRA:         8.1 LU
+    Threshold: -36.5 LUFS
+    LRA low:   -22.4 LUFS
+    LRA high:  -14.3 LUFS
+
+  True peak:
+    Peak:       -1.9 dBFS
+"""
+
+
+def test_the_loudness_summary_is_read() -> None:
+    found = parse_summary(SUMMARY)
+    assert (found.integrated, found.loudness_range, found.true_peak) == (-16.2, 8.1, -1.9)
+    with pytest.raises(ExportError, match="did not report the loudness"):
+        parse_summary("Summary:\n")
+
+
+def test_the_level_filter_is_one_gain_and_a_compensated_limiter() -> None:
+    chain = level_filter(4.25, -2.0)
+    assert chain.startswith("highpass=f=30:poles=2,volume=4.250dB:")
+    assert "alimiter=limit=0.794328:level=false:latency=true" in chain
+
+
+@pytest.mark.parametrize("name", ["chime-start", "chime-end"])
+def test_chimes_start_and_end_at_zero_without_offset(name: str) -> None:
+    values = load_chime(name).get_array_of_samples()
+    assert values[0] == 0
+    assert values[-1] == 0
+    assert abs(sum(values) / len(values)) < 1
+    assert max(abs(v) for v in values) < 32767 * 10 ** (-15 / 20)

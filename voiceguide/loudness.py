@@ -1,0 +1,174 @@
+"""Loudness: measure a session the ITU-R BS.1770 / EBU R128 way and level it as a whole.
+
+The session is never normalised clip by clip. Its rendered PCM is measured
+once, streamed through ffmpeg's ``ebur128`` filter; one gain brings it to the
+target, and where that gain would push peaks above the ceiling, a look-ahead
+limiter (delay-compensated, so every sample stays where it was planned) holds
+them down. The finished file is measured again, and that is what is reported.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import subprocess
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from voiceguide.errors import ExportError
+from voiceguide.export import Encoding, Progress, encode, find_tool, pipe_to_ffmpeg
+from voiceguide.files import fds_for
+
+DEFAULT_TARGET = -16.0  # LUFS, integrated: the usual level for spoken podcasts
+TRUE_PEAK_LIMIT = -1.0  # dBTP: the most the finished file may reach
+LIMITER_CEILING = -2.0  # dBFS, sample peak: leaves room for intersample and codec overshoot
+MAX_LIMITING = 12.0  # dB: more than this on the loudest peaks would be audible
+TOLERANCE = 0.5  # LU: re-encode once when the finished file is further than this from target
+DC_BLOCK_HZ = 30
+QUIET = -60.0  # LUFS: a session this quiet holds no speech worth levelling
+
+
+@dataclass(frozen=True)
+class Loudness:
+    integrated: float  # LUFS
+    true_peak: float  # dBTP (or dBFS sample peak, when measured as such)
+    loudness_range: float  # LU
+
+
+_SUMMARY = {
+    "integrated": re.compile(r"^\s*I:\s+(-?[\d.]+|-?inf|nan)\s+LUFS", re.MULTILINE),
+    "loudness_range": re.compile(r"^\s*LRA:\s+(-?[\d.]+|-?inf|nan)\s+LU", re.MULTILINE),
+    "true_peak": re.compile(r"^\s*Peak:\s+(-?[\d.]+|-?inf|nan)\s+dBFS", re.MULTILINE),
+}
+
+
+def parse_summary(log: str) -> Loudness:
+    """The summary that ffmpeg's ``ebur128`` filter logs at the end of a run."""
+    summary = log[log.rfind("Summary:") :]
+    values: dict[str, float] = {}
+    for name, pattern in _SUMMARY.items():
+        found = pattern.search(summary)
+        if found is None:
+            raise ExportError("ffmpeg did not report the loudness it measured")
+        values[name] = float(found.group(1))
+    return Loudness(**values)
+
+
+def _meter(peak: str) -> str:
+    return f"ebur128=peak={peak}:framelog=verbose"
+
+
+def measure_pcm(
+    pcm: Iterable[bytes],
+    total_samples: int,
+    audio_filter: str | None = None,
+    progress: Progress = lambda *_: None,
+) -> Loudness:
+    """Integrated loudness and sample peak of streamed mono PCM (after ``audio_filter``)."""
+    chain = ",".join(f for f in (audio_filter, _meter("sample")) if f)
+    log = pipe_to_ffmpeg(
+        ["-loglevel", "info", "-af", chain, "-f", "null", "-"],
+        pcm, total_samples, "measure the loudness", "loudness", progress,
+    )  # fmt: skip
+    return parse_summary(log)
+
+
+def measure_file(path: Path) -> Loudness:
+    """Integrated loudness, loudness range and true peak of an audio file."""
+    result = subprocess.run(
+        [
+            find_tool("ffmpeg"), "-hide_banner", "-nostats", "-nostdin", "-loglevel", "info",
+            "-i", str(path), "-map", "0:a:0", "-af", _meter("true"), "-f", "null", "-",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        pass_fds=fds_for(path),
+    )  # fmt: skip
+    if result.returncode != 0:
+        lines = result.stderr.strip().splitlines()
+        raise ExportError(f"ffmpeg could not read {path}: {lines[-1] if lines else 'no audio'}")
+    return parse_summary(result.stderr)
+
+
+def level_filter(gain: float, ceiling: float = LIMITER_CEILING) -> str:
+    """A DC blocker, one gain for the whole session, then a look-ahead limiter at
+    ``ceiling`` dBFS.
+
+    The high-pass at 30 Hz (below any voice) removes the small DC offset some
+    speech engines leave. ``level=false`` keeps the limiter from making up the gain
+    it takes; ``latency`` compensates its look-ahead, so the output lines up with
+    the input to the sample.
+    """
+    limit = 10 ** (ceiling / 20)
+    return (
+        f"highpass=f={DC_BLOCK_HZ}:poles=2,volume={gain:.3f}dB:precision=double,"
+        f"alimiter=limit={limit:.6f}:level=false:latency=true"
+    )
+
+
+@dataclass(frozen=True)
+class Levelled:
+    """How a session was levelled, and what its finished file measures."""
+
+    target: float
+    measured: Loudness  # the rendered PCM, before levelling (sample peak)
+    gain: float  # dB
+    final: Loudness  # the finished file (true peak)
+    notes: tuple[str, ...] = field(default=())
+
+
+def _capped(gain: float, peak: float, notes: list[str], target: float) -> float:
+    """``gain``, lowered if the loudest peaks would need more than MAX_LIMITING dB."""
+    over = peak + gain - LIMITER_CEILING
+    if over <= MAX_LIMITING:
+        return gain
+    notes.append(
+        f"note: reaching {target:g} LUFS would take more than {MAX_LIMITING:g} dB of peak "
+        "limiting, so the session is quieter than asked"
+    )
+    return gain - (over - MAX_LIMITING)
+
+
+def level_and_encode(
+    render: Callable[[], Iterable[bytes]],
+    total_samples: int,
+    path: Path,
+    encoding: Encoding,
+    target: float = DEFAULT_TARGET,
+    progress: Progress = lambda *_: None,
+) -> Levelled:
+    """Measure the rendered session, encode it levelled to ``target`` LUFS into ``path``,
+    measure the finished file; re-encode once if the codec moved it off target."""
+    notes: list[str] = []
+    raw = measure_pcm(render(), total_samples, progress=progress)
+    if not math.isfinite(raw.integrated) or raw.integrated < QUIET:
+        raise ExportError(f"the session measures {raw.integrated} LUFS: it is silent")
+    gain = _capped(target - raw.integrated, raw.true_peak, notes, target)
+    if raw.true_peak + gain > LIMITER_CEILING:
+        # The limiter takes a little loudness off the peaks: measure that, and make it up.
+        limited = measure_pcm(render(), total_samples, level_filter(gain), progress)
+        gain = _capped(gain + target - limited.integrated, raw.true_peak, notes, target)
+    ceiling = LIMITER_CEILING
+    encode(render(), total_samples, path, encoding, level_filter(gain, ceiling), progress)
+    final = measure_file(path)
+    off_target = abs(final.integrated - target) > TOLERANCE and not notes
+    if off_target or final.true_peak > TRUE_PEAK_LIMIT:
+        # A lossy codec shifts the loudness a little and can overshoot the peaks.
+        if off_target:
+            gain = _capped(gain + target - final.integrated, raw.true_peak, notes, target)
+        if final.true_peak > TRUE_PEAK_LIMIT:
+            ceiling -= final.true_peak - TRUE_PEAK_LIMIT + 0.3
+        encode(render(), total_samples, path, encoding, level_filter(gain, ceiling), progress)
+        final = measure_file(path)
+    if final.true_peak > TRUE_PEAK_LIMIT:
+        notes.append(
+            f"note: the true peak is {final.true_peak:.1f} dBTP, above {TRUE_PEAK_LIMIT:g} dBTP"
+        )
+    if abs(final.integrated - target) > 1.0:
+        notes.append(
+            f"note: the session measures {final.integrated:.1f} LUFS, "
+            f"more than 1 LU from the {target:g} LUFS target"
+        )
+    return Levelled(target, raw, gain, final, tuple(dict.fromkeys(notes)))
