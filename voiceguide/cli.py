@@ -101,7 +101,11 @@ DURATION = DurationType()
 class ProgressReport:
     """Shows the library's progress callbacks as progress bars on stderr."""
 
-    LABELS: ClassVar[dict[str, str]] = {"speech": "Speaking", "encoding": "Encoding"}
+    LABELS: ClassVar[dict[str, str]] = {
+        "speech": "Speaking",
+        "loudness": "Measuring loudness",
+        "encoding": "Encoding",
+    }
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
@@ -112,7 +116,7 @@ class ProgressReport:
     def __call__(self, stage: str, done: int, total: int) -> None:
         if not self.enabled:
             return
-        if stage != self.stage:
+        if stage != self.stage or done < self.done:  # a new stage, or another pass
             self.close()
             self.stage = stage
             self.done = 0

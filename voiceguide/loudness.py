@@ -1,10 +1,12 @@
 """Loudness: measure a session the ITU-R BS.1770 / EBU R128 way and level it as a whole.
 
-The session is never normalised clip by clip. Its rendered PCM is measured
-once, streamed through ffmpeg's ``ebur128`` filter; one gain brings it to the
-target, and where that gain would push peaks above the ceiling, a look-ahead
-limiter (delay-compensated, so every sample stays where it was planned) holds
-them down. The finished file is measured again, and that is what is reported.
+The session is never normalised clip by clip. Its rendered PCM is streamed
+through ffmpeg's ``ebur128`` meter; one gain brings it to the target, and where
+that gain would push peaks above the ceiling, a look-ahead limiter
+(delay-compensated, so every sample stays where it was planned) holds them
+down. Since the limiter takes a little loudness off the peaks, the levelled PCM
+is measured again (a few times at most) to find the gain that makes up for it.
+The finished file is measured with true peak, and that is what is reported.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ TRUE_PEAK_LIMIT = -1.0  # dBTP: the most the finished file may reach
 LIMITER_CEILING = -2.0  # dBFS, sample peak: leaves room for intersample and codec overshoot
 MAX_LIMITING = 12.0  # dB: more than this on the loudest peaks would be audible
 TOLERANCE = 0.5  # LU: re-encode once when the finished file is further than this from target
+PCM_TOLERANCE = 0.2  # LU: close enough, measured on the PCM before encoding
+PCM_PASSES = 4  # measurements of the levelled PCM, at most
 DC_BLOCK_HZ = 30
 QUIET = -60.0  # LUFS: a session this quiet holds no speech worth levelling
 
@@ -146,10 +150,20 @@ def level_and_encode(
     if not math.isfinite(raw.integrated) or raw.integrated < QUIET:
         raise ExportError(f"the session measures {raw.integrated} LUFS: it is silent")
     gain = _capped(target - raw.integrated, raw.true_peak, notes, target)
-    if raw.true_peak + gain > LIMITER_CEILING:
-        # The limiter takes a little loudness off the peaks: measure that, and make it up.
-        limited = measure_pcm(render(), total_samples, level_filter(gain), progress)
-        gain = _capped(gain + target - limited.integrated, raw.true_peak, notes, target)
+    # Where the limiter works, it takes some loudness off the peaks, the more the
+    # louder: find the gain that makes up for it by the secant method on the PCM
+    # (cheap: no encoding), from the unlimited measurement (gain 0).
+    last, slope = (0.0, raw.integrated), 1.0
+    for _ in range(PCM_PASSES):
+        if raw.true_peak + gain <= LIMITER_CEILING or notes:
+            break
+        found = measure_pcm(render(), total_samples, level_filter(gain), progress).integrated
+        if abs(found - target) <= PCM_TOLERANCE:
+            break
+        if gain != last[0]:
+            slope = min(1.0, max(0.2, (found - last[1]) / (gain - last[0])))
+        last = (gain, found)
+        gain = _capped(gain + (target - found) / slope, raw.true_peak, notes, target)
     ceiling = LIMITER_CEILING
     encode(render(), total_samples, path, encoding, level_filter(gain, ceiling), progress)
     final = measure_file(path)
@@ -157,7 +171,7 @@ def level_and_encode(
     if off_target or final.true_peak > TRUE_PEAK_LIMIT:
         # A lossy codec shifts the loudness a little and can overshoot the peaks.
         if off_target:
-            gain = _capped(gain + target - final.integrated, raw.true_peak, notes, target)
+            gain = _capped(gain + (target - final.integrated) / slope, raw.true_peak, notes, target)
         if final.true_peak > TRUE_PEAK_LIMIT:
             ceiling -= final.true_peak - TRUE_PEAK_LIMIT + 0.3
         encode(render(), total_samples, path, encoding, level_filter(gain, ceiling), progress)

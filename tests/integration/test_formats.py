@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import require_tools
-from tests.integration.measure import check_session, decode, probe
+from tests.integration.measure import TOLERANCE, decode, onset, probe
 from tests.integration.test_real_build import check_clean_sound
 from voiceguide.loudness import measure_file
 from voiceguide.session import SessionOptions, build_session
@@ -52,9 +52,15 @@ def test_each_format_decodes_to_the_plan(
     timeline = result.timeline
     # Decoded (at the session rate), the file has exactly the planned samples, and
     # every hold, measured at the chime onsets, lasts what was asked.
-    holds = check_session(out, 12.0, timeline)
-    assert len(holds) == 2
-    check_clean_sound(decode(out), timeline)
+    values = decode(out)
+    assert len(values) == timeline.length
+    assert len(timeline.holds) == 2
+    for hold in timeline.holds:
+        start, end = onset(values, hold.start), onset(values, hold.end)
+        assert abs(start - hold.start) <= TOLERANCE
+        assert abs(end - hold.end) <= TOLERANCE
+        assert abs((end - start) - 12 * SAMPLE_RATE) <= TOLERANCE
+    check_clean_sound(values, timeline)
     info = probe(out)
     stream: dict[str, Any] = info["streams"][0]  # type: ignore[index]
     assert stream["codec_name"] == codec
