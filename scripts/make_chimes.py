@@ -18,7 +18,7 @@ import wave
 from pathlib import Path
 
 RATE = 44100
-PEAK = 10 ** (-16 / 20)  # -16 dBFS: some 3 LU under the voice once levelled; never startles
+PEAK = 10 ** (-18 / 20)  # -18 dBFS: 3-5 LU under the voice once levelled; never startles
 ATTACK = 0.004  # seconds
 FADE_OUT = 0.5  # seconds at the end, down to exact zero
 # (frequency ratio, amplitude, decay time in seconds) of a small singing bowl

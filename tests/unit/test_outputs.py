@@ -190,4 +190,4 @@ def test_chimes_start_and_end_at_zero_without_offset(name: str) -> None:
     assert values[0] == 0
     assert values[-1] == 0
     assert abs(sum(values) / len(values)) < 1
-    assert max(abs(v) for v in values) < 32767 * 10 ** (-15 / 20)
+    assert max(abs(v) for v in values) < 32767 * 10 ** (-17 / 20)
