@@ -212,10 +212,21 @@ def _options(routine: str, hold: float | None, templates: Path | None, engine: s
     )  # fmt: skip
 
 
+_ALL_BITRATES = sorted({b for f in FORMATS.values() for b in f.bitrates}, key=lambda b: int(b[:-1]))
+
+
 def _bitrate(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value is None or re.fullmatch(r"\d+k|\d+000", value.strip().lower()):
+    """A bitrate some format offers (whether the chosen format does is checked later)."""
+    if value is None:
         return value
-    raise click.BadParameter(f"{value!r} is not a bitrate such as 128k", ctx, param)
+    normal = value.strip().lower()
+    if re.fullmatch(r"\d+000", normal):
+        normal = f"{int(normal) // 1000}k"
+    if normal in _ALL_BITRATES:
+        return normal
+    raise click.BadParameter(
+        f"{value!r} is not a bitrate; choose one of: {', '.join(_ALL_BITRATES)}", ctx, param
+    )
 
 
 @click.group(cls=VoiceguideGroup)

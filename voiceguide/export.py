@@ -156,6 +156,7 @@ class Encoding:
     bitrate: str | None
     tags: Tags
     chapters: tuple[Chapter, ...] = ()
+    name: str = ""  # the output, as errors name it
 
 
 def find_tool(name: str) -> str:
@@ -304,7 +305,7 @@ def encode(
             "-fflags", "+bitexact", "-flags:a", "+bitexact",
             *fmt.options, "-f", fmt.muxer, "-y", str(path),
         ]  # fmt: skip
-        what = f"encode the {fmt.name} file"
+        what = f"encode {encoding.name or f'the {fmt.name} file'}"
         log = pipe_to_ffmpeg(
             arguments, pcm, total_samples, what, "encoding", progress, fds_for(path)
         )

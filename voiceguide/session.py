@@ -191,7 +191,7 @@ def write_session(
         album=routine.title,
     )
     marks = chapters(timeline)
-    encoding = Encoding(fmt, bitrate, tags, marks)
+    encoding = Encoding(fmt, bitrate, tags, marks, str(target))
     levelled = write_atomically(
         target,
         fmt,

@@ -379,7 +379,7 @@ CASES = [
         fragments=("wording is a folder",),
     ),
     Case("output-folder-missing", output="missing/out.mp3", fragments=("missing does not exist",)),
-    Case("output-not-mp3", output="out.wav", fragments=("ending in .mp3",)),
+    Case("output-not-audio", output="out.aiff", fragments=("use a name ending in one",)),
     Case(
         "output-unwritable",
         output="/sys/out.mp3",
