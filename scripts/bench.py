@@ -293,14 +293,21 @@ class Bench:
     def warm(self) -> None:
         """Fill the speech cache for every hold the cases use."""
         for hold in sorted({h for h in CASES.values() if h} | set(BATCH_HOLDS)):
-            subprocess.run(
-                self.voiceguide("script", "--hold", hold),
-                env=self.env,
-                cwd=self.work,
-                check=True,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            for _attempt in (1, 2):  # on a loaded machine the speech engine may time out
+                result = subprocess.run(
+                    self.voiceguide("script", "--hold", hold),
+                    env=self.env,
+                    cwd=self.work,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                    check=False,
+                )
+                if result.returncode == 0:
+                    break
+                print(f"bench: warming --hold {hold}: {result.stderr.strip()}", file=sys.stderr)
+            else:
+                raise SystemExit("bench: could not warm the speech cache")
 
 
 # --- reporting ---------------------------------------------------------------------------
