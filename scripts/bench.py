@@ -7,8 +7,7 @@ cache of its own; the table gives medians. For each case it measures:
 
 - wall time of ``voiceguide build`` (or ``voiceguide batch``), from process start to exit;
 - peak memory: the summed resident set of the build's whole process tree (the
-  Python process, ffmpeg, ffprobe and the speech workers), polled every 20 ms,
-  and never less than the largest single process's peak from ``wait4``;
+  Python process, ffmpeg, ffprobe and the speech workers), polled every 20 ms;
 - the floor: ffmpeg alone encoding the same session's PCM, from a raw file, with
   the very command the build uses (``voiceguide.export.mp3_command``); for the
   batch, the 20 encodes run as many at once as the batch runs sessions;
@@ -132,7 +131,8 @@ def measure(command: Sequence[str], env: dict[str, str], cwd: Path) -> Sample:
     if proc.returncode != 0:
         raise SystemExit(f"bench: {' '.join(command)} failed:\n{errors.decode()}")
     cpu = usage.ru_utime + usage.ru_stime  # wait4 counts the reaped descendants too
-    return Sample(seconds, max(watcher.peak_kb, usage.ru_maxrss) / 1024, cpu)
+    # Not ru_maxrss: Linux records there the parent's high-water mark at the child's exec.
+    return Sample(seconds, watcher.peak_kb / 1024, cpu)
 
 
 def measure_many(commands: Sequence[Sequence[str]], workers: int, cwd: Path) -> Sample:
