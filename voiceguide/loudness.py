@@ -142,11 +142,18 @@ def level_and_encode(
     encoding: Encoding,
     target: float = DEFAULT_TARGET,
     progress: Progress = lambda *_: None,
+    measure: tuple[Callable[[], Iterable[bytes]], int] | None = None,
 ) -> Levelled:
     """Measure the rendered session, encode it levelled to ``target`` LUFS into ``path``,
-    measure the finished file; re-encode once if the codec moved it off target."""
+    measure the finished file; re-encode once if the codec moved it off target.
+
+    ``measure`` may give a quicker render that measures the same (the session with
+    its long pauses cut short, see :func:`voiceguide.timeline.condensed`) and its
+    length, for the passes that find the gain.
+    """
     notes: list[str] = []
-    raw = measure_pcm(render(), total_samples, progress=progress)
+    probe, probe_samples = measure or (render, total_samples)
+    raw = measure_pcm(probe(), probe_samples, progress=progress)
     if not math.isfinite(raw.integrated) or raw.integrated < QUIET:
         raise ExportError(f"the session measures {raw.integrated} LUFS: it is silent")
     gain = _capped(target - raw.integrated, raw.true_peak, notes, target)
@@ -157,7 +164,7 @@ def level_and_encode(
     for _ in range(PCM_PASSES):
         if raw.true_peak + gain <= LIMITER_CEILING or notes:
             break
-        found = measure_pcm(render(), total_samples, level_filter(gain), progress).integrated
+        found = measure_pcm(probe(), probe_samples, level_filter(gain), progress).integrated
         if abs(found - target) <= PCM_TOLERANCE:
             break
         if gain != last[0]:

@@ -33,11 +33,15 @@ from voiceguide.planner import END_CHIME, START_CHIME, Pacing, plan
 from voiceguide.render import render
 from voiceguide.routine import Routine, load_routine
 from voiceguide.speech import DEFAULT_RATE, SpeechEngine, get_engine
-from voiceguide.timeline import Timeline
+from voiceguide.timeline import Timeline, condensed
 from voiceguide.transcript import check_transcript_path, write_transcript
+from voiceguide.units import to_samples
 from voiceguide.wording import Wording
 
 Progress = Callable[[str, int, int], None]
+# Pauses are cut to this long when measuring loudness: more than an EBU R128 block
+# (400 ms), so every block of sound measures as in the full session.
+MEASURE_PAUSE = to_samples(1.0)
 
 
 def no_progress(stage: str, done: int, total: int) -> None:
@@ -191,6 +195,7 @@ def write_session(
         album=routine.title,
     )
     marks = chapters(timeline)
+    short = condensed(timeline, MEASURE_PAUSE)
     encoding = Encoding(fmt, bitrate, tags, marks, str(target))
     levelled = write_atomically(
         target,
@@ -202,6 +207,7 @@ def write_session(
             encoding,
             options.loudness,
             progress,
+            (lambda: render(short, prepared.speech, prepared.chimes), short.length),
         ),
     )
     return Written(fmt, levelled, marks)

@@ -13,6 +13,7 @@ from voiceguide.clips import check_clip, speak
 from voiceguide.errors import PlanError, SpeechError
 from voiceguide.render import render, silence
 from voiceguide.session import SessionOptions, no_progress, prepare
+from voiceguide.timeline import condensed
 from voiceguide.units import SAMPLE_RATE, SAMPLE_WIDTH, to_samples
 
 
@@ -121,3 +122,20 @@ def test_tidying_trims_quiet_edges_and_keeps_a_little() -> None:
     first, last = tidy.get_array_of_samples()[0], tidy.get_array_of_samples()[-1]
     assert abs(first) < 50
     assert abs(last) < 50
+
+
+def test_condensed_keeps_every_sound_and_cuts_long_pauses() -> None:
+    prepared = prepare(SessionOptions(hold=300.0), FakeEngine())
+    timeline = prepared.timeline
+    short = condensed(timeline, SAMPLE_RATE)
+    assert len(short.events) == len(timeline.events)
+    position = 0
+    for full, cut in zip(timeline.events, short.events, strict=True):
+        assert cut.start == position
+        assert (cut.kind, cut.role, cut.text) == (full.kind, full.role, full.text)
+        expected = min(full.length, SAMPLE_RATE) if full.kind == "pause" else full.length
+        assert cut.length == expected
+        position = cut.end
+    assert short.length < timeline.length / 2  # five-minute holds are mostly quiet
+    pcm = b"".join(render(short, prepared.speech, prepared.chimes))
+    assert len(pcm) == short.length * SAMPLE_WIDTH
