@@ -37,6 +37,7 @@ from voiceguide.export import (
     choose_format,
     find_tool,
 )
+from voiceguide.files import read_user_text
 from voiceguide.routine import Routine, _line_of, _NoAliasLoader
 from voiceguide.session import (
     BuildResult,
@@ -143,24 +144,7 @@ def load_batch(path: Path, folder: Path | None = None) -> list[Job]:
     into ``folder`` if given (it must exist), else beside the batch file.
     """
     source = str(path)
-    try:
-        if path.is_dir():
-            raise BatchError(f"{path} is a folder; give the path to a batch .yaml file")
-        with path.open("rb") as f:
-            data = f.read(MAX_BATCH_BYTES + 1)
-    except FileNotFoundError:
-        raise BatchError(f"batch file {path} does not exist") from None
-    except OSError as e:
-        raise BatchError(f"cannot read batch file {path}: {e.strerror}") from None
-    if len(data) > MAX_BATCH_BYTES:
-        raise BatchError(f"{path}: a batch file may be at most 1 MB")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise BatchError(
-            f"{path}, line {line}: the file is not UTF-8 text; save it as UTF-8"
-        ) from None
+    text = read_user_text(path, "batch", MAX_BATCH_BYTES, BatchError)
     if folder is not None and not folder.is_dir():
         raise BatchError(f"{folder} is not a folder; give an existing folder for the sessions")
     batch, node = _parse(text, source)

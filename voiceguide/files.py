@@ -200,3 +200,29 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def read_user_text(path: Path, kind: str, max_bytes: int, error: type[Exception]) -> str:
+    """Read a small UTF-8 file the user named (a ``kind`` file: routine, batch).
+
+    Every failure raises ``error`` with a message that says how to fix it.
+    """
+    try:
+        if path.is_dir():
+            raise error(f"{path} is a folder; give the path to a {kind} .yaml file")
+        with path.open("rb") as f:
+            data = f.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise error(f"{kind} file {path} does not exist") from None
+    except OSError as e:
+        raise error(f"cannot read {kind} file {path}: {e.strerror}") from None
+    if len(data) > max_bytes:
+        size = (
+            f"{max_bytes // 1_000_000} MB" if max_bytes % 1_000_000 == 0 else f"{max_bytes} bytes"
+        )
+        raise error(f"{path}: a {kind} file may be at most {size}")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise error(f"{path}, line {line}: the file is not UTF-8 text; save it as UTF-8") from None

@@ -27,6 +27,7 @@ from pydantic import (
 
 from voiceguide.durations import duration_words, parse_duration
 from voiceguide.errors import RoutineError
+from voiceguide.files import read_user_text
 
 MAX_ROUTINE_BYTES = 1_000_000
 MAX_HOLD_SECONDS = 2 * 3600
@@ -120,24 +121,7 @@ def load_routine(ref: str | Path) -> Routine:
     is_path = isinstance(ref, Path) or path.suffix in (".yaml", ".yml") or len(path.parts) > 1
     if not is_path:
         return parse_routine(builtin_text(str(ref)), f"{ref} (built-in)")
-    try:
-        if path.is_dir():
-            raise RoutineError(f"{path} is a folder; give the path to a routine .yaml file")
-        with path.open("rb") as f:
-            data = f.read(MAX_ROUTINE_BYTES + 1)
-    except FileNotFoundError:
-        raise RoutineError(f"routine file {path} does not exist") from None
-    except OSError as e:
-        raise RoutineError(f"cannot read routine file {path}: {e.strerror}") from None
-    if len(data) > MAX_ROUTINE_BYTES:
-        raise RoutineError(f"{path}: a routine file may be at most 1 MB")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise RoutineError(
-            f"{path}, line {line}: the file is not UTF-8 text; save it as UTF-8"
-        ) from None
+    text = read_user_text(path, "routine", MAX_ROUTINE_BYTES, RoutineError)
     return parse_routine(text, str(path))
 
 

@@ -336,7 +336,7 @@ def test_size_limit_boundary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert at_limit.stat().st_size == limit
     assert load_routine(at_limit).name == "test"
     over = write(tmp_path, MINIMAL + "#" * 10 + "\n", "over.yaml")
-    with pytest.raises(RoutineError, match="at most 1 MB"):
+    with pytest.raises(RoutineError, match=f"at most {limit} bytes"):
         load_routine(over)
 
 
