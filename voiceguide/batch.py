@@ -20,7 +20,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydub import AudioSegment
 
@@ -38,7 +37,7 @@ from voiceguide.export import (
     find_tool,
 )
 from voiceguide.files import read_user_text
-from voiceguide.routine import Routine, _line_of, _NoAliasLoader
+from voiceguide.routine import Routine
 from voiceguide.session import (
     BuildResult,
     Prepared,
@@ -52,6 +51,7 @@ from voiceguide.session import (
     write_session,
 )
 from voiceguide.speech import SpeechEngine, get_engine
+from voiceguide.yamlfile import line_of, load_yaml, located
 
 MAX_BATCH_BYTES = 1_000_000
 MAX_SESSIONS = 1000
@@ -153,7 +153,7 @@ def load_batch(path: Path, folder: Path | None = None) -> list[Job]:
     for number, entry in enumerate(batch.sessions, start=1):
         given = entry.model_dump(exclude_none=True)
         merged = Entry.model_validate({**batch.defaults.model_dump(exclude_none=True), **given})
-        where = _line_of(node, ("sessions", number - 1))
+        where = line_of(node, ("sessions", number - 1))
         jobs.append(_job(merged, base, folder or base, f"{source}, line {where}: session {number}"))
     return jobs
 
@@ -184,15 +184,7 @@ def _is_path(ref: str) -> bool:
 
 
 def _parse(text: str, source: str) -> tuple[BatchFile, Any]:
-    try:
-        node = yaml.compose(text, Loader=_NoAliasLoader)
-        data = _NoAliasLoader(text).get_single_data() if node is not None else None
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark
-        where = f", line {mark.line + 1}" if mark is not None else ""
-        raise BatchError(f"{source}{where}: invalid YAML: {e.problem}") from None
-    except yaml.YAMLError as e:
-        raise BatchError(f"{source}: invalid YAML: {e}") from None
+    data, node = load_yaml(text, source, BatchError)
     if not isinstance(data, dict):
         raise BatchError(
             f"{source}: a batch file must be a mapping with a list of sessions: "
@@ -201,12 +193,7 @@ def _parse(text: str, source: str) -> tuple[BatchFile, Any]:
     try:
         return BatchFile.model_validate(data), node
     except ValidationError as e:
-        errors = e.errors()
-        error = next((x for x in errors if x["type"] == "extra_forbidden"), errors[0])
-        loc = tuple(error["loc"])
-        line = _line_of(node, loc)
-        where = f", line {line}" if line else ""
-        raise BatchError(f"{source}{where}: {_describe(error, loc)}") from None
+        raise BatchError(located(e, node, source, _describe)) from None
 
 
 def _describe(error: Any, loc: tuple[Any, ...]) -> str:

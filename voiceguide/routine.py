@@ -14,7 +14,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -28,6 +27,7 @@ from pydantic import (
 from voiceguide.durations import duration_words, parse_duration
 from voiceguide.errors import RoutineError
 from voiceguide.files import read_user_text
+from voiceguide.yamlfile import load_yaml, located
 
 MAX_ROUTINE_BYTES = 1_000_000
 MAX_HOLD_SECONDS = 2 * 3600
@@ -125,45 +125,9 @@ def load_routine(ref: str | Path) -> Routine:
     return parse_routine(text, str(path))
 
 
-class _NoAliasLoader(yaml.SafeLoader):
-    """Safe YAML without anchors and aliases (they allow 'billion laughs' bombs)."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()  # type: ignore[no-untyped-call]
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-            raise yaml.MarkedYAMLError(
-                None, None, "anchors and aliases (&, *) are not allowed", event.start_mark
-            )
-        return super().compose_node(parent, index)
-
-    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-        seen: set[str] = set()
-        for key, _ in node.value:
-            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
-                if key.value in seen:
-                    raise yaml.MarkedYAMLError(
-                        None, None, f"the key {key.value!r} appears twice", key.start_mark
-                    )
-                seen.add(key.value)
-        return super().construct_mapping(node, deep)
-
-
 def parse_routine(text: str, source: str) -> Routine:
     """Validate routine YAML text; ``source`` names it in error messages."""
-    try:
-        node = yaml.compose(text, Loader=_NoAliasLoader)
-        data = _NoAliasLoader(text).get_single_data() if node is not None else None
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark
-        where = f", line {mark.line + 1}" if mark is not None else ""
-        raise RoutineError(f"{source}{where}: invalid YAML: {e.problem}") from None
-    except yaml.reader.ReaderError as e:  # a character YAML does not allow, such as NUL
-        at = text[: e.position].count("\n") + 1
-        raise RoutineError(
-            f"{source}, line {at}: invalid YAML: unacceptable character #x{e.character:04x}"
-        ) from None
-    except yaml.YAMLError as e:
-        raise RoutineError(f"{source}: invalid YAML: {e}") from None
+    data, node = load_yaml(text, source, RoutineError)
     if not isinstance(data, dict):
         raise RoutineError(
             f"{source}: a routine file must be a mapping of keys such as title: and steps:"
@@ -171,13 +135,7 @@ def parse_routine(text: str, source: str) -> Routine:
     try:
         return Routine.model_validate(data)
     except ValidationError as e:
-        errors = e.errors()
-        # A misspelt key is also reported as a missing one: name the misspelling.
-        error = next((x for x in errors if x["type"] == "extra_forbidden"), errors[0])
-        loc = tuple(error["loc"])
-        line = _line_of(node, loc)
-        where = f", line {line}" if line else ""
-        raise RoutineError(f"{source}{where}: {_describe(error, loc)}") from None
+        raise RoutineError(located(e, node, source, _describe)) from None
 
 
 def _describe(error: Any, loc: tuple[Any, ...]) -> str:
@@ -233,29 +191,6 @@ def _field_names(loc: tuple[Any, ...]) -> list[str]:
                 if isinstance(meta, type) and issubclass(meta, BaseModel):
                     model = meta
     return sorted(model.model_fields)
-
-
-def _line_of(node: Any, loc: tuple[Any, ...]) -> int | None:
-    """The 1-based line of the YAML node at ``loc`` (or its nearest parent)."""
-    line: int | None = node.start_mark.line + 1 if node is not None else None
-    for part in loc:
-        child = _child(node, part)
-        if child is None:
-            break
-        node = child
-        line = node.start_mark.line + 1
-    return line
-
-
-def _child(node: Any, part: Any) -> Any:
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if key.value == part:
-                return value if isinstance(value, yaml.Node) else key
-        return None
-    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-        return node.value[part]
-    return None
 
 
 def iter_texts(routine: Routine) -> Iterator[tuple[str, str]]:

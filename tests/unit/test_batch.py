@@ -76,6 +76,7 @@ def test_outputs_go_into_the_folder_given(tmp_path: Path) -> None:
         ("- hold: 3m\n", "a batch file must be a mapping with a list of sessions"),
         ("sessions:\n  - &a {hold: 3m}\n  - *a\n", "line 2: invalid YAML: anchors and aliases"),
         ("sessoins: []\n", "line 1: unknown key 'sessoins'; did you mean 'sessions'?"),
+        ("sessions:\n  - hold: 3m\x00\n", "line 2: invalid YAML: unacceptable character #x0000"),
     ],
 )  # fmt: skip
 def test_bad_batch_files_name_the_line(tmp_path: Path, text: str, message: str) -> None:
