@@ -15,6 +15,16 @@ from voiceguide.speech import Voice
 
 SECONDS_PER_WORD = 0.25
 
+# The smallest useful routine, for tests that build from a file.
+MINI = """\
+name: mini
+title: Mini stretch
+steps:
+  - Lie down on your {{ side }} side.
+reminders:
+  - Breathe.
+"""
+
 
 def tone(seconds: float, rate: int, period: int = 196) -> AudioSegment:
     """A steady tone (225 Hz at 44.1 kHz) of exactly round(seconds * rate) samples."""

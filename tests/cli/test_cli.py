@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from tests.fakes import FakeEngine
+from tests.fakes import MINI, FakeEngine
 from voiceguide import speech
 from voiceguide.cli import cli
 from voiceguide.errors import MissingToolError
@@ -43,16 +43,6 @@ def write_routine(folder: Path, text: str, name: str = "my-routine.yaml") -> Pat
     path = folder / name
     path.write_text(text, "utf-8")
     return path
-
-
-MINI = """\
-name: mini
-title: Mini stretch
-steps:
-  - Lie down on your {{ side }} side.
-reminders:
-  - Breathe.
-"""
 
 
 # --- build ------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.conftest import require_tools
+from tests.fakes import MINI
 from tests.integration.measure import decode, onset
 from voiceguide.audio import samples, tidy_speech
 from voiceguide.cli import cli
@@ -34,15 +35,6 @@ KNOWN = [
     "Keep your knee straight, and your other leg down on the floor.",
     "Ten seconds.",
 ]
-
-MINI = """\
-name: mini
-title: Mini stretch
-steps:
-  - Lie down on your {{ side }} side.
-reminders:
-  - Breathe.
-"""
 
 
 def run(*args: str) -> Result:
