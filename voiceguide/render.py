@@ -47,5 +47,5 @@ def render(
                     f"internal error: clip for {event.text or event.role!r} has "
                     f"{samples(audio)} samples, the timeline planned {event.length}"
                 )
-            yield audio.raw_data
+            yield (audio.apply_gain(event.gain) if event.gain else audio).raw_data
         position = event.end

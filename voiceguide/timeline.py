@@ -21,6 +21,7 @@ class Event:
     role: str
     text: str = ""
     side: str | None = None
+    gain: float = 0.0  # dB applied to the clip when rendering (an extra's own volume)
 
     @property
     def end(self) -> int:

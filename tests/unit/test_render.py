@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -139,3 +140,22 @@ def test_condensed_keeps_every_sound_and_cuts_long_pauses() -> None:
     assert short.length < timeline.length / 2  # five-minute holds are mostly quiet
     pcm = b"".join(render(short, prepared.speech, prepared.chimes))
     assert len(pcm) == short.length * SAMPLE_WIDTH
+
+
+def test_an_event_gain_scales_only_its_own_clip() -> None:
+    prepared = prepare(SessionOptions(hold=30.0), FakeEngine())
+    timeline = prepared.timeline
+    first = next(e for e in timeline.events if e.kind == "speech")
+    quieter = replace(
+        timeline,
+        events=tuple(replace(e, gain=-6.0) if e == first else e for e in timeline.events),
+    )
+    plain = b"".join(render(timeline, prepared.speech, prepared.chimes))
+    pcm = b"".join(render(quieter, prepared.speech, prepared.chimes))
+    assert len(pcm) == len(plain)
+    span = slice(first.start * SAMPLE_WIDTH, first.end * SAMPLE_WIDTH)
+    assert pcm[: span.start] == plain[: span.start]
+    assert pcm[span.stop :] == plain[span.stop :]
+    loud = max(abs(v) for v in memoryview(plain[span]).cast("h"))
+    soft = max(abs(v) for v in memoryview(pcm[span]).cast("h"))
+    assert soft == pytest.approx(loud * 10 ** (-6 / 20), abs=2)
