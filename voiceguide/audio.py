@@ -7,7 +7,10 @@ so that its length in samples is simply :func:`samples`.
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
 import wave
+from array import array
 from importlib import resources
 from pathlib import Path
 
@@ -20,6 +23,12 @@ from voiceguide.units import CHANNELS, SAMPLE_RATE, SAMPLE_WIDTH
 SILENCE_THRESHOLD = 0.004  # of full scale, about -48 dBFS
 EDGE_PAD_MS = 30  # quiet kept around trimmed speech
 FADE_MS = 8  # fade at the edges of speech, so clips never click
+MAX_SOUND_BYTES = 200_000_000  # a user's sound file (a chime, a background)
+DECODE_TIMEOUT = 60.0  # seconds ffmpeg may take to decode one
+CHIME_PEAK_DBFS = -18.0  # the packaged chimes' peak; a user's chime is scaled to it
+MAX_CHIME_SECONDS = 10.0
+CHIME_QUIET = 0.001  # of full scale (-60 dBFS): quieter edges of a user's chime are cut
+CHIME_FADE_IN_MS, CHIME_FADE_OUT_MS = 2, 20
 
 
 def samples(audio: AudioSegment) -> int:
@@ -83,16 +92,77 @@ def tidy_speech(audio: AudioSegment) -> AudioSegment:
     return fade_edges(audio._spawn(values[start:end].tobytes()), FADE_MS)
 
 
-def fade_edges(audio: AudioSegment, ms: int) -> AudioSegment:
-    """Fade both ends in and out over ``ms``, sample-exact (pydub's fades slice
-    in milliseconds and can change a clip's length by a sample)."""
+def fade_edges(audio: AudioSegment, ms: int, out_ms: int | None = None) -> AudioSegment:
+    """Fade in over ``ms`` and out over ``out_ms`` (default: ``ms``), sample-exact
+    (pydub's fades slice in milliseconds and can change a clip's length by a sample)."""
     values = audio.get_array_of_samples()
-    ramp = min(len(values) // 2, SAMPLE_RATE * ms // 1000)
-    for i in range(ramp):
-        gain = i / ramp
-        values[i] = round(values[i] * gain)
-        values[-1 - i] = round(values[-1 - i] * gain)
+    ramp_in = min(len(values) // 2, SAMPLE_RATE * ms // 1000)
+    ramp_out = min(len(values) // 2, SAMPLE_RATE * (ms if out_ms is None else out_ms) // 1000)
+    for i in range(ramp_in):
+        values[i] = round(values[i] * i / ramp_in)
+    for i in range(ramp_out):
+        values[-1 - i] = round(values[-1 - i] * i / ramp_out)
     return audio._spawn(values.tobytes())
+
+
+def read_sound_file(path: Path, what: str, max_seconds: float | None = None) -> AudioSegment:
+    """A user's sound file in any format ffmpeg decodes, in the session format.
+
+    ``what`` names it in errors ("the start chime"); ``max_seconds`` caps how much
+    is decoded (a longer file is an error)."""
+    name = f"{what} {path}"
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise AudioError(f"cannot read {name}: {e.strerror}") from None
+    if size > MAX_SOUND_BYTES:
+        raise AudioError(f"{name} is {size / 1e6:.0f} MB; a sound file may be at most "
+                         f"{MAX_SOUND_BYTES // 1_000_000} MB")  # fmt: skip
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        raise AudioError(f"cannot decode {name}: ffmpeg is not installed; "
+                         "install it with: apt-get install ffmpeg (Debian/Ubuntu)")  # fmt: skip
+    limit = [] if max_seconds is None else ["-t", f"{max_seconds + 0.5:.3f}"]
+    command = [ffmpeg, "-nostdin", "-v", "error", "-i", str(path), *limit, "-map", "0:a:0",
+               "-f", "s16le", "-ac", str(CHANNELS), "-ar", str(SAMPLE_RATE), "pipe:1"]  # fmt: skip
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=DECODE_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired:
+        raise AudioError(f"cannot decode {name}: ffmpeg took over {DECODE_TIMEOUT:g} s") from None
+    problem = done.stderr.decode("utf-8", "replace").strip().splitlines()
+    if done.returncode != 0 or not done.stdout:
+        reason = problem[-1] if problem else "it holds no audio"
+        raise AudioError(f"cannot decode {name}: {_short(reason, path)}")
+    audio = AudioSegment(done.stdout[: len(done.stdout) // 2 * 2], sample_width=SAMPLE_WIDTH,
+                         frame_rate=SAMPLE_RATE, channels=CHANNELS)  # fmt: skip
+    if max_seconds is not None and samples(audio) > max_seconds * SAMPLE_RATE:
+        raise AudioError(f"{name} is longer than {max_seconds:g} seconds; use a shorter sound")
+    return audio
+
+
+def _short(reason: str, path: Path) -> str:
+    """An ffmpeg complaint without the path it repeats."""
+    return reason.replace(f"{path}: ", "").strip() or "it is not an audio file ffmpeg can read"
+
+
+def load_chime_file(path: Path, what: str) -> AudioSegment:
+    """A user's chime: quiet edges cut (so its sound begins on the hold's boundary),
+    scaled to peak like the packaged chimes, faded in and out so it never clicks."""
+    audio = read_sound_file(path, what, MAX_CHIME_SECONDS)
+    values = audio.get_array_of_samples()
+    limit = int(CHIME_QUIET * 32768)
+    first = next((i for i, v in enumerate(values) if abs(v) > limit), None)
+    if first is None:
+        raise AudioError(f"{what} {path} is silent")
+    last = next(i for i in range(len(values) - 1, -1, -1) if abs(values[i]) > limit)
+    values = values[first : last + 1]
+    peak = max(abs(v) for v in values)
+    scale = 32767 * 10 ** (CHIME_PEAK_DBFS / 20) / peak
+    values = array("h", (round(v * scale) for v in values))
+    trimmed = fade_edges(audio._spawn(values.tobytes()), CHIME_FADE_IN_MS, CHIME_FADE_OUT_MS)
+    if samples(trimmed) < SAMPLE_RATE * 0.05:
+        raise AudioError(f"{what} {path} is too short to hear (under 50 ms of sound)")
+    return trimmed
 
 
 def load_chime(name: str) -> AudioSegment:

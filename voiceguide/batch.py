@@ -48,6 +48,7 @@ from voiceguide.session import (
     load_chimes,
     no_progress,
     plan_session,
+    session_extras,
     write_session,
 )
 from voiceguide.speech import SpeechEngine, get_engine
@@ -316,7 +317,7 @@ def _speak_all(planned: Sequence[_Planned], engine_for: EngineFor, progress: Pro
     texts = {key: list(dict.fromkeys(_texts(items))) for key, items in groups.items()}
     total = sum(len(t) for t in texts.values())
     done = 0
-    chimes = load_chimes()
+    chimes: dict[tuple[object, object], dict[str, AudioSegment]] = {}
     for key, items in groups.items():
         offset = done
 
@@ -333,8 +334,12 @@ def _speak_all(planned: Sequence[_Planned], engine_for: EngineFor, progress: Pro
         for item in items:
             try:
                 fmt = choose_format(item.target, item.job.options.format)
+                extras = session_extras(item.job.options, item.routine)
+                choice = (extras.start_chime, extras.end_chime)
+                if choice not in chimes:
+                    chimes[choice] = load_chimes(extras)
                 item.prepared = plan_session(
-                    item.job.options, item.routine, item.sheet, speech, chimes, fmt
+                    item.job.options, item.routine, item.sheet, speech, chimes[choice], fmt
                 )
             except VoiceguideError as e:
                 raise _labelled(item.job, e) from None

@@ -22,9 +22,18 @@ from voiceguide.cache import ClipCache
 from voiceguide.durations import EXAMPLES, format_compact, parse_duration
 from voiceguide.errors import DurationError, VoiceguideError
 from voiceguide.export import FORMATS
+from voiceguide.extras import ChimeSound
+from voiceguide.extras_change import VOLUMES, ExtrasChange, VolumeOf, Volumes
 from voiceguide.info import describe
 from voiceguide.loudness import DEFAULT_TARGET, TRUE_PEAK_LIMIT
 from voiceguide.routine import builtin_names, builtin_text, load_routine
+from voiceguide.routine_extras import (
+    MAX_BREATHS,
+    MAX_COUNTDOWN,
+    MAX_VOLUME,
+    MIN_BREATHS,
+    MIN_VOLUME,
+)
 from voiceguide.session import BuildResult, SessionOptions, Written, build_session, prepare
 from voiceguide.speech import DEFAULT_RATE, ENGINES, get_engine
 from voiceguide.speech.piper_engine import INSTALL_HINT as PIPER_INSTALL
@@ -96,6 +105,34 @@ class DurationType(click.ParamType):  # type: ignore[type-arg]
 
 
 DURATION = DurationType()
+
+
+class VolumeType(click.ParamType):  # type: ignore[type-arg]
+    """EXTRA=DB: the volume of one extra, in dB relative to the voice."""
+
+    name = "extra=dB"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[VolumeOf, float]:
+        if isinstance(value, tuple):
+            return value
+        name, _, number = str(value).partition("=")
+        name = name.strip().lower()
+        if not _ or name not in VOLUMES:
+            self.fail(f"{value!r}: give EXTRA=DB, where EXTRA is one of {', '.join(VOLUMES)} "
+                      "(such as countdown=-6)", param, ctx)  # fmt: skip
+        try:
+            db = float(number.strip().lower().removesuffix("db"))
+        except ValueError:
+            self.fail(f"{value!r}: {number!r} is not a number of dB", param, ctx)
+        if not MIN_VOLUME <= db <= MAX_VOLUME:
+            self.fail(f"{value!r}: a volume is from {MIN_VOLUME:g} to +{MAX_VOLUME:g} dB "
+                      "(relative to the voice)", param, ctx)  # fmt: skip
+        return name, db
+
+
+VOLUME = VolumeType()
 
 
 class ProgressReport:
@@ -196,19 +233,100 @@ def session_options(func: Any, many: bool = False) -> Any:
             type=click.Choice(list(FORMATS), case_sensitive=False),
             help="Audio format. Default: from the output's extension, else mp3.",
         ),
+        *_extras_options(),
     ]
     for option in reversed(options):
         func = option(func)
     return func
 
 
+def _extras_options() -> list[Any]:
+    """The options that change the routine's extras (each default keeps the routine's)."""
+    return [
+        click.option(
+            "--countdown/--no-countdown",
+            default=None,
+            help="Count the last seconds of each hold aloud (three, two, one), or not. "
+            "Default: as the routine says.",
+        ),
+        click.option(
+            "--countdown-from",
+            type=click.IntRange(1, MAX_COUNTDOWN),
+            metavar="N",
+            help=f"The countdown's first number, 1 to {MAX_COUNTDOWN}; implies --countdown.",
+        ),
+        click.option(
+            "--pacer/--no-pacer",
+            default=None,
+            help="Soft tones to breathe in and out by during each hold, or not.",
+        ),
+        click.option(
+            "--breaths",
+            type=click.FloatRange(MIN_BREATHS, MAX_BREATHS),
+            metavar="N",
+            help="The pacer's breaths a minute, 2 to 20 (default 6); implies --pacer.",
+        ),
+        click.option(
+            "--background",
+            metavar="noise|none|FILE",
+            help="A bed under each hold: generated soft noise, none, or your sound file.",
+        ),
+        click.option(
+            "--start-chime",
+            metavar="default|off|FILE",
+            help="The sound that starts each hold: the default chime, none, or your sound file.",
+        ),
+        click.option(
+            "--end-chime",
+            metavar="default|off|FILE",
+            help="The sound that ends each hold: the default chime, none, or your sound file.",
+        ),
+        click.option(
+            "--volume",
+            "volumes",
+            type=VOLUME,
+            multiple=True,
+            metavar="EXTRA=DB",
+            help="The volume of countdown, pacer or background in dB relative to the voice, "
+            "-60 to +6 (such as pacer=-24); repeat it for each.",
+        ),
+    ]
+
+
+def _chime_choice(value: str | None) -> ChimeSound | None:
+    if value is None or value in ("default", "off"):
+        return value  # type: ignore[return-value]
+    return Path(value)
+
+
+def _extras_change(countdown: bool | None, countdown_from: int | None, pacer: bool | None,
+                   breaths: float | None, background: str | None, start_chime: str | None,
+                   end_chime: str | None, volumes: Volumes,
+                   ) -> ExtrasChange:  # fmt: skip
+    bed = background if background in (None, "noise", "none") else Path(str(background))
+    try:
+        return ExtrasChange(
+            countdown=countdown, countdown_from=countdown_from, pacer=pacer, breaths=breaths,
+            background=bed,  # type: ignore[arg-type]
+            start_chime=_chime_choice(start_chime), end_chime=_chime_choice(end_chime),
+            volumes=volumes,
+        )  # fmt: skip
+    except ValueError as e:
+        raise click.UsageError(str(e)) from None
+
+
 def _options(routine: str, hold: float | None, templates: Path | None, engine: str | None,
              voice_model: Path | None, voice: str | None, rate: int, no_cache: bool,
-             audio_format: str | None, **extra: Any) -> SessionOptions:  # fmt: skip
+             audio_format: str | None, countdown: bool | None, countdown_from: int | None,
+             pacer: bool | None, breaths: float | None, background: str | None,
+             start_chime: str | None, end_chime: str | None,
+             volumes: Volumes, **extra: Any) -> SessionOptions:  # fmt: skip
+    change = _extras_change(countdown, countdown_from, pacer, breaths, background, start_chime,
+                            end_chime, volumes)  # fmt: skip
     return SessionOptions(
         routine=routine, hold=hold, templates=templates, engine=_engine_name(engine, voice_model),
         voice_model=voice_model, voice=voice, rate=rate, use_cache=not no_cache,
-        format=audio_format and audio_format.lower(), **extra,
+        format=audio_format and audio_format.lower(), extras_change=change, **extra,
     )  # fmt: skip
 
 

@@ -12,13 +12,16 @@ from typing import Any
 
 from voiceguide.durations import duration_words
 from voiceguide.errors import PlanError
+from voiceguide.extras import ChimeSound, Extras
 from voiceguide.routine import MAX_HOLD_SECONDS, Routine
 from voiceguide.wording import Wording
 
 MIN_HOLD_SECONDS = 10.0
 FINAL_SECONDS = 10
 # Priorities of the cues during a hold: lower numbers are placed first and dropped last.
+PRIORITY_COUNTDOWN = -1
 PRIORITY_FINAL, PRIORITY_HALFWAY, PRIORITY_TIME_LEFT, PRIORITY_REMINDER = 0, 1, 2, 10
+COUNTDOWN = "countdown"
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class HoldCue:
     text: str
     priority: int
     at: float | None = None
+    gain: float = 0.0  # dB, the cue's own volume (the countdown's)
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,9 @@ class CueSheet:
     hold_seconds: float
     sections: tuple[Section, ...]
     notes: tuple[str, ...] = ()
+    #: What marks each hold's start and end: "default", "off", or a sound file's name.
+    start_chime: str = "default"
+    end_chime: str = "default"
 
     def texts(self) -> list[str]:
         """Every distinct spoken text, in order of first use."""
@@ -84,8 +91,26 @@ def validate_hold(seconds: float) -> None:
         )
 
 
-def compose(routine: Routine, wording: Wording, hold: float | None = None) -> CueSheet:
-    """The cue sheet of a session of ``routine`` with ``hold`` seconds per side."""
+def chime_kind(sound: ChimeSound) -> str:
+    """A chime choice as templates see it: "default", "file" or "off"."""
+    return "file" if not isinstance(sound, str) else sound
+
+
+def chime_label(sound: ChimeSound) -> str:
+    """A chime choice as scripts and transcripts show it: "default", "off" or the file's name."""
+    return sound.name if not isinstance(sound, str) else sound
+
+
+def compose(
+    routine: Routine,
+    wording: Wording,
+    hold: float | None = None,
+    extras: Extras | None = None,
+) -> CueSheet:
+    """The cue sheet of a session of ``routine`` with ``hold`` seconds per side.
+
+    ``extras`` (default: the routine's own) adds the countdown and sets the chimes."""
+    extras = routine.extras.to_extras() if extras is None else extras
     hold_seconds = routine.hold.default if hold is None else hold
     validate_hold(hold_seconds)
     notes: list[str] = []
@@ -102,6 +127,9 @@ def compose(routine: Routine, wording: Wording, hold: float | None = None) -> Cu
         "sides": list(sides),
         "sides_total": len(sides),
         "steps_total": len(routine.steps),
+        "start_chime": chime_kind(extras.start_chime),
+        "end_chime": chime_kind(extras.end_chime),
+        "countdown_from": extras.countdown.start if extras.countdown else 0,
     }
     base["routine"]["why"] = wording.render_text(routine.why, f"{routine.name}: why", base)
     outro = wording.render_text(routine.outro, f"{routine.name}: outro", base)
@@ -115,7 +143,7 @@ def compose(routine: Routine, wording: Wording, hold: float | None = None) -> Cu
             "other_side": sides[number % len(sides)] if len(sides) > 1 else side,
         }
         sections.append(_setup(routine, wording, ctx))
-        sections.append(_hold(routine, wording, ctx))
+        sections.append(_hold(routine, wording, ctx, extras))
         release = wording.render_text(routine.release, f"{routine.name}: release", ctx)
         after = [_line(wording, "release", {**ctx, "release": release}, pause_after=3.0)]
         if number < len(sides):
@@ -132,6 +160,8 @@ def compose(routine: Routine, wording: Wording, hold: float | None = None) -> Cu
         hold_seconds=hold_seconds,
         sections=tuple(s for s in spoken if s),
         notes=tuple(notes),
+        start_chime=chime_label(extras.start_chime),
+        end_chime=chime_label(extras.end_chime),
     )
 
 
@@ -150,9 +180,18 @@ def _setup(routine: Routine, wording: Wording, ctx: dict[str, Any]) -> tuple[Lin
     return tuple(lines)
 
 
-def _hold(routine: Routine, wording: Wording, ctx: dict[str, Any]) -> HoldCues:
+def _hold(routine: Routine, wording: Wording, ctx: dict[str, Any], extras: Extras) -> HoldCues:
     hold = float(ctx["hold"])
     cues: list[HoldCue] = []
+    if extras.countdown is not None:
+        # One number a second; the last, one second before the hold ends.
+        for number in range(extras.countdown.start, 0, -1):
+            text = wording.render(COUNTDOWN, {**ctx, "number": number, "time_left": number})
+            if text:
+                cues.append(
+                    HoldCue(COUNTDOWN, text, PRIORITY_COUNTDOWN, hold - number,
+                            extras.countdown.volume)
+                )  # fmt: skip
 
     def timed(role: str, priority: int, elapsed: float, **extra: Any) -> None:
         text = wording.render(

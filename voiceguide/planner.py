@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from voiceguide.cues import CueSheet, HoldCue, HoldCues
+from voiceguide.cues import COUNTDOWN, CueSheet, HoldCue, HoldCues
 from voiceguide.errors import PlanError
 from voiceguide.timeline import Dropped, Event, Hold, Timeline
-from voiceguide.units import to_samples
+from voiceguide.units import to_samples, to_seconds
 
 START_CHIME, END_CHIME = "chime_start", "chime_end"
 
@@ -39,14 +39,21 @@ def plan(
 ) -> Timeline:
     """Lay out ``sheet``; ``speech`` maps each text, ``chimes`` each chime role, to its length.
 
-    ``exact_length`` may lengthen the closing silence to suit the output format.
+    A chime the sheet turns off needs no length. ``exact_length`` may lengthen the
+    closing silence to suit the output format.
     """
+    sounding = {
+        START_CHIME: sheet.start_chime != "off",
+        END_CHIME: sheet.end_chime != "off",
+    }
     for role in (START_CHIME, END_CHIME):
-        if chimes.get(role, 0) <= 0:
+        if sounding[role] and chimes.get(role, 0) <= 0:
             raise PlanError(f"the {role.replace('_', ' ')} has no length")
     missing = [t for t in sheet.texts() if speech.get(t, 0) <= 0]
     if missing:
         raise PlanError(f"no speech clip for {missing[0]!r}")
+    start_chime = chimes[START_CHIME] if sounding[START_CHIME] else 0
+    end_chime = chimes[END_CHIME] if sounding[END_CHIME] else 0
 
     events: list[Event] = []
     holds: list[Hold] = []
@@ -56,23 +63,29 @@ def plan(
 
     for section in sheet.sections:
         if isinstance(section, HoldCues):
-            start = max(pos, quiet_from + to_samples(pacing.before_chime))
+            # Without a start chime, the hold begins as the line before it ends.
+            before = to_samples(pacing.before_chime) if start_chime else 0
+            start = max(pos, quiet_from + before)
             hold = Hold(section.side, start, start + to_samples(section.seconds))
-            if chimes[START_CHIME] + to_samples(pacing.before_chime) > hold.length:
+            if start_chime + to_samples(pacing.before_chime) > hold.length:
                 raise PlanError(
                     f"a hold of {section.seconds:g} seconds is shorter than its start chime; "
                     "use a longer --hold"
                 )
             holds.append(hold)
-            events.append(
-                Event("chime", hold.start, chimes[START_CHIME], START_CHIME, "start", hold.side)
-            )
-            placed, lost = _schedule_hold(section, hold, speech, chimes, pacing)
+            if start_chime:
+                events.append(
+                    Event("chime", hold.start, start_chime, START_CHIME, "start", hold.side)
+                )
+            placed, lost = _schedule_hold(section, hold, speech, start_chime, pacing)
             events += placed
             dropped += lost
-            events.append(Event("chime", hold.end, chimes[END_CHIME], END_CHIME, "end", hold.side))
-            quiet_from = hold.end + chimes[END_CHIME]
-            pos = quiet_from + to_samples(pacing.after_chime)
+            if end_chime:
+                events.append(Event("chime", hold.end, end_chime, END_CHIME, "end", hold.side))
+                quiet_from = hold.end + end_chime
+                pos = quiet_from + to_samples(pacing.after_chime)
+            else:  # the next line marks the end of the hold: it begins right there
+                quiet_from = pos = hold.end
         else:
             for line in section:
                 event = Event("speech", pos, speech[line.text], line.role, line.text, line.side)
@@ -88,6 +101,8 @@ def plan(
         holds=tuple(holds),
         dropped=tuple(dropped),
         notes=sheet.notes,
+        start_chime=sheet.start_chime,
+        end_chime=sheet.end_chime,
     )
 
 
@@ -95,26 +110,33 @@ def _schedule_hold(
     section: HoldCues,
     hold: Hold,
     speech: Mapping[str, int],
-    chimes: Mapping[str, int],
+    start_chime: int,
     pacing: Pacing,
 ) -> tuple[list[Event], list[Dropped]]:
     """Place the cues of one hold, in priority order, between its chimes."""
-    first = hold.start + chimes[START_CHIME] + to_samples(pacing.after_chime)
+    first = hold.start + start_chime + to_samples(pacing.after_chime)
     last = hold.end - to_samples(pacing.before_chime)  # speech must end by here
     gap = to_samples(pacing.cue_gap)
-    taken: list[Event] = []
-    lost: list[Dropped] = []
+    countdown, lost = _countdown(section, hold, speech, first)
+    taken: list[Event] = list(countdown)
+    # Every other cue ends (with the cue gap) before the countdown begins.
+    counting_from = min((e.start for e in countdown), default=None)
+    if counting_from is not None:
+        last = min(last, counting_from - gap)
 
-    for cue in sorted((c for c in section.cues if c.at is not None), key=lambda c: c.priority):
+    fixed = (c for c in section.cues if c.at is not None and c.role != COUNTDOWN)
+    for cue in sorted(fixed, key=lambda c: c.priority):
         start = hold.start + to_samples(cue.at or 0)
         length = speech[cue.text]
         clash = next((e for e in taken if _collide(start, length, e, gap)), None)
-        if start < first or start + length > last:
+        if start < first or start + length > hold.end - to_samples(pacing.before_chime):
             lost.append(_drop(section, cue, "too close to a chime"))
+        elif start + length > last:
+            lost.append(_drop(section, cue, "would run into the countdown"))
         elif clash is not None:
             lost.append(_drop(section, cue, f"would overlap '{clash.text}'"))
         else:
-            taken.append(Event("speech", start, length, cue.role, cue.text, section.side))
+            taken.append(Event("speech", start, length, cue.role, cue.text, section.side, cue.gain))
 
     # Reminders keep their order, spread evenly over the hold. If they do not all
     # fit, the lowest-priority ones are left out until the rest do.
@@ -127,6 +149,34 @@ def _schedule_hold(
             lost += [_drop(section, c, "no room left in the hold") for c in reminders[count:]]
             return sorted(taken + placed, key=lambda e: e.start), lost
     raise AssertionError("unreachable: zero reminders always fit")
+
+
+def _countdown(
+    section: HoldCues, hold: Hold, speech: Mapping[str, int], first: int
+) -> tuple[list[Event], list[Dropped]]:
+    """The countdown's numbers, each on its second counted back from the end of the hold.
+
+    The numbers need no cue gap between them, and the last may end as the hold
+    ends; but each has one second, and a longer clip is left out (as is a number
+    that would come before the first cue may)."""
+    placed: list[Event] = []
+    lost: list[Dropped] = []
+    second = to_samples(1.0)
+    for cue in (c for c in section.cues if c.role == COUNTDOWN):
+        # Counted from the end, so each number sits a whole number of seconds before it.
+        start = hold.end - to_samples(section.seconds - (cue.at or 0))
+        length = speech[cue.text]
+        if start < first:
+            lost.append(_drop(section, cue, "too close to the start of the hold"))
+        elif length > second:
+            lost.append(
+                _drop(section, cue, f"takes {to_seconds(length):.2f} s; each number has one second")
+            )
+        else:
+            placed.append(
+                Event("speech", start, length, cue.role, cue.text, section.side, cue.gain)
+            )
+    return placed, lost
 
 
 def _spread(
@@ -148,7 +198,7 @@ def _spread(
         start = _earliest_fit(target, length, last, taken + placed, gap)
         if start is None:
             return None
-        placed.append(Event("speech", start, length, cue.role, cue.text, side))
+        placed.append(Event("speech", start, length, cue.role, cue.text, side, cue.gain))
         earliest = start + length + gap
     return placed
 

@@ -27,6 +27,13 @@ from pydantic import (
 from voiceguide.durations import duration_words, parse_duration
 from voiceguide.errors import RoutineError
 from voiceguide.files import read_user_text
+from voiceguide.routine_extras import (
+    MAX_VOLUME,
+    MIN_VOLUME,
+    SOUNDS,
+    ExtrasSection,
+    package_sounds,
+)
 from voiceguide.yamlfile import load_yaml, located
 
 MAX_ROUTINE_BYTES = 1_000_000
@@ -79,6 +86,8 @@ class Routine(_Model):
     outro: str = Field(default="", max_length=2000)
     #: Pass speech-engine markup (SSML tags, espeak [[...]] commands) through to the engine.
     allow_markup: StrictBool = False
+    #: Countdown, breath pacer, background and chime choices (see routine_extras.py).
+    extras: ExtrasSection = ExtrasSection()
 
     @field_validator("sides")
     @classmethod
@@ -116,24 +125,30 @@ def builtin_text(name: str) -> str:
 
 
 def load_routine(ref: str | Path) -> Routine:
-    """Load a built-in routine by name, or a routine file by path."""
+    """Load a built-in routine by name, or a routine file by path.
+
+    Sound files a routine names resolve inside its own folder (a built-in
+    routine's, inside the package's audio assets)."""
     path = Path(ref)
     is_path = isinstance(ref, Path) or path.suffix in (".yaml", ".yml") or len(path.parts) > 1
     if not is_path:
-        return parse_routine(builtin_text(str(ref)), f"{ref} (built-in)")
+        return parse_routine(builtin_text(str(ref)), f"{ref} (built-in)", package_sounds())
     text = read_user_text(path, "routine", MAX_ROUTINE_BYTES, RoutineError)
-    return parse_routine(text, str(path))
+    return parse_routine(text, str(path), path.parent)
 
 
-def parse_routine(text: str, source: str) -> Routine:
-    """Validate routine YAML text; ``source`` names it in error messages."""
+def parse_routine(text: str, source: str, sounds: Path | None = None) -> Routine:
+    """Validate routine YAML text; ``source`` names it in error messages.
+
+    ``sounds`` is the folder the routine's sound files must be in; without it, a
+    routine that names a sound file is refused."""
     data, node = load_yaml(text, source, RoutineError)
     if not isinstance(data, dict):
         raise RoutineError(
             f"{source}: a routine file must be a mapping of keys such as title: and steps:"
         )
     try:
-        return Routine.model_validate(data)
+        return Routine.model_validate(data, context={SOUNDS: sounds})
     except ValidationError as e:
         raise RoutineError(located(e, node, source, _describe)) from None
 
@@ -152,6 +167,11 @@ def _describe(error: Any, loc: tuple[Any, ...]) -> str:
         limit = duration_words(float(error["ctx"]["le"]))
         given = duration_words(float(error["input"]))
         return f"{field}: {given} is too long; the most it may be is {limit}"
+    if loc[-1] == "volume" and error["type"] in ("less_than_equal", "greater_than_equal"):
+        return (
+            f"{field}: {error['input']:g} dB is out of range; a volume is from "
+            f"{MIN_VOLUME:g} to +{MAX_VOLUME:g} dB (relative to the voice)"
+        )
     message = str(error["msg"]).removeprefix("Value error, ")
     if (
         error["type"] == "value_error"

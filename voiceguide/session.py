@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydub import AudioSegment
 
-from voiceguide.audio import load_chime, samples
+from voiceguide.audio import load_chime, load_chime_file, samples
 from voiceguide.cache import ClipCache
 from voiceguide.chapters import Chapter, chapters
 from voiceguide.clips import speak
@@ -28,6 +28,8 @@ from voiceguide.export import (
     find_tool,
     write_atomically,
 )
+from voiceguide.extras import ChimeSound, Extras
+from voiceguide.extras_change import ExtrasChange, combine
 from voiceguide.loudness import DEFAULT_TARGET, Levelled, level_and_encode
 from voiceguide.planner import END_CHIME, START_CHIME, Pacing, plan
 from voiceguide.render import render
@@ -62,6 +64,9 @@ class SessionOptions:
     bitrate: str | None = None  # None: the format's default
     loudness: float = DEFAULT_TARGET  # LUFS, integrated
     pacing: Pacing = field(default_factory=Pacing)
+    extras: Extras | None = None  # None: the routine's (see routine_extras.py)
+    #: The command line's changes to those extras.
+    extras_change: ExtrasChange = field(default_factory=ExtrasChange)
 
 
 @dataclass(frozen=True)
@@ -71,7 +76,8 @@ class Prepared:
     routine: Routine
     timeline: Timeline
     speech: dict[str, AudioSegment]
-    chimes: dict[str, AudioSegment]
+    chimes: dict[str, AudioSegment]  # only the chimes that sound
+    extras: Extras = field(default_factory=Extras)  # what the session has, all said and done
 
 
 @dataclass(frozen=True)
@@ -92,14 +98,33 @@ class BuildResult:
     transcript: Path | None = None
 
 
+def session_extras(options: SessionOptions, routine: Routine) -> Extras:
+    """The extras of a session: ``options.extras`` (else the routine's), with the
+    command line's changes applied."""
+    extras = options.extras if options.extras is not None else routine.extras.to_extras()
+    return combine(extras, options.extras_change)
+
+
 def cue_sheet(options: SessionOptions) -> tuple[Routine, CueSheet]:
     routine = load_routine(options.routine)
     wording = Wording(options.templates, allow_markup=routine.allow_markup)
-    return routine, compose(routine, wording, options.hold)
+    return routine, compose(routine, wording, options.hold, session_extras(options, routine))
 
 
-def load_chimes() -> dict[str, AudioSegment]:
-    return {START_CHIME: load_chime("chime-start"), END_CHIME: load_chime("chime-end")}
+_PACKAGED = {START_CHIME: "chime-start", END_CHIME: "chime-end"}
+
+
+def load_chimes(extras: Extras | None = None) -> dict[str, AudioSegment]:
+    """The sound of each chime that sounds: the packaged one or the user's file."""
+    extras = extras or Extras()
+    chosen: dict[str, ChimeSound] = {START_CHIME: extras.start_chime, END_CHIME: extras.end_chime}
+    chimes: dict[str, AudioSegment] = {}
+    for role, sound in chosen.items():
+        if sound == "default":
+            chimes[role] = load_chime(_PACKAGED[role])
+        elif sound != "off":
+            chimes[role] = load_chime_file(sound, f"the {role.replace('chime_', '')} chime")
+    return chimes
 
 
 def prepare(
@@ -116,8 +141,9 @@ def prepare(
     routine, sheet = composed or cue_sheet(options)
     engine = engine or get_engine(options.engine, options.voice, options.rate, options.voice_model)
     cache = ClipCache() if options.use_cache else None
+    chimes = load_chimes(session_extras(options, routine))  # a bad sound file fails first
     speech = speak(sheet.texts(), engine, cache, progress)
-    return plan_session(options, routine, sheet, speech, fmt=fmt)
+    return plan_session(options, routine, sheet, speech, chimes, fmt)
 
 
 def plan_session(
@@ -133,8 +159,9 @@ def plan_session(
     The closing silence suits ``fmt`` (default: ``options.format``, else MP3), so
     that the file decodes to exactly the planned number of samples."""
     fmt = fmt or choose_format(None, options.format)
+    extras = session_extras(options, routine)
     clips = {text: speech[text] for text in sheet.texts()}
-    sounds = dict(chimes) if chimes is not None else load_chimes()
+    sounds = dict(chimes) if chimes is not None else load_chimes(extras)
     timeline = plan(
         sheet,
         {text: samples(clip) for text, clip in clips.items()},
@@ -142,7 +169,7 @@ def plan_session(
         options.pacing,
         fmt.exact_length,
     )
-    return Prepared(routine, timeline, clips, sounds)
+    return Prepared(routine, timeline, clips, sounds, extras)
 
 
 def default_output(routine: str, hold_seconds: float, fmt: Format | None = None) -> Path:

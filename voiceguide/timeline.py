@@ -61,6 +61,9 @@ class Timeline:
     dropped: tuple[Dropped, ...] = ()
     notes: tuple[str, ...] = ()
     sample_rate: int = SAMPLE_RATE
+    #: What marks each hold's start and end: "default", "off", or a sound file's name.
+    start_chime: str = "default"
+    end_chime: str = "default"
 
     @property
     def length(self) -> int:
@@ -98,6 +101,7 @@ class Timeline:
                     "text": e.text,
                     "start_sample": e.start,
                     "end_sample": e.end,
+                    "gain": e.gain,
                 }
                 for e in self.events
             ],
@@ -106,6 +110,7 @@ class Timeline:
                 for d in self.dropped
             ],
             "notes": list(self.notes),
+            "chimes": {"start": self.start_chime, "end": self.end_chime},
         }
 
     def to_json(self) -> str:
@@ -136,21 +141,31 @@ def format_script(timeline: Timeline) -> str:
         f"per side, {clock(timeline.length)} in all",
         "",
     ]
+    # (position, order, line): a hold with its chime off is marked where it begins or ends.
+    lines: list[tuple[int, int, str]] = []
+    for hold in timeline.holds:
+        if timeline.start_chime == "off":
+            lines.append((hold.start, 0, f"·  {hold.side} hold begins ({clock(hold.length)}), "
+                                         "no start chime"))  # fmt: skip
+        if timeline.end_chime == "off":
+            lines.append((hold.end, 0, f"·  {hold.side} hold ends, no end chime"))
     for event in timeline.events:
         if event.kind == "pause":
             continue
-        at = clock(event.start).rjust(9)
         if event.kind == "chime":
+            sound = timeline.start_chime if event.start in holds else timeline.end_chime
+            own = f" ({sound})" if sound not in ("default", "off") else ""
             if event.start in holds:
                 hold = holds[event.start]
-                label = f"start chime: {hold.side} hold begins ({clock(hold.length)})"
+                label = f"start chime{own}: {hold.side} hold begins ({clock(hold.length)})"
             elif event.start in ends:
-                label = f"end chime: {ends[event.start].side} hold ends"
+                label = f"end chime{own}: {ends[event.start].side} hold ends"
             else:
                 label = f"{event.role} chime"
-            out.append(f"{at}  ♪ {label}")
+            lines.append((event.start, 1, f"♪ {label}"))
         else:
-            out.append(f"{at}    {event.text}")
+            lines.append((event.start, 1, f"  {event.text}"))
+    out += [f"{clock(at).rjust(9)}  {text}" for at, _, text in sorted(lines, key=lambda x: x[:2])]
     if timeline.dropped:
         out += ["", "Left out (no room in the hold):"]
         out += [f"  - [{d.side}] {d.text}  ({d.reason})" for d in timeline.dropped]

@@ -28,7 +28,7 @@ def _lrc_time(samples: int, rate: int) -> str:
 def to_vtt(timeline: Timeline) -> str:
     """WebVTT: one cue per spoken line, from its first to its last sample."""
     rate = timeline.sample_rate
-    out = ["WEBVTT", ""]
+    out = ["WEBVTT", "", f"NOTE chimes: start {timeline.start_chime}, end {timeline.end_chime}", ""]
     for number, event in enumerate(timeline.spoken(), start=1):
         text = " ".join(event.text.split()).replace("-->", "->")
         out += [

@@ -33,6 +33,7 @@ TEMPLATES: dict[str, str] = {
     "halfway": "marks the middle of a hold",
     "time_left": "says how many whole minutes are left in a hold",
     "final_seconds": "starts the last seconds of a hold",
+    "countdown": "speaks one number of the countdown at the end of a hold (if it is on)",
     "release": "comes after the end chime of each hold",
     "switch_sides": "announces the change to the next side",
     "outro": "closes the session",

@@ -57,6 +57,11 @@ def replace(old: str, new: str) -> str:
     return GOOD.replace(old, new, 1)
 
 
+def extras(text: str) -> str:
+    """GOOD with an extras: section (its first key is on line 17)."""
+    return GOOD + "extras:\n" + text
+
+
 def alias_bomb() -> str:
     lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     for i in range(1, 9):
@@ -74,6 +79,8 @@ class Case:
     fragments: tuple[str, ...] = ()
     templates: dict[str, str] = field(default_factory=dict)  # written into wording/
     output: str = "out.mp3"
+    files: dict[str, bytes] = field(default_factory=dict)  # more files, such as sounds
+    links: dict[str, str] = field(default_factory=dict)  # symlinks: name -> target
 
 
 R = "routine.yaml"
@@ -348,7 +355,129 @@ CASES = [
         replace("Breathe.", "\"{{ ''.__class__.__mro__[1].__subclasses__() }}\""),
         fragments=("mini: reminders[0]", "not allowed in a template"),
     ),
+    # --- routine YAML: extras and their sound files --------------------------------------
+    Case(
+        "extras-unknown-key",
+        extras("  countdonw: true\n"),
+        fragments=(R, "line 17", "did you mean 'countdown'"),
+    ),
+    Case(
+        "extras-unknown-nested-key",
+        extras("  pacer:\n    breath: 6\n"),
+        fragments=(R, "line 18", "did you mean 'breaths'"),
+    ),
+    Case("extras-not-a-mapping", extras("  - countdown\n"), fragments=(R, "line 17", "extras")),
+    Case(
+        "extras-countdown-20",
+        extras("  countdown: {start: 20}\n"),
+        fragments=(R, "line 17", "extras.countdown.start"),
+    ),
+    Case(
+        "extras-countdown-word",
+        extras("  countdown: please\n"),
+        fragments=(R, "line 17", "give true, false"),
+    ),
+    Case(
+        "extras-breaths-100",
+        extras("  pacer: {breaths: 100}\n"),
+        fragments=(R, "line 17", "extras.pacer.breaths"),
+    ),
+    Case(
+        "extras-volume-too-loud",
+        extras("  background:\n    sound: noise\n    volume: 20\n"),
+        fragments=(R, "line 19", "20 dB is out of range"),
+    ),
+    Case(
+        "extras-volume-text",
+        extras("  countdown: {volume: loud}\n"),
+        fragments=(R, "line 17", "extras.countdown.volume"),
+    ),
+    Case(
+        "extras-duck-negative",
+        extras("  background: {duck: -5}\n"),
+        fragments=(R, "line 17", "extras.background.duck"),
+    ),
+    Case(
+        "extras-chime-number",
+        extras("  start_chime: 7\n"),
+        fragments=(R, "line 17", "extras.start_chime"),
+    ),
+    Case(
+        "extras-chime-absolute",
+        extras("  start_chime: /etc/passwd\n"),
+        fragments=(R, "line 17", "'/etc/passwd' is an absolute path"),
+    ),
+    Case(
+        "extras-chime-home",
+        extras("  end_chime: ~/bell.wav\n"),
+        fragments=(R, "line 17", "'~/bell.wav' is an absolute path"),
+    ),
+    Case(
+        "extras-chime-escapes",
+        extras("  end_chime: ../../etc/passwd\n"),
+        fragments=(R, "line 17", "'../../etc/passwd' leads out of the routine's folder"),
+    ),
+    Case(
+        "extras-chime-escapes-via-subfolder",
+        extras("  end_chime: sounds/../../bell.wav\n"),
+        files={"sounds/gong.wav": b"x"},
+        fragments=(R, "line 17", "'sounds/../../bell.wav' leads out"),
+    ),
+    Case(
+        "extras-chime-symlink-outside",
+        extras("  start_chime: bell.wav\n"),
+        links={"bell.wav": "/etc/passwd"},
+        fragments=(R, "line 17", "'bell.wav' points outside the routine's folder"),
+    ),
+    Case(
+        "extras-background-escapes",
+        extras("  background: ../rain.ogg\n"),
+        fragments=(R, "line 17", "'../rain.ogg' leads out"),
+    ),
+    Case(
+        "extras-chime-missing",
+        extras("  start_chime: bell.wav\n"),
+        fragments=(R, "line 17", "sound file 'bell.wav' does not exist"),
+    ),
+    Case(
+        "extras-chime-corrupt",
+        extras("  start_chime: bell.wav\n"),
+        files={"bell.wav": b"RIFF\x00\x01\x00\x00WAVEjunk" + bytes(100)},
+        fragments=("cannot decode the start chime", "bell.wav"),
+    ),
+    Case(
+        "extras-chime-text-file",
+        extras("  end_chime: bell.flac\n"),
+        files={"bell.flac": b"not a sound, just words\n" * 50},
+        fragments=("cannot decode the end chime", "bell.flac"),
+    ),
     # --- command line -------------------------------------------------------------------
+    Case("volume-no-equals", args=("--volume", "loud"), code=2, fragments=("--volume",)),
+    Case("volume-unknown-extra", args=("--volume", "voice=-3"), code=2, fragments=("--volume",)),
+    Case("volume-too-loud", args=("--volume", "countdown=12"), code=2, fragments=("--volume",)),
+    Case(
+        "volume-of-an-extra-that-is-off",
+        args=("--volume", "pacer=-20"),
+        fragments=("the pacer is off",),
+    ),
+    Case("countdown-from-zero", args=("--countdown-from", "0"), code=2, fragments=("--countdown",)),
+    Case(
+        "countdown-contradiction",
+        args=("--no-countdown", "--countdown-from", "3"),
+        code=2,
+        fragments=("contradict",),
+    ),
+    Case(
+        "start-chime-missing",
+        args=("--start-chime", "gong.wav"),
+        fragments=("--start-chime gong.wav: does not exist",),
+    ),
+    Case(
+        "end-chime-corrupt",
+        args=("--end-chime", "gong.ogg"),
+        files={"gong.ogg": b"OggS" + bytes(200)},
+        fragments=("cannot decode the end chime", "gong.ogg"),
+    ),
     Case("hold-word", args=("--hold", "forever"), code=2, fragments=("--hold",)),
     Case("hold-negative", args=("--hold", "-5m"), code=2, fragments=("--hold",)),
     Case("hold-zero", args=("--hold", "0"), code=2, fragments=("--hold",)),
@@ -411,6 +540,11 @@ def full_disk_atomic_path(target: Path) -> Iterator[Path]:
 
 def run_case(case: Case, folder: Path) -> tuple[int, str, str]:
     args = ["build"]
+    for name, content in case.files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(content)
+    for name, target in case.links.items():
+        (folder / name).symlink_to(target)
     if isinstance(case.routine, str):
         (folder / R).write_text(case.routine, "utf-8")
         args.append(R)

@@ -143,7 +143,7 @@ def test_templates_lists_every_template() -> None:
 def test_exported_and_edited_templates_change_the_wording(in_tmp: Path) -> None:
     result = run("templates", "export", "wording")
     assert result.exit_code == 0, result.output
-    assert len(list((in_tmp / "wording").glob("*.j2"))) == 11
+    assert len(list((in_tmp / "wording").glob("*.j2"))) == 12
     for path in (in_tmp / "wording").glob("*.j2"):
         if path.name != "switch_sides.j2":
             path.unlink()  # keep only the one we change

@@ -42,15 +42,28 @@ def decode(path: Path) -> array[int]:
     return values
 
 
-def onset(values: array[int], near: int, window: float = 0.25) -> int:
-    """The first sample above the threshold within ``window`` seconds of ``near``."""
+def onset(values: array[int], near: int, window: float = 0.25, quiet: float = 0.5) -> int:
+    """The first sample above the threshold within ``window`` seconds of ``near``,
+    which must follow ``quiet`` seconds of quiet."""
     lo, hi = near - int(window * SAMPLE_RATE), near + int(window * SAMPLE_RATE)
-    quiet_before = max(abs(v) for v in values[lo - SAMPLE_RATE // 2 : lo])
+    quiet_before = max(abs(v) for v in values[lo - int(quiet * SAMPLE_RATE) : lo])
     assert quiet_before < ONSET_THRESHOLD, "the chime must follow quiet"
     for i in range(lo, hi):
         if abs(values[i]) > ONSET_THRESHOLD:
             return i
     raise AssertionError(f"no onset within {window} s of sample {near}")
+
+
+def hold_onsets(values: array[int], planned: Any, hold: Any) -> tuple[int, int]:
+    """The measured onsets of ``hold``'s start and end chimes. Before the end chime, a
+    countdown leaves under a second of quiet: the quiet checked is what the plan has."""
+    found = []
+    for near in (hold.start, hold.end):
+        before = [e.end for e in planned.events if e.kind != "pause" and e.end <= near]
+        gap = (near - max(before, default=0)) / SAMPLE_RATE  # planned quiet before it
+        window = 0.25 if gap >= 0.75 else gap / 4
+        found.append(onset(values, near, window, min(0.5, gap - window - 0.01)))
+    return found[0], found[1]
 
 
 def probe(path: Path) -> dict[str, object]:
@@ -80,7 +93,7 @@ def check_session(path: Path, hold_seconds: float, planned: Any) -> list[float]:
     assert len(values) == planned.length, "the decoded file has exactly the planned samples"
     measured = []
     for hold in planned.holds:
-        start, end = onset(values, hold.start), onset(values, hold.end)
+        start, end = hold_onsets(values, planned, hold)
         assert abs(start - hold.start) <= TOLERANCE
         assert abs(end - hold.end) <= TOLERANCE
         assert abs((end - start) - round(hold_seconds * SAMPLE_RATE)) <= TOLERANCE

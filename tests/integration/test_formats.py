@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import require_tools
-from tests.integration.measure import TOLERANCE, decode, onset, probe
+from tests.integration.measure import TOLERANCE, decode, hold_onsets, probe
 from tests.integration.test_real_build import check_clean_sound
 from voiceguide.loudness import measure_file
 from voiceguide.session import SessionOptions, build_session
@@ -56,7 +56,7 @@ def test_each_format_decodes_to_the_plan(
     assert len(values) == timeline.length
     assert len(timeline.holds) == 2
     for hold in timeline.holds:
-        start, end = onset(values, hold.start), onset(values, hold.end)
+        start, end = hold_onsets(values, timeline, hold)
         assert abs(start - hold.start) <= TOLERANCE
         assert abs(end - hold.end) <= TOLERANCE
         assert abs((end - start) - 12 * SAMPLE_RATE) <= TOLERANCE

@@ -41,6 +41,10 @@ def context(**overrides: Any) -> dict[str, Any]:
         "reminder": {"text": "Breathe deeply.", "number": 1},
         "release": "Lower your leg.",
         "outro": "Well done.",
+        "start_chime": "default",
+        "end_chime": "default",
+        "countdown_from": 3,
+        "number": 3,
     }
     ctx.update(overrides)
     return ctx
@@ -78,6 +82,7 @@ EXPECTED = {
     "halfway": "Halfway. Two minutes and thirty seconds to go.",
     "time_left": "Two minutes and thirty seconds left.",
     "final_seconds": "Last two minutes and thirty seconds. Stay with it.",
+    "countdown": "Three.",
     "release": "Well done. Lower your leg.",
     "switch_sides": "Switch sides. Next, your right side.",
     "outro": "Well done.",

@@ -1,0 +1,96 @@
+"""The extras from the command line: countdown, chimes, volumes (fake speech; real ffmpeg)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cli.test_cli import assert_user_error, run
+from tests.fakes import MINI
+from tests.unit.test_extras_session import write_wav
+
+pytestmark = pytest.mark.usefixtures("fake_speech")
+
+
+@pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def timeline(*args: str) -> dict[str, Any]:
+    result = run("script", "--hold", "30s", "--json", *args)
+    assert result.exit_code == 0, result.output
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+def countdown(data: dict[str, Any]) -> list[str]:
+    return [e["text"] for e in data["events"] if e["role"] == "countdown"]
+
+
+def test_the_built_in_routine_counts_down_unless_told_not_to(in_tmp: Path) -> None:
+    assert countdown(timeline()) == ["Three.", "Two.", "One."] * 2
+    assert countdown(timeline("--no-countdown")) == []
+    assert countdown(timeline("--countdown-from", "5"))[:5] == ["Five.", "Four.", "Three.",
+                                                                "Two.", "One."]  # fmt: skip
+
+
+def test_a_routine_without_a_countdown_gets_one_from_the_command_line(in_tmp: Path) -> None:
+    (in_tmp / "mini.yaml").write_text(MINI)
+    assert countdown(timeline("mini.yaml")) == []
+    assert countdown(timeline("mini.yaml", "--countdown")) == ["Three.", "Two.", "One."] * 2
+
+
+def test_chimes_from_the_command_line(in_tmp: Path) -> None:
+    write_wav(in_tmp / "bell.wav", 0.5)
+    data = timeline("--start-chime", "bell.wav", "--end-chime", "off")
+    assert data["chimes"] == {"start": "bell.wav", "end": "off"}
+    assert [e["role"] for e in data["events"] if e["kind"] == "chime"] == ["chime_start"] * 2
+    script = run("script", "--hold", "30s", "--start-chime", "off")
+    assert script.exit_code == 0, script.output
+    assert "left hold begins (0:30.0), no start chime" in script.stdout
+    assert "starting now." in script.stdout
+
+
+def test_build_with_a_users_chime_and_no_end_chime(in_tmp: Path) -> None:
+    write_wav(in_tmp / "bell.wav", 0.5)
+    result = run("build", "--hold", "20s", "--start-chime", "bell.wav", "--end-chime", "off",
+                 "-o", "s.mp3", "--transcript", "s.vtt", "-q")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "left hold: 20.000 s" in result.stdout
+    assert (in_tmp / "s.mp3").stat().st_size > 0
+    assert "NOTE chimes: start bell.wav, end off" in (in_tmp / "s.vtt").read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "fragments"),
+    [
+        (("--volume", "pacer=-20"), 1, ("--volume pacer=-20: the pacer is off", "--pacer")),
+        (("--volume", "pacer"), 2, ("--volume", "give EXTRA=DB")),
+        (("--volume", "voice=-3"), 2, ("--volume", "countdown, pacer, background")),
+        (("--volume", "countdown=loud"), 2, ("--volume", "is not a number of dB")),
+        (("--volume", "countdown=+10"), 2, ("--volume", "from -60 to +6 dB")),
+        (("--countdown-from", "11"), 2, ("--countdown-from",)),
+        (("--breaths", "1"), 2, ("--breaths",)),
+        (("--no-countdown", "--countdown-from", "4"), 2, ("contradict",)),
+        (("--no-pacer", "--breaths", "6"), 2, ("contradict",)),
+        (("--start-chime", "nope.wav"), 1, ("--start-chime nope.wav: does not exist",)),
+        (("--end-chime", "."), 1, ("--end-chime .: is a folder",)),
+        (("--background", "rain.ogg"), 1, ("--background rain.ogg: does not exist",)),
+    ],
+)
+def test_bad_extras_options(
+    in_tmp: Path, args: tuple[str, ...], code: int, fragments: tuple[str, ...]
+) -> None:
+    assert_user_error(run("script", "--hold", "30s", *args), code, *fragments)
+
+
+def test_a_volume_applies_to_the_countdown(in_tmp: Path) -> None:
+    for value in ("countdown=-6", "countdown=-6dB", "COUNTDOWN = -6 dB"):
+        events = timeline("--volume", value)["events"]
+        gains = {(e["role"] == "countdown", e["gain"]) for e in events if e["kind"] == "speech"}
+        assert gains == {(True, -6.0), (False, 0.0)}

@@ -1,0 +1,105 @@
+"""Changes to a routine's extras from the command line, and how they combine.
+
+A routine file's ``extras:`` section says what a session has; the command line
+may turn each extra on or off, swap a chime or the background, and set volumes.
+A setting the command line leaves alone (``None``) keeps the routine's. Sound
+files given on the command line are the user's own: they resolve as any path
+does (relative to the current folder), with no folder restriction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal
+
+from voiceguide.errors import AudioError, PlanError
+from voiceguide.extras import Background, ChimeSound, Countdown, Extras, Pacer
+
+VolumeOf = Literal["countdown", "pacer", "background"]
+VOLUMES: tuple[VolumeOf, ...] = ("countdown", "pacer", "background")
+Volumes = tuple[tuple[VolumeOf, float], ...]
+
+
+@dataclass(frozen=True)
+class ExtrasChange:
+    """What the command line asks of the extras; ``None`` keeps the routine's choice."""
+
+    countdown: bool | None = None
+    countdown_from: int | None = None  # implies countdown on
+    pacer: bool | None = None
+    breaths: float | None = None  # a minute; implies pacer on
+    background: Literal["noise", "none"] | Path | None = None
+    start_chime: ChimeSound | None = None
+    end_chime: ChimeSound | None = None
+    volumes: Volumes = ()  # (extra, dB relative to the voice)
+
+    def __post_init__(self) -> None:
+        if self.countdown is False and self.countdown_from is not None:
+            raise ValueError("--no-countdown and --countdown-from contradict each other")
+        if self.pacer is False and self.breaths is not None:
+            raise ValueError("--no-pacer and --breaths contradict each other")
+
+
+def combine(extras: Extras, change: ExtrasChange) -> Extras:
+    """The routine's ``extras`` with the command line's ``change`` applied."""
+    countdown = extras.countdown
+    if change.countdown is False:
+        countdown = None
+    elif change.countdown or change.countdown_from is not None:
+        countdown = countdown or Countdown()
+        if change.countdown_from is not None:
+            countdown = replace(countdown, start=change.countdown_from)
+
+    pacer = extras.pacer
+    if change.pacer is False:
+        pacer = None
+    elif change.pacer or change.breaths is not None:
+        pacer = pacer or Pacer()
+        if change.breaths is not None:
+            pacer = replace(pacer, breaths_per_minute=change.breaths)
+
+    background = extras.background
+    if change.background == "none":
+        background = None
+    elif change.background == "noise":
+        background = replace(background or Background(), source=None)
+    elif isinstance(change.background, Path):
+        source = _user_file(change.background, "--background")
+        background = replace(background or Background(), source=source)
+
+    for name, volume in change.volumes:
+        if name == "countdown" and countdown is not None:
+            countdown = replace(countdown, volume=volume)
+        elif name == "pacer" and pacer is not None:
+            pacer = replace(pacer, volume=volume)
+        elif name == "background" and background is not None:
+            background = replace(background, volume=volume)
+        else:
+            raise PlanError(
+                f"--volume {name}={volume:g}: the {name} is off in this session; turn it on "
+                f"with --{name} (or in the routine's extras:)"
+            )
+
+    return Extras(
+        countdown=countdown,
+        pacer=pacer,
+        background=background,
+        start_chime=_chime(extras.start_chime, change.start_chime, "--start-chime"),
+        end_chime=_chime(extras.end_chime, change.end_chime, "--end-chime"),
+    )
+
+
+def _chime(current: ChimeSound, wanted: ChimeSound | None, option: str) -> ChimeSound:
+    if wanted is None:
+        return current
+    if isinstance(wanted, Path):
+        return _user_file(wanted, option)
+    return wanted
+
+
+def _user_file(path: Path, option: str) -> Path:
+    if not path.is_file():
+        what = "is a folder, not a sound file" if path.is_dir() else "does not exist"
+        raise AudioError(f"{option} {path}: {what}")
+    return path.absolute()
