@@ -1,8 +1,9 @@
 """Property tests of the planner: any valid routine, hold and clip lengths plan soundly.
 
 hypothesis generates routines (sides, steps with and without pauses, reminders,
-texts), a hold, the length of every spoken clip and of the chimes, and pacing;
-every timeline must keep the planner's promises.
+texts), a hold, the length of every spoken clip and of the chimes, pacing, and
+the voice's extras (a countdown, each chime on or off); every timeline must keep
+the planner's promises.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from voiceguide.cues import FINAL_SECONDS, CueSheet, HoldCues, compose
+from voiceguide.cues import COUNTDOWN, FINAL_SECONDS, CueSheet, HoldCues, compose
 from voiceguide.export import MP3_FRAME, mp3_exact_length
+from voiceguide.extras import Countdown, Extras
 from voiceguide.planner import END_CHIME, START_CHIME, Pacing, plan
 from voiceguide.routine import MAX_HOLD_SECONDS, Routine
 from voiceguide.timeline import Timeline
@@ -24,7 +26,7 @@ from voiceguide.wording import Wording
 
 WORDS = ["breathe", "slowly", "keep", "your", "knee", "straight", "relax", "the", "strap", "foot"]
 SIDES = ["left", "right", "front", "back", "upper", "lower"]
-HOLD_ROLES = {"reminder", "halfway", "time_left", "final_seconds"}
+HOLD_ROLES = {"reminder", "halfway", "time_left", "final_seconds", COUNTDOWN}
 WORDING = Wording()
 
 texts = st.lists(st.sampled_from(WORDS), min_size=1, max_size=14).map(
@@ -63,15 +65,22 @@ class Planned:
 
 @st.composite
 def plans(draw: st.DrawFn) -> Planned:
-    sheet = compose(draw(routines()), WORDING, draw(holds))
+    extras = Extras(
+        countdown=draw(st.one_of(st.none(), st.integers(1, 10).map(Countdown))),
+        start_chime=draw(st.sampled_from(["default", "off"])),
+        end_chime=draw(st.sampled_from(["default", "off"])),
+    )
+    sheet = compose(draw(routines()), WORDING, draw(holds), extras)
     # Any plausible clip length, drawn for each distinct text.
     speech = {
         text: draw(st.integers(to_samples(0.2), to_samples(9.0)), label=text)
         for text in sheet.texts()
     }
+    # Only the chimes that sound have a sound (and a length).
     chimes = {
-        START_CHIME: draw(st.integers(to_samples(0.3), to_samples(4.0))),
-        END_CHIME: draw(st.integers(to_samples(0.3), to_samples(4.0))),
+        role: draw(st.integers(to_samples(0.3), to_samples(4.0)))
+        for role, sound in ((START_CHIME, extras.start_chime), (END_CHIME, extras.end_chime))
+        if sound != "off"
     }
     seconds = st.integers(0, 40).map(lambda tenths: tenths / 10)
     pacing = Pacing(
@@ -103,8 +112,14 @@ def check_holds_are_exact_to_the_sample(p: Planned) -> None:
         assert hold.length == to_samples(section.seconds)
         starts = [e for e in p.timeline.events if e.start == hold.start and e.kind == "chime"]
         ends = [e for e in p.timeline.events if e.start == hold.end and e.kind == "chime"]
-        assert [e.role for e in starts] == [START_CHIME]
-        assert [e.role for e in ends] == [END_CHIME]
+        assert [e.role for e in starts] == [START_CHIME] * (START_CHIME in p.chimes)
+        assert [e.role for e in ends] == [END_CHIME] * (END_CHIME in p.chimes)
+        spoken = p.timeline.spoken()
+        if START_CHIME not in p.chimes:  # the line before the hold ends as it begins
+            assert max(e.end for e in spoken if e.start < hold.start) == hold.start
+        if END_CHIME not in p.chimes:  # the line after it begins as it ends
+            assert min(e.start for e in spoken if e.start >= hold.end) == hold.end
+    assert not [e for e in p.timeline.events if e.kind == "chime" and e.role not in p.chimes]
 
 
 def check_events_tile_the_session_in_order(p: Planned) -> None:
@@ -128,7 +143,7 @@ def check_speech_never_overlaps_speech_or_chimes(p: Planned) -> None:
         assert a.end <= b.start
     gap_before_chime = to_samples(p.pacing.before_chime)
     for a, b in itertools.pairwise(sounds):
-        if a.kind == "speech" and b.kind == "chime":
+        if a.kind == "speech" and a.role != COUNTDOWN and b.kind == "chime":
             assert b.start - a.end >= gap_before_chime, "quiet before every chime"
 
 
@@ -141,12 +156,18 @@ def check_cues_stay_inside_their_holds_clear_of_the_chimes(p: Planned) -> None:
         assert bool(inside) == (event.role in HOLD_ROLES), event
         for hold in inside:
             assert event.side == hold.side
-            assert event.start >= hold.start + p.chimes[START_CHIME] + after
-            assert event.end <= hold.end - before
+            assert event.start >= hold.start + p.chimes.get(START_CHIME, 0) + after
+            # The countdown's last number may end as the hold ends; others end earlier.
+            assert event.end <= hold.end - (0 if event.role == COUNTDOWN else before)
     for hold in p.timeline.holds:
         cues = [e for e in spoken if hold.start <= e.start < hold.end]
-        for a, b in itertools.pairwise(cues):
+        others = [e for e in cues if e.role != COUNTDOWN]
+        numbers = [e for e in cues if e.role == COUNTDOWN]
+        for a, b in itertools.pairwise(others + numbers[:1]):
             assert b.start - a.end >= gap, "cues in a hold keep the gap between them"
+        for number in numbers:  # each on a whole second before the end, within it
+            assert (hold.end - number.start) % to_samples(1.0) == 0
+            assert number.length <= to_samples(1.0)
 
 
 def check_every_cue_is_spoken_or_listed_as_dropped(p: Planned) -> None:
@@ -159,7 +180,10 @@ def check_every_cue_is_spoken_or_listed_as_dropped(p: Planned) -> None:
         # Fixed cues fall exactly on their marks; reminders keep their order.
         for cue in section.cues:
             placed = [e for e in spoken if e.text == cue.text and e.role == cue.role]
-            if cue.at is not None and placed:
+            if cue.role == COUNTDOWN and placed:  # counted back from the end
+                assert any(e.start == hold.end - to_samples(section.seconds - (cue.at or 0))
+                           for e in placed)  # fmt: skip
+            elif cue.at is not None and placed:
                 assert any(e.start == hold.start + to_samples(cue.at) for e in placed)
         reminders = [e.text for e in spoken if e.role == "reminder"]
         wanted = [c.text for c in section.cues if c.role == "reminder"]
