@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import wave
 from array import array
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -83,13 +84,37 @@ def tidy_speech(audio: AudioSegment) -> AudioSegment:
     audio = to_session_format(audio)
     values = audio.get_array_of_samples()
     limit = int(SILENCE_THRESHOLD * 32768)
-    first = next((i for i, v in enumerate(values) if abs(v) > limit), None)
-    if first is None:
+    loud = loud_edges(values, limit)
+    if loud is None:
         return audio[:0]
-    last = next(i for i in range(len(values) - 1, -1, -1) if abs(values[i]) > limit)
+    first, last = loud
     pad = SAMPLE_RATE * EDGE_PAD_MS // 1000
     start, end = max(0, first - pad), min(len(values), last + 1 + pad)
     return fade_edges(audio._spawn(values[start:end].tobytes()), FADE_MS)
+
+
+_SCAN = 1024  # samples looked at in one go when finding the edges of speech
+
+
+def loud_edges(values: Sequence[int], limit: int) -> tuple[int, int] | None:
+    """The first and last index whose value is beyond ±``limit``; None if there is none.
+
+    Engines leave up to a second of quiet around speech: whole blocks are passed
+    over with the built-in min and max, and only the block where sound begins (or
+    ends) is looked at sample by sample."""
+
+    def loud(block: Sequence[int]) -> bool:
+        return max(block) > limit or min(block) < -limit
+
+    starts = range(0, len(values), _SCAN)
+    head = next((s for s in starts if loud(values[s : s + _SCAN])), None)
+    if head is None:
+        return None
+    tail = next(s for s in reversed(starts) if loud(values[s : s + _SCAN]))
+    first = next(i for i in range(head, head + _SCAN) if abs(values[i]) > limit)
+    end = min(tail + _SCAN, len(values))
+    last = next(i for i in range(end - 1, tail - 1, -1) if abs(values[i]) > limit)
+    return first, last
 
 
 def fade_edges(audio: AudioSegment, ms: int, out_ms: int | None = None) -> AudioSegment:

@@ -67,20 +67,25 @@ INFO = '{"info": {"pyttsx3": "fake", "library": "fake", "voice": "fake", "voices
     [
         ("time.sleep(60)", "the speech engine stopped answering (no reply in 1 s) while speaking "),
         ("sys.stderr.write('Segmentation fault\\n'); sys.exit(139)", "crashed: Segmentation fault"),
+        # The speaker the worker forked dies by a signal; the worker lives on.
+        ("print('{\"exit\": -11}', flush=True)", "crashed: exit code -11"),
     ],
-    ids=["hangs", "crashes"],
+    ids=["hangs", "crashes", "speaker-dies"],
 )
 def test_an_engine_that_fails_while_speaking_is_stopped_and_reported(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, behaviour: str, message: str
 ) -> None:
     require_tools("ffmpeg")
     worker = tmp_path / "worker.py"
-    worker.write_text(
+    worker.write_text(  # the worker's protocol (see _pyttsx3_worker.py), failing when it speaks
         "import json, sys, time\n"
-        f"print({INFO!r}, flush=True)\n"
-        "if not json.load(sys.stdin)['jobs']:\n"  # the first worker only reports the engine
-        "    print('{\"ok\": true}'); sys.exit()\n"
-        f"{behaviour}\n"
+        "print('{\"ready\": true}', flush=True)\n"
+        "for line in sys.stdin:\n"
+        "    if json.loads(line)['info']:\n"
+        f"        print({INFO!r}, '{{\"ok\": true}}', '{{\"exit\": 0}}', sep='\\n', flush=True)\n"
+        "        continue\n"
+        "    print('{\"started\": true}', flush=True)\n"
+        f"    {behaviour}\n"
     )
     monkeypatch.setattr(engine_module, "WORKER", worker)
     monkeypatch.setattr(engine_module, "CLIP_TIMEOUT", 1.0)

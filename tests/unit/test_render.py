@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import SECONDS_PER_WORD, FakeEngine, tone
-from voiceguide.audio import samples, tidy_speech
+from voiceguide.audio import loud_edges, samples, tidy_speech
 from voiceguide.cache import ClipCache
 from voiceguide.clips import check_clip, speak
 from voiceguide.errors import PlanError, SpeechError
@@ -159,3 +159,22 @@ def test_an_event_gain_scales_only_its_own_clip() -> None:
     loud = max(abs(v) for v in memoryview(plain[span]).cast("h"))
     soft = max(abs(v) for v in memoryview(pcm[span]).cast("h"))
     assert soft == pytest.approx(loud * 10 ** (-6 / 20), abs=2)
+
+
+def test_the_edges_of_speech_are_found_exactly() -> None:
+    # Block by block must give what a sample-by-sample scan gives, wherever the
+    # sound starts and ends (block edges, the very ends, one loud sample, none).
+    def scan(values: list[int], limit: int) -> tuple[int, int] | None:
+        loud = [i for i, v in enumerate(values) if abs(v) > limit]
+        return (loud[0], loud[-1]) if loud else None
+
+    size = 5000
+    cases = [(0, size - 1), (1023, 1024), (1024, 1024), (2047, 4100), (3000, 3000), (4999, 4999)]
+    for first, last in cases:
+        for value in (132, -132, 32767, -32768):
+            values = [131, -131] * (size // 2)  # at the limit: quiet
+            values[first] = value
+            values[last] = -value
+            assert loud_edges(values, 131) == scan(values, 131) == (first, last)
+    assert loud_edges([131, -131] * 3000, 131) is None
+    assert loud_edges([], 131) is None
