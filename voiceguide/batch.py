@@ -246,7 +246,9 @@ def build_batch(
     """Build every job; ``workers`` sessions are encoded at once (default: one per core).
 
     ``progress`` sees the whole batch as one task per stage: ``speech`` (the
-    distinct lines of all sessions) and ``encoding`` (the samples of all sessions).
+    distinct lines of all sessions) and ``encoding`` (the samples of all sessions,
+    as they are encoded; the count never goes back, however many passes a session
+    takes).
     ``on_written`` is called as each file is finished.
     """
     began = time.perf_counter()
@@ -361,23 +363,33 @@ def _encode_all(
     written: dict[int, int] = {}
     total = sum(item.prepared.timeline.length for item in planned if item.prepared)
 
+    def advance(index: int, share: int) -> None:
+        """Session ``index`` is ``share`` samples along; the bar never steps back."""
+        with lock:  # reported under the lock, so that counts arrive in order
+            if share > written.get(index, 0):
+                written[index] = share
+                progress("encoding", sum(written.values()), total)
+
     def encode(index: int) -> BuildResult:
         item = planned[index]
         assert item.prepared is not None
+        length = item.prepared.timeline.length
         began = time.perf_counter()
 
-        def step(stage: str, done: int, _: int) -> None:
+        def step(stage: str, done: int, of: int) -> None:
+            # A session is measured (loudness) and encoded in several passes, each
+            # counting from zero: the bar follows the encoding passes only, and
+            # never goes back when one is repeated.
             if stop.is_set():
                 raise _StoppedError
-            with lock:
-                written[index] = done
-                count = sum(written.values())
-            progress(stage, count, total)
+            if stage == "encoding" and of > 0:
+                advance(index, length * min(done, of) // of)
 
         try:
             done = write_session(item.prepared, item.target, item.job.options, step)
         except VoiceguideError as e:
             raise _labelled(item.job, e) from None
+        advance(index, length)
         result = BuildResult(item.target, item.prepared.timeline, time.perf_counter() - began, done)
         with lock:
             on_written(result)

@@ -192,6 +192,34 @@ def test_a_failing_session_stops_the_others_and_keeps_what_finished(
     assert [p.name for p in tmp_path.iterdir()] == ["hamstring-30s-per-side.mp3"]
 
 
+def test_the_batch_progress_never_steps_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each session is measured in passes that count from zero, then encoded twice
+    # (as when the codec moved the loudness), two sessions at once.
+    def fake_write(prepared: Prepared, target: Path, bitrate: str, progress: Progress) -> None:
+        for stage, passes in (("loudness", 3), ("encoding", 2)):
+            for _ in range(passes):
+                for block in range(0, 501, 50):
+                    progress(stage, block, 500)
+                    threading.Event().wait(0.001)
+        target.write_bytes(b"done")
+
+    monkeypatch.setattr(batch, "write_session", fake_write)
+    reports: list[tuple[str, int, int]] = []
+    jobs = jobs_for(["hamstring"], [20.0, 30.0, 40.0, 50.0], SessionOptions(), tmp_path)
+    result = build_batch(jobs, lambda *report: reports.append(report), 2, lambda _: FakeEngine())
+    encoding = [(done, total) for stage, done, total in reports if stage == "encoding"]
+    assert [stage for stage, _, _ in reports] == ["speech"] * (len(reports) - len(encoding)) + [
+        "encoding"
+    ] * len(encoding), "one task per stage, in order"
+    counts = [done for done, _ in encoding]
+    assert counts == sorted(counts), "the count never goes back"
+    total = sum(s.timeline.length for s in result.sessions)
+    assert {t for _, t in encoding} == {total}
+    assert counts[-1] == total
+
+
 def test_an_empty_batch_is_refused() -> None:
     with pytest.raises(BatchError, match="no sessions"):
         build_batch([])
