@@ -197,11 +197,13 @@ class Pyttsx3Engine:
 
 class _Zygote:
     """One worker process (see ``_pyttsx3_worker.py``): it has loaded pyttsx3 and
-    forks a fresh speaker for each request. It is started by, and must be used
-    and closed in, one thread: the kernel kills it when that thread ends."""
+    forks a fresh speaker for each request, one request at a time. The kernel
+    kills it when the thread that started it ends, so it is started by a thread
+    that outlives its use: the caller of :meth:`Pyttsx3Engine.synthesize` (which
+    waits for its own threads) or one of those threads."""
 
     def __init__(self) -> None:
-        self._errors = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed by close())
+        self._errors = tempfile.TemporaryFile("w+", errors="replace")  # noqa: SIM115 (closed by close())
         self.proc = subprocess.Popen(
             [sys.executable, str(WORKER), str(os.getpid())],
             stdin=subprocess.PIPE,
