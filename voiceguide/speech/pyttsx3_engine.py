@@ -73,8 +73,11 @@ class Pyttsx3Engine:
         """Stop every worker (they are started again when needed)."""
         with self._lock:
             live = list(self._live)
-            self._idle.clear()
+            idle, self._idle = self._idle, []
+            self._live.difference_update(idle)
         _stop_all(live)
+        for speaker in idle:  # no thread is using these: let go of their pipes too
+            speaker.close()
 
     def identity(self) -> str:
         info = self._load_info()
