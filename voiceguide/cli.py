@@ -25,6 +25,7 @@ from voiceguide.export import FORMATS
 from voiceguide.extras import ChimeSound
 from voiceguide.extras_change import VOLUMES, ExtrasChange, VolumeOf, Volumes
 from voiceguide.info import describe
+from voiceguide.layers import describe as describe_layers
 from voiceguide.loudness import DEFAULT_TARGET, TRUE_PEAK_LIMIT
 from voiceguide.routine import builtin_names, builtin_text, load_routine
 from voiceguide.routine_extras import (
@@ -529,8 +530,16 @@ def script(as_json: bool, **kwargs: Any) -> None:
     Speech is synthesised (or taken from the cache) to measure each line, so
     the times are exactly those of the built session.
     """
-    timeline = prepare(_options(**kwargs)).timeline
-    click.echo(timeline.to_json() if as_json else format_script(timeline))
+    prepared = prepare(_options(**kwargs))
+    timeline = prepared.timeline
+    if as_json:
+        click.echo(timeline.to_json())
+        return
+    click.echo(format_script(timeline))
+    layers = describe_layers(timeline, prepared.extras)
+    if layers:
+        click.echo("\nUnder the voice during each hold:")
+        click.echo("\n".join(f"  - {line}" for line in layers))
 
 
 @cli.command()

@@ -2,11 +2,15 @@
 
 The timeline's events tile the session exactly, so rendering is a walk along
 them: each clip's samples, or silence for a pause. Nothing is joined in memory.
+Layers under the voice (pacer, background bed), if any, are added to each block
+as it passes (see :mod:`voiceguide.mix`); without them the voice track is
+streamed untouched.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from typing import Protocol
 
 from pydub import AudioSegment
 
@@ -28,12 +32,37 @@ def silence(length: int) -> Iterator[bytes]:
         yield _SILENCE[: rest * SAMPLE_WIDTH]
 
 
+class Layers(Protocol):
+    """Sounds mixed under the voice track (:class:`voiceguide.mix.Mixer`)."""
+
+    def mix(self, block: bytes, start: int) -> bytes:
+        """``block`` of the voice track, from sample ``start``, with the layers added."""
+        ...
+
+
 def render(
     timeline: Timeline,
     speech: Mapping[str, AudioSegment],
     chimes: Mapping[str, AudioSegment],
+    layers: Layers | None = None,
 ) -> Iterator[bytes]:
-    """The session as signed 16-bit mono PCM at the session rate, in order."""
+    """The session as signed 16-bit mono PCM at the session rate, in order, with
+    ``layers`` mixed under the voice."""
+    if layers is None:
+        yield from voice_track(timeline, speech, chimes)
+        return
+    position = 0
+    for block in voice_track(timeline, speech, chimes):
+        yield layers.mix(block, position)
+        position += len(block) // SAMPLE_WIDTH
+
+
+def voice_track(
+    timeline: Timeline,
+    speech: Mapping[str, AudioSegment],
+    chimes: Mapping[str, AudioSegment],
+) -> Iterator[bytes]:
+    """The speech and chimes of the session, and silence between them, in order."""
     position = 0
     for event in timeline.events:
         if event.start != position:

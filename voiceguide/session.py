@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydub import AudioSegment
 
@@ -30,15 +31,19 @@ from voiceguide.export import (
 )
 from voiceguide.extras import ChimeSound, Extras
 from voiceguide.extras_change import ExtrasChange, combine
+from voiceguide.layers import LayerPlan, plan_layers
 from voiceguide.loudness import DEFAULT_TARGET, Levelled, level_and_encode
 from voiceguide.planner import END_CHIME, START_CHIME, Pacing, plan
-from voiceguide.render import render
+from voiceguide.render import Layers, render
 from voiceguide.routine import Routine, load_routine
 from voiceguide.speech import DEFAULT_RATE, SpeechEngine, get_engine
 from voiceguide.timeline import Timeline, condensed
 from voiceguide.transcript import check_transcript_path, write_transcript
 from voiceguide.units import to_samples
 from voiceguide.wording import Wording
+
+if TYPE_CHECKING:
+    from voiceguide.mix import LayerSounds
 
 Progress = Callable[[str, int, int], None]
 # Pauses are cut to this long when measuring loudness: more than an EBU R128 block
@@ -78,6 +83,18 @@ class Prepared:
     speech: dict[str, AudioSegment]
     chimes: dict[str, AudioSegment]  # only the chimes that sound
     extras: Extras = field(default_factory=Extras)  # what the session has, all said and done
+    sounds: LayerSounds | None = None  # the layers' sounds; None when no layer is on
+
+    def layers(self, timeline: Timeline | None = None) -> tuple[LayerPlan, Layers | None]:
+        """The layer plan of ``timeline`` (default: the session's own) and the mixer
+        that renders it, or None when no layer sounds."""
+        timeline = timeline or self.timeline
+        plan = plan_layers(timeline, self.extras)
+        if not plan or self.sounds is None:
+            return plan, None
+        from voiceguide.mix import Mixer  # numpy: imported only when layers are on
+
+        return plan, Mixer(plan, self.sounds)
 
 
 @dataclass(frozen=True)
@@ -169,7 +186,12 @@ def plan_session(
         options.pacing,
         fmt.exact_length,
     )
-    return Prepared(routine, timeline, clips, sounds, extras)
+    layer_sounds = None
+    if extras.pacer is not None or extras.background is not None:
+        from voiceguide.mix import layer_sounds as make_sounds  # numpy: only when needed
+
+        layer_sounds = make_sounds(extras, timeline, clips, sounds)
+    return Prepared(routine, timeline, clips, sounds, extras, layer_sounds)
 
 
 def default_output(routine: str, hold_seconds: float, fmt: Format | None = None) -> Path:
@@ -222,19 +244,21 @@ def write_session(
         album=routine.title,
     )
     marks = chapters(timeline)
-    short = condensed(timeline, MEASURE_PAUSE)
+    plan, layers = prepared.layers()
+    short = condensed(timeline, MEASURE_PAUSE, plan.sounding())
+    _, short_layers = prepared.layers(short)
     encoding = Encoding(fmt, bitrate, tags, marks, str(target))
     levelled = write_atomically(
         target,
         fmt,
         lambda temp: level_and_encode(
-            lambda: render(timeline, prepared.speech, prepared.chimes),
+            lambda: render(timeline, prepared.speech, prepared.chimes, layers),
             timeline.length,
             temp,
             encoding,
             options.loudness,
             progress,
-            (lambda: render(short, prepared.speech, prepared.chimes), short.length),
+            (lambda: render(short, prepared.speech, prepared.chimes, short_layers), short.length),
         ),
     )
     return Written(fmt, levelled, marks)

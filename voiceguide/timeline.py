@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -117,19 +119,43 @@ class Timeline:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
 
 
-def condensed(timeline: Timeline, longest_pause: int) -> Timeline:
+def condensed(
+    timeline: Timeline, longest_pause: int, sounding: Sequence[tuple[int, int]] = ()
+) -> Timeline:
     """The same sounds in the same order with every pause cut to ``longest_pause`` samples.
 
     Loudness meters gate out silence (EBU R128's absolute gate), so a session and
     its condensed form measure the same while the latter is far quicker to measure.
+
+    A pause is silent only in the voice track: ``sounding`` lists the spans
+    (start, end) where layers sound under it (see :meth:`voiceguide.layers.LayerPlan.sounding`);
+    a pause that overlaps one is kept whole. The holds move with their events.
     """
     events: list[Event] = []
     position = 0
     for event in timeline.events:
-        length = min(event.length, longest_pause) if event.kind == "pause" else event.length
+        cut = event.kind == "pause" and not _overlaps(event, sounding)
+        length = min(event.length, longest_pause) if cut else event.length
         events.append(replace(event, start=position, length=length))
         position += length
-    return replace(timeline, events=tuple(events))
+    return replace(timeline, events=tuple(events), holds=_moved_holds(timeline, events))
+
+
+def _overlaps(event: Event, spans: Sequence[tuple[int, int]]) -> bool:
+    return any(start < event.end and event.start < end for start, end in spans)
+
+
+def _moved_holds(timeline: Timeline, moved: Sequence[Event]) -> tuple[Hold, ...]:
+    """``timeline``'s holds, placed in the timeline whose events are ``moved``."""
+    starts = [e.start for e in timeline.events]
+
+    def move(position: int) -> int:
+        index = max(bisect.bisect_right(starts, position) - 1, 0)
+        if index >= len(moved):
+            return position
+        return moved[index].start + min(position - starts[index], moved[index].length)
+
+    return tuple(replace(h, start=move(h.start), end=move(h.end)) for h in timeline.holds)
 
 
 def format_script(timeline: Timeline) -> str:

@@ -1,0 +1,172 @@
+"""The sounds of the layers: pacer tones, the noise bed, a user's bed file; and levels.
+
+All made here, deterministically, at the session rate: nothing is downloaded and
+nothing random is left to chance (the noise is seeded), so the same inputs give
+the same session to the byte. Sounds are float arrays scaled to an active level
+of 1 (see :func:`active_level`), so that a layer's volume is simply a gain.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import subprocess
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from voiceguide.errors import AudioError
+from voiceguide.export import find_tool
+from voiceguide.layers import ToneKind
+from voiceguide.units import SAMPLE_RATE, to_samples
+
+Samples = npt.NDArray[np.float64]
+
+# --- levels -------------------------------------------------------------------------------
+
+LEVEL_BLOCK = to_samples(0.02)  # 20 ms
+LEVEL_MARGIN = 15.9  # dB: blocks this far below the mean power do not count (ITU-T P.56)
+
+
+def active_level(clips: Iterable[Samples]) -> float:
+    """The active level (RMS, of full scale 1) of ``clips`` together: the power mean of
+    their 20 ms blocks, leaving out the blocks more than 15.9 dB below the mean of all
+    (pauses between words, quiet edges), in the spirit of ITU-T P.56."""
+    powers = [
+        np.mean(clip[: len(clip) // LEVEL_BLOCK * LEVEL_BLOCK].reshape(-1, LEVEL_BLOCK) ** 2, 1)
+        for clip in clips
+        if len(clip) >= LEVEL_BLOCK
+    ]
+    if not powers:
+        return 0.0
+    blocks = np.concatenate(powers)
+    mean = float(np.mean(blocks))
+    active = blocks[blocks >= mean * 10 ** (-LEVEL_MARGIN / 10)]
+    return math.sqrt(float(np.mean(active))) if mean > 0 else 0.0
+
+
+def normalised(sound: Samples) -> Samples:
+    level = active_level([sound])
+    if level <= 0:
+        raise AudioError("internal error: a layer sound is silent")
+    return sound / level
+
+
+def from_pcm(data: bytes) -> Samples:
+    """Signed 16-bit PCM as floats of full scale 1."""
+    return np.frombuffer(data, dtype="<i2").astype(np.float64) / 32768
+
+
+# --- pacer tones --------------------------------------------------------------------------
+
+LOW_HZ, HIGH_HZ = 196.0, 293.66  # G3 and D4: a fifth, well under the voice and the chimes
+TONE_ATTACK = 0.12  # seconds, raised cosine
+TONE_RELEASE = 0.6  # seconds, raised cosine down to exact zero
+TONE_HARMONIC = 0.15  # a touch of the octave, so the tone carries on small earphones
+
+
+@lru_cache(maxsize=4)
+def pacer_tone(kind: ToneKind, length: int) -> Samples:
+    """A soft tone of ``length`` samples gliding up a fifth (inhale) or down (exhale),
+    starting and ending at exactly zero, with an active level of 1."""
+    n = np.arange(length, dtype=np.float64)
+    progress = n / max(length - 1, 1)
+    glide = 0.5 - 0.5 * np.cos(np.pi * progress)  # eases in and out of the glide
+    low, high = (LOW_HZ, HIGH_HZ) if kind == "inhale" else (HIGH_HZ, LOW_HZ)
+    frequency = low * (high / low) ** glide
+    phase = 2 * np.pi * np.cumsum(frequency) / SAMPLE_RATE
+    wave = np.sin(phase) + TONE_HARMONIC * np.sin(2 * phase)
+    attack = min(to_samples(TONE_ATTACK), length // 3)
+    release = min(to_samples(TONE_RELEASE), length // 2)
+    envelope = np.ones(length)
+    envelope[:attack] = 0.5 - 0.5 * np.cos(np.pi * np.arange(attack) / attack)
+    envelope[length - release :] = 0.5 + 0.5 * np.cos(np.pi * np.arange(1, release + 1) / release)
+    return normalised(wave * envelope)
+
+
+# --- the generated noise bed --------------------------------------------------------------
+
+NOISE_SECONDS = 30  # the loop; pink noise has no pattern to hear repeating
+NOISE_SEED = 20261125
+NOISE_LOW_HZ = 60.0  # rolled off below (a gentle high-pass)...
+NOISE_HIGH_HZ = 1200.0  # ...and above (a gentle low-pass): a soft, distant rush
+
+
+@lru_cache(maxsize=1)
+def noise_bed() -> Samples:
+    """Soft pink noise, :data:`NOISE_SECONDS` long, that loops without a seam.
+
+    It is made in the frequency domain: a 1/f power spectrum with seeded random
+    phases, shaped by gentle first-order roll-offs, then one inverse FFT. A
+    signal made of whole cycles over the loop is periodic, so its end runs
+    straight into its start. Python's own Mersenne Twister gives the phases: its
+    ``random()`` sequence for a seed is promised never to change.
+    """
+    length = NOISE_SECONDS * SAMPLE_RATE
+    bins = length // 2 + 1
+    f = np.arange(bins, dtype=np.float64) * SAMPLE_RATE / length
+    f[0] = 1.0
+    magnitude = (
+        1 / np.sqrt(f)
+        * (f / NOISE_LOW_HZ) / np.sqrt(1 + (f / NOISE_LOW_HZ) ** 2)
+        / np.sqrt(1 + (f / NOISE_HIGH_HZ) ** 2)
+    )  # fmt: skip
+    magnitude[0] = 0.0  # no DC
+    magnitude[f > 16000] = 0.0  # nothing the codecs would throw away
+    rng = random.Random(NOISE_SEED)
+    phases = np.array([rng.random() for _ in range(bins)]) * 2 * np.pi
+    spectrum = magnitude * np.exp(1j * phases)
+    spectrum[-1] = abs(spectrum[-1])  # the Nyquist bin of a real signal is real
+    return normalised(np.fft.irfft(spectrum, length))
+
+
+# --- a user's bed file --------------------------------------------------------------------
+
+FILE_SECONDS = 300  # at most this much of a bed file is used (and looped): memory stays small
+LOOP_CROSSFADE = 0.5  # seconds, equal power, where the loop joins itself
+MIN_FILE_SECONDS = 2.0
+
+
+def file_bed(path: Path) -> Samples:
+    """The first :data:`FILE_SECONDS` of an audio file, in the session's format, as a
+    loop: its tail crossfaded into its head, so that it repeats without a click."""
+    try:
+        result = subprocess.run(
+            [find_tool("ffmpeg"), "-hide_banner", "-nostdin", "-v", "error", "-i", str(path),
+             "-map", "0:a:0", "-t", str(FILE_SECONDS), "-f", "s16le", "-ac", "1",
+             "-ar", str(SAMPLE_RATE), "-"],
+            capture_output=True, check=False,
+        )  # fmt: skip
+    except OSError as e:
+        raise AudioError(f"cannot decode the background {path}: {e.strerror}") from None
+    if result.returncode != 0:
+        lines = result.stderr.decode("utf-8", "replace").strip().splitlines()
+        reason = lines[-1] if lines else "ffmpeg failed"
+        raise AudioError(f"cannot decode the background {path}: {reason}")
+    sound = from_pcm(result.stdout)
+    if len(sound) < to_samples(MIN_FILE_SECONDS):
+        raise AudioError(
+            f"the background {path} lasts {len(sound) / SAMPLE_RATE:.2f} s; "
+            f"a bed needs at least {MIN_FILE_SECONDS:g} s to loop"
+        )
+    if active_level([sound]) < 10 ** (-70 / 20):
+        raise AudioError(f"the background {path} is silent")
+    return normalised(looped(sound, to_samples(LOOP_CROSSFADE)))
+
+
+def looped(sound: Samples, crossfade: int) -> Samples:
+    """``sound`` made to loop: ``crossfade`` samples shorter, its last ``crossfade``
+    samples faded out over its first ones faded in (equal power). Played end to
+    start, the loop runs from its tail straight into its head."""
+    crossfade = min(crossfade, len(sound) // 4)
+    if crossfade == 0:
+        return sound.copy()
+    out = sound[: len(sound) - crossfade].copy()
+    x = (np.arange(crossfade) + 0.5) / crossfade
+    out[:crossfade] = sound[:crossfade] * np.sin(0.5 * np.pi * x) + sound[
+        len(sound) - crossfade :
+    ] * np.cos(0.5 * np.pi * x)
+    return out
