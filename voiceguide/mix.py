@@ -31,9 +31,10 @@ from voiceguide.extras import Extras
 from voiceguide.layers import LayerPlan, ToneKind, tone_length
 from voiceguide.sounds import Samples, active_level, file_bed, from_pcm, noise_bed, pacer_tone
 from voiceguide.timeline import Timeline
-from voiceguide.units import SAMPLE_WIDTH
+from voiceguide.units import SAMPLE_RATE, SAMPLE_WIDTH
 
 FULL_SCALE = 32768
+MIX_BLOCK = SAMPLE_RATE  # samples mixed at once: a second, so memory stays small
 NOMINAL_VOICE = 0.1  # -20 dBFS: the voice level assumed if a session had no speech at all
 
 
@@ -41,12 +42,14 @@ NOMINAL_VOICE = 0.1  # -20 dBFS: the voice level assumed if a session had no spe
 class LayerSounds:
     """A session's layer sounds, scaled to their volumes, ready to mix.
 
-    ``tones`` and ``bed`` are floats of full scale 1 with their gain applied;
-    ``headroom`` scales the whole mix so that it cannot clip."""
+    ``tones`` are floats of full scale 1 with their gain applied; ``bed`` is the
+    bed's loop at an active level of 1 (shared between sessions), ``bed_gain`` its
+    gain; ``headroom`` scales the whole mix so that it cannot clip."""
 
     voice_level: float
     tones: Mapping[ToneKind, Samples]
     bed: Samples | None
+    bed_gain: float
     headroom: float
 
 
@@ -71,17 +74,17 @@ def layer_sounds(
         length = tone_length(extras.pacer.breaths_per_minute)
         gain = voice * db(extras.pacer.volume)
         tones = {kind: pacer_tone(kind, length) * gain for kind in ("inhale", "exhale")}
-    bed = None
+    bed, bed_gain = None, 0.0
     if extras.background is not None:
         source = extras.background.source
-        loop = noise_bed() if source is None else file_bed(source)
-        bed = loop * (voice * db(extras.background.volume))
+        bed = noise_bed() if source is None else file_bed(source)
+        bed_gain = voice * db(extras.background.volume)
     layer_peak = max((float(np.max(np.abs(t))) for t in tones.values()), default=0.0)
     if bed is not None:
-        layer_peak += float(np.max(np.abs(bed)))
+        layer_peak += float(np.max(np.abs(bed))) * bed_gain
     peak = _voice_peak(timeline, speech, chimes) + layer_peak
     headroom = min(1.0, (FULL_SCALE - 1) / FULL_SCALE / peak) if peak > 0 else 1.0
-    return LayerSounds(voice, tones, bed, headroom)
+    return LayerSounds(voice, tones, bed, bed_gain, headroom)
 
 
 def _voice_peak(
@@ -129,12 +132,22 @@ class Mixer:
             a, b = max(start, bed.start), min(end, bed.end)
             at = np.arange(a, b)
             gain = _envelope(bed.fade, at) * _envelope(bed.duck, at)
+            gain *= self.sounds.bed_gain
             loop = self.sounds.bed.take(at - bed.start, mode="wrap")
             out[a - start : b - start] += loop * gain
         return out
 
     def mix(self, block: bytes, start: int) -> bytes:
         """``block`` of the voice track (16-bit PCM from sample ``start``) with the layers."""
+        if len(block) > MIX_BLOCK * SAMPLE_WIDTH:  # a long clip: a second at a time
+            step = MIX_BLOCK * SAMPLE_WIDTH
+            return b"".join(
+                self._mix(block[at : at + step], start + at // SAMPLE_WIDTH)
+                for at in range(0, len(block), step)
+            )
+        return self._mix(block, start)
+
+    def _mix(self, block: bytes, start: int) -> bytes:
         length = len(block) // SAMPLE_WIDTH
         layers = self.layers(start, length)
         if layers is None and self.scale == 1.0:

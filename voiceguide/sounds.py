@@ -9,11 +9,11 @@ of 1 (see :func:`active_level`), so that a layer's volume is simply a gain.
 from __future__ import annotations
 
 import math
-import random
 import subprocess
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -23,7 +23,8 @@ from voiceguide.export import find_tool
 from voiceguide.layers import ToneKind
 from voiceguide.units import SAMPLE_RATE, to_samples
 
-Samples = npt.NDArray[np.float64]
+Samples = npt.NDArray[np.floating[Any]]
+FULL_SCALE = 32768
 
 # --- levels -------------------------------------------------------------------------------
 
@@ -57,7 +58,7 @@ def normalised(sound: Samples) -> Samples:
 
 def from_pcm(data: bytes) -> Samples:
     """Signed 16-bit PCM as floats of full scale 1."""
-    return np.frombuffer(data, dtype="<i2").astype(np.float64) / 32768
+    return np.frombuffer(data, dtype="<i2").astype(np.float64) / FULL_SCALE
 
 
 # --- pacer tones --------------------------------------------------------------------------
@@ -89,7 +90,7 @@ def pacer_tone(kind: ToneKind, length: int) -> Samples:
 
 # --- the generated noise bed --------------------------------------------------------------
 
-NOISE_SECONDS = 30  # the loop; pink noise has no pattern to hear repeating
+NOISE_SECONDS = 20  # the loop; soft pink noise has no pattern to hear repeating
 NOISE_SEED = 20261125
 NOISE_LOW_HZ = 60.0  # rolled off below (a gentle high-pass)...
 NOISE_HIGH_HZ = 1200.0  # ...and above (a gentle low-pass): a soft, distant rush
@@ -102,37 +103,59 @@ def noise_bed() -> Samples:
     It is made in the frequency domain: a 1/f power spectrum with seeded random
     phases, shaped by gentle first-order roll-offs, then one inverse FFT. A
     signal made of whole cycles over the loop is periodic, so its end runs
-    straight into its start. Python's own Mersenne Twister gives the phases: its
-    ``random()`` sequence for a seed is promised never to change.
+    straight into its start. The phases come from numpy's legacy ``RandomState``,
+    whose stream for a seed is frozen across numpy versions. Made in 32-bit floats,
+    step by step, so that memory stays small (the loop itself is 3.5 MB). Shared by
+    every session, so read-only.
     """
     length = NOISE_SECONDS * SAMPLE_RATE
     bins = length // 2 + 1
-    f = np.arange(bins, dtype=np.float64) * SAMPLE_RATE / length
+    f = np.arange(bins, dtype=np.float32)
+    f *= np.float32(SAMPLE_RATE / length)
     f[0] = 1.0
-    magnitude = (
-        1 / np.sqrt(f)
-        * (f / NOISE_LOW_HZ) / np.sqrt(1 + (f / NOISE_LOW_HZ) ** 2)
-        / np.sqrt(1 + (f / NOISE_HIGH_HZ) ** 2)
-    )  # fmt: skip
-    magnitude[0] = 0.0  # no DC
-    magnitude[f > 16000] = 0.0  # nothing the codecs would throw away
-    rng = random.Random(NOISE_SEED)
-    phases = np.array([rng.random() for _ in range(bins)]) * 2 * np.pi
-    spectrum = magnitude * np.exp(1j * phases)
+    shape = 1 / np.sqrt(f)  # pink: power falls 3 dB an octave
+    shape *= (f / NOISE_LOW_HZ) / np.sqrt(1 + (f / NOISE_LOW_HZ) ** 2)  # gentle high-pass
+    shape /= np.sqrt(1 + (f / NOISE_HIGH_HZ) ** 2)  # gentle low-pass
+    shape[f > 16000] = 0.0  # nothing the codecs would throw away
+    shape[0] = 0.0  # no DC
+    del f
+    phases = np.random.RandomState(NOISE_SEED).random_sample(bins).astype(np.float32)
+    phases *= np.float32(2 * np.pi)
+    spectrum = np.empty(bins, dtype=np.complex64)
+    np.cos(phases, out=spectrum.real)
+    np.sin(phases, out=spectrum.imag)
+    del phases
+    spectrum *= shape
+    del shape
     spectrum[-1] = abs(spectrum[-1])  # the Nyquist bin of a real signal is real
-    return normalised(np.fft.irfft(spectrum, length))
+    loop = np.fft.irfft(spectrum, length)  # 32-bit in, 32-bit out (numpy 2)
+    del spectrum
+    loop /= loop.dtype.type(active_level([loop]))
+    loop.flags.writeable = False
+    return loop
 
 
 # --- a user's bed file --------------------------------------------------------------------
 
-FILE_SECONDS = 300  # at most this much of a bed file is used (and looped): memory stays small
+FILE_SECONDS = 60  # at most this much of a bed file is used (and looped): memory stays small
 LOOP_CROSSFADE = 0.5  # seconds, equal power, where the loop joins itself
 MIN_FILE_SECONDS = 2.0
 
 
 def file_bed(path: Path) -> Samples:
     """The first :data:`FILE_SECONDS` of an audio file, in the session's format, as a
-    loop: its tail crossfaded into its head, so that it repeats without a click."""
+    loop: its tail crossfaded into its head, so that it repeats without a click.
+
+    Decoded once, and shared (read-only) by the sessions that use the same file."""
+    try:
+        stat = path.stat()
+    except OSError as e:
+        raise AudioError(f"cannot read the background {path}: {e.strerror}") from None
+    return _file_bed(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=4)
+def _file_bed(path: Path, mtime_ns: int, size: int) -> Samples:
     try:
         result = subprocess.run(
             [find_tool("ffmpeg"), "-hide_banner", "-nostdin", "-v", "error", "-i", str(path),
@@ -146,7 +169,9 @@ def file_bed(path: Path) -> Samples:
         lines = result.stderr.decode("utf-8", "replace").strip().splitlines()
         reason = lines[-1] if lines else "ffmpeg failed"
         raise AudioError(f"cannot decode the background {path}: {reason}")
-    sound = from_pcm(result.stdout)
+    sound = np.frombuffer(result.stdout, dtype="<i2").astype(np.float32)
+    del result
+    sound /= np.float32(FULL_SCALE)
     if len(sound) < to_samples(MIN_FILE_SECONDS):
         raise AudioError(
             f"the background {path} lasts {len(sound) / SAMPLE_RATE:.2f} s; "
@@ -154,19 +179,25 @@ def file_bed(path: Path) -> Samples:
         )
     if active_level([sound]) < 10 ** (-70 / 20):
         raise AudioError(f"the background {path} is silent")
-    return normalised(looped(sound, to_samples(LOOP_CROSSFADE)))
+    loop = looped(sound, to_samples(LOOP_CROSSFADE))
+    del sound
+    loop /= np.float32(active_level([loop]))
+    loop.flags.writeable = False
+    return loop
 
 
 def looped(sound: Samples, crossfade: int) -> Samples:
     """``sound`` made to loop: ``crossfade`` samples shorter, its last ``crossfade``
     samples faded out over its first ones faded in (equal power). Played end to
-    start, the loop runs from its tail straight into its head."""
+    start, the loop runs from its tail straight into its head.
+
+    Made in place, in ``sound``'s memory: the loop is a view of it."""
     crossfade = min(crossfade, len(sound) // 4)
+    out = sound[: len(sound) - crossfade]
     if crossfade == 0:
-        return sound.copy()
-    out = sound[: len(sound) - crossfade].copy()
+        return out
     x = (np.arange(crossfade) + 0.5) / crossfade
-    out[:crossfade] = sound[:crossfade] * np.sin(0.5 * np.pi * x) + sound[
-        len(sound) - crossfade :
-    ] * np.cos(0.5 * np.pi * x)
+    head, tail = out[:crossfade], sound[len(sound) - crossfade :]
+    head *= np.sin(0.5 * np.pi * x).astype(sound.dtype)
+    head += tail * np.cos(0.5 * np.pi * x).astype(sound.dtype)
     return out
