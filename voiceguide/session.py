@@ -158,7 +158,12 @@ def prepare(
     routine, sheet = composed or cue_sheet(options)
     engine = engine or get_engine(options.engine, options.voice, options.rate, options.voice_model)
     cache = ClipCache() if options.use_cache else None
-    chimes = load_chimes(session_extras(options, routine))  # a bad sound file fails first
+    extras = session_extras(options, routine)
+    chimes = load_chimes(extras)  # a bad sound file fails first
+    if extras.background is not None and extras.background.source is not None:
+        from voiceguide.sounds import file_bed  # numpy: only when needed
+
+        file_bed(extras.background.source)  # so does a bad background (decoded once, kept)
     speech = speak(sheet.texts(), engine, cache, progress)
     return plan_session(options, routine, sheet, speech, chimes, fmt)
 

@@ -167,7 +167,7 @@ def _file_bed(path: Path, mtime_ns: int, size: int) -> Samples:
         raise AudioError(f"cannot decode the background {path}: {e.strerror}") from None
     if result.returncode != 0:
         lines = result.stderr.decode("utf-8", "replace").strip().splitlines()
-        reason = lines[-1] if lines else "ffmpeg failed"
+        reason = lines[-1].removeprefix(f"{path}: ") if lines else "ffmpeg failed"
         raise AudioError(f"cannot decode the background {path}: {reason}")
     sound = np.frombuffer(result.stdout, dtype="<i2").astype(np.float32)
     del result

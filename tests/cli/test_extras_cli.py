@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.cli.test_cli import assert_user_error, run
-from tests.fakes import MINI
+from tests.fakes import MINI, FakeEngine
 from tests.unit.test_extras_session import write_wav
 
 pytestmark = pytest.mark.usefixtures("fake_speech")
@@ -94,3 +94,23 @@ def test_a_volume_applies_to_the_countdown(in_tmp: Path) -> None:
         events = timeline("--volume", value)["events"]
         gains = {(e["role"] == "countdown", e["gain"]) for e in events if e["kind"] == "speech"}
         assert gains == {(True, -6.0), (False, 0.0)}
+
+
+def test_the_script_lists_the_layers_under_the_voice(in_tmp: Path) -> None:
+    result = run("script", "--hold", "30s", "--pacer", "--breaths", "5", "--background", "noise")
+    assert result.exit_code == 0, result.output
+    assert "Under the voice during each hold:" in result.stdout
+    assert "  - breath pacer: 5 breaths a minute" in result.stdout
+    assert "  - background: soft noise, looped and faded, at -28 dB from the voice" in result.stdout
+    plain = run("script", "--hold", "30s")
+    assert "Under the voice" not in plain.stdout
+
+
+def test_a_background_file_that_is_not_audio_fails_before_speech(
+    in_tmp: Path, fake_speech: FakeEngine
+) -> None:
+    (in_tmp / "rain.ogg").write_bytes(b"no sound here" * 50)
+    result = run("build", "--hold", "30s", "--background", "rain.ogg", "-o", "s.mp3")
+    assert_user_error(result, 1, "cannot decode the background", "rain.ogg: End of file")
+    assert fake_speech.spoken == []
+    assert not (in_tmp / "s.mp3").exists()

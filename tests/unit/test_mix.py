@@ -11,10 +11,10 @@ import pytest
 
 from tests.fakes import FakeEngine, tone
 from voiceguide.errors import AudioError
-from voiceguide.extras import Background, Extras, Pacer
+from voiceguide.extras import Background, Countdown, Extras, Pacer
 from voiceguide.layers import gain_at, tone_length
 from voiceguide.mix import Mixer, layer_sounds
-from voiceguide.render import render
+from voiceguide.render import render, voice_track
 from voiceguide.session import MEASURE_PAUSE, Prepared, SessionOptions, prepare
 from voiceguide.sounds import (
     Samples,
@@ -44,12 +44,14 @@ def pcm(prepared: Prepared) -> npt.NDArray[np.int16]:
 
 
 def test_without_layers_the_render_is_the_voice_track_byte_for_byte() -> None:
-    plain = prepare(SessionOptions(hold=20.0), FakeEngine())
-    off = prepare(SessionOptions(hold=20.0, extras=Extras()), FakeEngine())
-    assert plain.sounds is off.sounds is None
-    assert off.layers()[1] is None
-    voice = b"".join(render(plain.timeline, plain.speech, plain.chimes))
-    assert b"".join(render(off.timeline, off.speech, off.chimes, off.layers()[1])) == voice
+    for extras in (None, Extras(), Extras(countdown=Countdown())):  # None: the routine's
+        prepared = prepare(SessionOptions(hold=20.0, extras=extras), FakeEngine())
+        assert prepared.sounds is None
+        plan, layers = prepared.layers()
+        assert not plan
+        assert layers is None
+        args = (prepared.timeline, prepared.speech, prepared.chimes)
+        assert b"".join(render(*args, layers)) == b"".join(voice_track(*args))
 
 
 def test_layers_sound_only_in_their_spans_and_add_to_the_voice_exactly(
