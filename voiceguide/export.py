@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypeVar, get_args
@@ -85,6 +86,10 @@ class Format:
 
 
 _LOSSY = BITRATES
+# The bit reservoir is off, so that every frame carries its own data and the silent
+# frames can be repeated (voiceguide/splice.py); at these bitrates, for mono speech,
+# it costs nothing audible.
+MP3_OPTIONS = ("-reservoir", "0", "-id3v2_version", "3", "-write_xing", "1")
 
 # Lengths measured with ffmpeg 5.1 (see tests/integration/test_formats.py):
 # - AAC: the decoder trims the encoder delay (the MP4 edit list) but not the
@@ -95,7 +100,7 @@ _LOSSY = BITRATES
 FORMATS: dict[str, Format] = {
     "mp3": Format(
         "mp3", "libmp3lame", "mp3", _LOSSY, "128k", True, mp3_exact_length,
-        ("-id3v2_version", "3", "-write_xing", "1"), "MP3 (LAME, constant bitrate)",
+        MP3_OPTIONS, "MP3 (LAME, constant bitrate)",
     ),
     "m4a": Format(
         "m4a", "aac", "ipod", _LOSSY, "128k", True, _round_up(AAC_FRAME),
@@ -194,8 +199,7 @@ def mp3_command(ffmpeg: str, tags: Tags, bitrate: str, source: str = "pipe:0") -
         ffmpeg, "-hide_banner", "-nostats", "-loglevel", "error",
         "-f", "s16le", "-ar", str(SAMPLE_RATE), "-ac", str(CHANNELS), "-i", source,
         "-c:a", "libmp3lame", "-b:a", bitrate,
-        "-fflags", "+bitexact", "-flags:a", "+bitexact",
-        "-id3v2_version", "3", "-write_xing", "1",
+        "-fflags", "+bitexact", "-flags:a", "+bitexact", *MP3_OPTIONS,
         "-metadata", f"title={tags.title}",
         "-metadata", f"artist={tags.artist}",
         "-metadata", f"album={tags.album}",
@@ -293,12 +297,9 @@ def encode(
 ) -> None:
     """Encode mono PCM into ``path`` (written in place: see :func:`write_atomically`)."""
     fmt = encoding.format
-    with tempfile.TemporaryDirectory(prefix="voiceguide-") as folder:
-        metadata = Path(folder) / "metadata.txt"
-        metadata.write_text(ffmetadata(encoding), encoding="utf-8")
+    with _metadata(encoding) as metadata:
         arguments = [
-            "-loglevel", "error", "-f", "ffmetadata", "-i", str(metadata),
-            "-map", "0:a", "-map_metadata", "1", "-map_chapters", "1" if fmt.chapters else "-1",
+            *metadata,
             *(["-af", audio_filter] if audio_filter else []),
             "-c:a", fmt.codec,
             *(["-b:a", encoding.bitrate] if encoding.bitrate else []),
@@ -309,13 +310,56 @@ def encode(
         log = pipe_to_ffmpeg(
             arguments, pcm, total_samples, what, "encoding", progress, fds_for(path)
         )
-    # At -loglevel error ffmpeg prints only errors, and exits 0 after some of them
-    # (a full disk while it writes the trailer), so any error is a failure.
+    _check_log(log, what)
+    checkpoint("encoded")
+    _verify_duration(path, total_samples)
+
+
+def copy_mp3(source: Path, path: Path, encoding: Encoding, total_samples: int) -> None:
+    """Copy the frames of the MP3 ``source`` into ``path`` (written in place), with
+    ``encoding``'s tags and chapters. ffmpeg writes the Xing/LAME header (frame and
+    byte counts, seek table, music length and CRC, delay and padding) as it does when
+    it encodes; ``source``'s header need only give the frame count and the delay and
+    padding."""
+    with _metadata(encoding) as metadata:
+        command = [
+            find_tool("ffmpeg"), "-hide_banner", "-nostats", "-nostdin", "-f", "mp3",
+            "-i", str(source), *metadata, "-c:a", "copy",
+            "-fflags", "+bitexact", "-flags:a", "+bitexact",
+            # The LAME tag names the encoder as an encode does ("Lavf lame").
+            "-metadata:s:a:0", "encoder=Lavc libmp3lame",
+            *MP3_OPTIONS[2:], "-f", "mp3", "-y", str(path),
+        ]  # fmt: skip
+        result = subprocess.run(
+            command, capture_output=True, text=True, check=False, pass_fds=fds_for(path)
+        )
+    what = f"write {encoding.name or 'the mp3 file'}"
+    if result.returncode != 0:
+        lines = result.stderr.strip().splitlines()
+        raise ExportError(f"ffmpeg could not {what}: {lines[-1] if lines else result.returncode}")
+    _check_log(result.stderr, what)
+    _verify_duration(path, total_samples)
+
+
+@contextlib.contextmanager
+def _metadata(encoding: Encoding) -> Iterator[list[str]]:
+    """ffmpeg arguments that take the tags and chapters from a metadata file (input 1)."""
+    chapters = "1" if encoding.format.chapters else "-1"
+    with tempfile.TemporaryDirectory(prefix="voiceguide-") as folder:
+        metadata = Path(folder) / "metadata.txt"
+        metadata.write_text(ffmetadata(encoding), encoding="utf-8")
+        yield [
+            "-loglevel", "error", "-f", "ffmetadata", "-i", str(metadata),
+            "-map", "0:a", "-map_metadata", "1", "-map_chapters", chapters,
+        ]  # fmt: skip
+
+
+def _check_log(log: str, what: str) -> None:
+    """At -loglevel error ffmpeg prints only errors, and exits 0 after some of them
+    (a full disk while it writes the trailer), so any error is a failure."""
     lines = log.strip().splitlines()
     if lines:
         raise ExportError(f"ffmpeg could not {what}: {lines[-1]}")
-    checkpoint("encoded")
-    _verify_duration(path, total_samples)
 
 
 def probe_duration(path: Path) -> float:

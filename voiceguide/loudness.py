@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,6 +114,20 @@ def level_filter(gain: float, ceiling: float = LIMITER_CEILING) -> str:
 
 
 @dataclass(frozen=True)
+class Shortcut:
+    """A shorter render of the session whose encoded file ``expand`` turns into the
+    whole session's (see :mod:`voiceguide.splice`).
+
+    ``expand(short_file, path)`` writes the finished file into ``path`` and returns
+    True, or returns False where it cannot; the whole session is then encoded.
+    """
+
+    render: Callable[[], Iterable[bytes]]
+    samples: int
+    expand: Callable[[Path, Path], bool]
+
+
+@dataclass(frozen=True)
 class Levelled:
     """How a session was levelled, and what its finished file measures."""
 
@@ -143,13 +158,15 @@ def level_and_encode(
     target: float = DEFAULT_TARGET,
     progress: Progress = lambda *_: None,
     measure: tuple[Callable[[], Iterable[bytes]], int] | None = None,
+    shortcut: Shortcut | None = None,
 ) -> Levelled:
     """Measure the rendered session, encode it levelled to ``target`` LUFS into ``path``,
     measure the finished file; re-encode once if the codec moved it off target.
 
     ``measure`` may give a quicker render that measures the same (the session with
     its long pauses cut short, see :func:`voiceguide.timeline.condensed`) and its
-    length, for the passes that find the gain.
+    length, for the passes that find the gain. ``shortcut`` may give a shorter render
+    to encode and measure instead of the whole, and the way to expand its file.
     """
     notes: list[str] = []
     probe, probe_samples = measure or (render, total_samples)
@@ -172,17 +189,31 @@ def level_and_encode(
         last = (gain, found)
         gain = _capped(gain + (target - found) / slope, raw.true_peak, notes, target)
     ceiling = LIMITER_CEILING
-    encode(render(), total_samples, path, encoding, level_filter(gain, ceiling), progress)
-    final = measure_file(path)
-    off_target = abs(final.integrated - target) > TOLERANCE and not notes
-    if off_target or final.true_peak > TRUE_PEAK_LIMIT:
-        # A lossy codec shifts the loudness a little and can overshoot the peaks.
-        if off_target:
-            gain = _capped(gain + (target - final.integrated) / slope, raw.true_peak, notes, target)
-        if final.true_peak > TRUE_PEAK_LIMIT:
-            ceiling -= final.true_peak - TRUE_PEAK_LIMIT + 0.3
-        encode(render(), total_samples, path, encoding, level_filter(gain, ceiling), progress)
-        final = measure_file(path)
+    with tempfile.TemporaryDirectory(prefix="voiceguide-") as folder:
+        short = Path(folder) / "short.mp3"
+
+        def encode_levelled() -> Loudness:
+            chain = level_filter(gain, ceiling)
+            if shortcut is None:
+                encode(render(), total_samples, path, encoding, chain, progress)
+                return measure_file(path)
+            encode(shortcut.render(), shortcut.samples, short, encoding, chain, progress)
+            return measure_file(short)  # it measures as the finished file: see splice.py
+
+        final = encode_levelled()
+        off_target = abs(final.integrated - target) > TOLERANCE and not notes
+        if off_target or final.true_peak > TRUE_PEAK_LIMIT:
+            # A lossy codec shifts the loudness a little and can overshoot the peaks.
+            if off_target:
+                gain = _capped(
+                    gain + (target - final.integrated) / slope, raw.true_peak, notes, target
+                )
+            if final.true_peak > TRUE_PEAK_LIMIT:
+                ceiling -= final.true_peak - TRUE_PEAK_LIMIT + 0.3
+            final = encode_levelled()
+        if shortcut is not None and not shortcut.expand(short, path):
+            encode(render(), total_samples, path, encoding, level_filter(gain, ceiling), progress)
+            final = measure_file(path)
     if final.true_peak > TRUE_PEAK_LIMIT:
         notes.append(
             f"note: the true peak is {final.true_peak:.1f} dBTP, above {TRUE_PEAK_LIMIT:g} dBTP"

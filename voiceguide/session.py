@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from pydub import AudioSegment
 
+from voiceguide import splice
 from voiceguide.audio import load_chime, load_chime_file, samples
 from voiceguide.cache import ClipCache
 from voiceguide.chapters import Chapter, chapters
@@ -32,7 +33,7 @@ from voiceguide.export import (
 from voiceguide.extras import ChimeSound, Extras
 from voiceguide.extras_change import ExtrasChange, combine
 from voiceguide.layers import LayerPlan, plan_layers
-from voiceguide.loudness import DEFAULT_TARGET, Levelled, level_and_encode
+from voiceguide.loudness import DEFAULT_TARGET, Levelled, Shortcut, level_and_encode
 from voiceguide.planner import END_CHIME, START_CHIME, Pacing, plan
 from voiceguide.render import Layers, render
 from voiceguide.routine import Routine, load_routine
@@ -253,6 +254,8 @@ def write_session(
     short = condensed(timeline, MEASURE_PAUSE, plan.sounding())
     _, short_layers = prepared.layers(short)
     encoding = Encoding(fmt, bitrate, tags, marks, str(target))
+    # Layers sound through the holds, where the silence is: those sessions are encoded whole.
+    shortcut = mp3_shortcut(prepared, encoding) if fmt.name == "mp3" and not plan else None
     levelled = write_atomically(
         target,
         fmt,
@@ -264,6 +267,22 @@ def write_session(
             options.loudness,
             progress,
             (lambda: render(short, prepared.speech, prepared.chimes, short_layers), short.length),
+            shortcut,
         ),
     )
     return Written(fmt, levelled, marks)
+
+
+def mp3_shortcut(prepared: Prepared, encoding: Encoding) -> Shortcut | None:
+    """Encode the session with its long silences cut out, then splice them back in as
+    repeated silent frames (voiceguide/splice.py); None where there is nothing to cut."""
+    timeline = prepared.timeline
+    cuts = splice.plan_cuts(timeline)
+    if not cuts:
+        return None
+    short = splice.shortened(timeline, cuts)
+    return Shortcut(
+        lambda: render(short, prepared.speech, prepared.chimes),
+        short.length,
+        lambda source, path: splice.expand(source, cuts, path, encoding, timeline.length),
+    )

@@ -1,0 +1,270 @@
+"""Encode a session's long silences once and repeat them (issue 5, item 5).
+
+A session is mostly digital silence, and encoding silence is wasted work. With
+the bit reservoir off (``-reservoir 0``) every MP3 frame that LAME writes carries
+its own data, and once a pause has lasted a fraction of a second its frames
+settle into one of two byte-identical *silent frames*, padded or not, whose
+granules carry no data at all (``part2_3_length`` 0): they decode to zeros
+whatever surrounds them.
+
+So the default MP3 path encodes the session with its long pauses cut short
+(:func:`plan_cuts`, :func:`shortened`) and then puts the cut silence back as
+silent frames (:func:`splice`). Each cut
+
+- starts :data:`SETTLE` into a pause and ends :data:`LEAD` before its end, so
+  that the encoder has settled before it and nothing it looks ahead at is heard;
+- lies on a frame boundary of the encoded stream (libmp3lame starts the stream
+  with :data:`ENCODER_DELAY` samples of its own);
+- removes a whole number of :data:`PADDING_PERIOD` frames: LAME pads one frame in
+  about 25 by a pattern that repeats every 49 frames (at 44.1 kHz and every
+  bitrate), so the frames after a cut are padded, and encoded, as in the whole
+  session;
+- and a whole number of EBU R128 steps (100 ms), so that the short file measures
+  exactly as the finished one (:data:`CUT_STEP`, 6.4 s, is both).
+
+Everything this relies on is checked on the encoded file; where a check fails,
+:func:`splice` raises :class:`NotSpliceable` and the caller encodes the whole
+session instead. ffmpeg then copies the spliced frames into the finished file and
+writes its Xing/LAME header (frame and byte counts, seek table, music length and
+CRC, encoder delay and padding) itself, as for any encode.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from voiceguide.export import Encoding, copy_mp3
+from voiceguide.timeline import Event, Timeline
+from voiceguide.units import SAMPLE_RATE, to_samples
+
+MP3_FRAME = 1152  # samples per MPEG-1 Layer III frame
+PADDING_PERIOD = 49  # frames: 44100 / gcd(144 * bitrate % 44100, 44100) for every bitrate
+PERIOD_SAMPLES = PADDING_PERIOD * MP3_FRAME  # 56448 samples, 1.28 s
+# EBU R128 measures loudness in blocks every 100 ms (4410 samples). Cuts are whole
+# multiples of this step as well, so that after a cut the blocks fall where they fall
+# in the whole session: the short file then measures exactly as the finished one.
+R128_STEP = SAMPLE_RATE // 10
+CUT_STEP = PERIOD_SAMPLES * R128_STEP // math.gcd(PERIOD_SAMPLES, R128_STEP)  # 6.4 s
+ENCODER_DELAY = 1105  # samples libmp3lame puts before the audio (576 + 528 + 1)
+# Silence kept after a sound, before a cut. LAME's frames settle within 0.3 s, but its
+# hearing threshold (the ATH auto-adjustment) keeps falling for longer: by a factor
+# of about 0.925 a frame to its floor, at most 95 frames (2.5 s) after a loud frame.
+# Only once it has got there does the next sound encode as in the whole session.
+SETTLE = to_samples(2.6)
+# Silence kept after a cut, before the next sound. With SETTLE, more than the longest
+# EBU R128 window (3 s, for the loudness range): no window of the short file holds
+# sound from both sides of a cut.
+LEAD = to_samples(0.5)
+
+_BITRATES = (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)  # kbit/s
+_SIDE_INFO = 17  # bytes, MPEG-1 mono
+_XING = 4 + _SIDE_INFO  # where the Xing/Info tag starts in its frame
+_TAG_CRC_BYTES = 190  # the LAME tag CRC covers the frame's first 190 bytes (as ffmpeg writes it)
+
+
+class NotSpliceable(Exception):  # noqa: N818 - an outcome the caller handles, not an error
+    """The encoded file is not as :func:`splice` needs it; encode the whole session."""
+
+
+@dataclass(frozen=True)
+class Cut:
+    """``frames`` MP3 frames of silence taken out of a pause, from sample ``at`` on."""
+
+    at: int  # sample of the whole session
+    frames: int
+
+    @property
+    def length(self) -> int:
+        return self.frames * MP3_FRAME
+
+
+def plan_cuts(timeline: Timeline) -> tuple[Cut, ...]:
+    """Where the pauses of ``timeline`` can lose whole periods of silent frames."""
+    if timeline.sample_rate != SAMPLE_RATE:
+        return ()
+    cuts = []
+    for event in timeline.events:
+        if event.kind != "pause":
+            continue
+        at = event.start + SETTLE
+        at += -(at + ENCODER_DELAY) % MP3_FRAME  # a frame boundary of the encoded stream
+        steps = (event.end - LEAD - at) // CUT_STEP
+        if steps > 0:
+            cuts.append(Cut(at, steps * CUT_STEP // MP3_FRAME))
+    return tuple(cuts)
+
+
+def shortened(timeline: Timeline, cuts: tuple[Cut, ...]) -> Timeline:
+    """The events of ``timeline`` with the ``cuts`` taken out of its pauses.
+
+    Only for rendering: the holds keep the positions of the whole session.
+    """
+    events: list[Event] = []
+    position, pending = 0, list(cuts)
+    for event in timeline.events:
+        removed = 0
+        while pending and event.start <= pending[0].at < event.end:
+            cut = pending.pop(0)
+            if event.kind != "pause" or cut.at + cut.length > event.end:
+                raise ValueError(f"a cut at sample {cut.at} is not inside a pause")
+            removed += cut.length
+        events.append(replace(event, start=position, length=event.length - removed))
+        position += event.length - removed
+    if pending:
+        raise ValueError(f"a cut at sample {pending[0].at} is past the end of the session")
+    return replace(timeline, events=tuple(events))
+
+
+@dataclass(frozen=True)
+class _Frame:
+    start: int  # byte offset in the file
+    size: int
+    bitrate: int  # kbit/s
+    padded: bool
+
+
+def _id3_size(data: bytes) -> int:
+    """The length of the ID3v2 tag at the start of ``data`` (0 if there is none)."""
+    if data[:3] != b"ID3" or len(data) < 10:
+        return 0
+    size = 0
+    for byte in data[6:10]:
+        size = size << 7 | (byte & 0x7F)
+    return 10 + size + (10 if data[5] & 0x10 else 0)
+
+
+def _frames(data: bytes, offset: int) -> list[_Frame]:
+    """Every frame from ``offset`` to the end: MPEG-1 Layer III, 44.1 kHz, mono, no CRC;
+    anything else is not spliceable."""
+    frames = []
+    while offset + 4 <= len(data):
+        header = int.from_bytes(data[offset : offset + 4], "big")
+        bitrate = _BITRATES[header >> 12 & 0xF] if header & 0xF000 != 0xF000 else 0
+        if header & 0xFFFF0CC0 != 0xFFFB00C0 or not bitrate:
+            raise NotSpliceable(f"not a mono 44.1 kHz MP3 frame at byte {offset}")
+        padded = bool(header & 0x200)
+        size = 144 * bitrate * 1000 // SAMPLE_RATE + padded
+        frames.append(_Frame(offset, size, bitrate, padded))
+        offset += size
+    if offset != len(data) or len(frames) < 2:
+        raise NotSpliceable("the file does not end with a whole frame")
+    return frames
+
+
+def _silent(data: bytes, frame: _Frame) -> bool:
+    """Whether ``frame`` decodes to zeros on its own: no data in either granule, and
+    none borrowed from earlier frames (main_data_begin 0)."""
+    side = int.from_bytes(data[frame.start + 4 : frame.start + 4 + _SIDE_INFO], "big")
+    bits = _SIDE_INFO * 8
+    main_data_begin = side >> (bits - 9)
+    granule_0 = (side >> (bits - 18 - 12)) & 0xFFF  # after main_data_begin, private, scfsi
+    granule_1 = (side >> (bits - 18 - 59 - 12)) & 0xFFF  # a mono granule's side info: 59 bits
+    return main_data_begin == 0 and granule_0 == 0 and granule_1 == 0
+
+
+def crc16(data: bytes, crc: int = 0) -> int:
+    """CRC-16/ARC (the LAME tag's CRC), for short runs of bytes."""
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    return crc
+
+
+def splice(source: Path, cuts: tuple[Cut, ...], target: Path) -> int:
+    """Write to ``target`` the MP3 ``source`` (the session encoded with ``cuts`` taken
+    out) with the silent frames put back; return how many frames it now has.
+
+    ``target``'s Xing/LAME header has the new frame and byte counts (so that a
+    decoder trims the encoder delay and padding at the right places) but not yet the
+    new seek table and music CRC: copy it into the finished file with ffmpeg
+    (:func:`voiceguide.export.copy_mp3`), which writes those.
+    """
+    data = source.read_bytes()
+    frames = _frames(data, _id3_size(data))
+    info, audio = frames[0], frames[1:]
+    tag = info.start + _XING
+    if data[tag : tag + 4] not in (b"Info", b"Xing") or info.size < _XING + 156:
+        raise NotSpliceable("no Xing/LAME header")
+    delay = int.from_bytes(data[tag + 141 : tag + 144], "big") >> 12
+    if delay + 528 + 1 != ENCODER_DELAY:
+        raise NotSpliceable(f"an encoder delay of {delay + 529} samples, not {ENCODER_DELAY}")
+    if len({f.bitrate for f in audio}) != 1:
+        raise NotSpliceable("the frames do not all have one bitrate")
+    pattern = [f.padded for f in audio[:PADDING_PERIOD]]
+    if len(pattern) < PADDING_PERIOD or any(
+        f.padded != pattern[i % PADDING_PERIOD] for i, f in enumerate(audio)
+    ):
+        raise NotSpliceable("the frames are not padded in a 49-frame pattern")
+
+    # The silent frames, padded and not, that the encoder settles into: the commonest.
+    counts = Counter(
+        (f.padded, data[f.start : f.start + f.size]) for f in audio if _silent(data, f)
+    )
+    silent: dict[bool, bytes] = {}
+    for (padded, frame), _ in counts.most_common():
+        silent.setdefault(padded, frame)
+    at_cut: list[int] = []
+    removed = 0
+    for cut in cuts:
+        index, rest = divmod(cut.at - removed + ENCODER_DELAY, MP3_FRAME)
+        if rest or cut.frames % PADDING_PERIOD or not 2 <= index <= len(audio) - 2:
+            raise NotSpliceable(f"a cut at sample {cut.at} is not where it can be")
+        if at_cut and index <= at_cut[-1]:
+            raise NotSpliceable("the cuts are not in order")
+        if not all(_silent(data, f) for f in audio[index - 2 : index + 2]):
+            raise NotSpliceable(f"the frames around sample {cut.at} are not silent")
+        at_cut.append(index)
+        removed += cut.length
+    if at_cut and not set(pattern) <= set(silent):
+        raise NotSpliceable("no silent frame to repeat")
+
+    def period(index: int) -> bytes:
+        """Silent frames for one period of the padding pattern, from frame ``index`` on."""
+        phases = range(index, index + PADDING_PERIOD)
+        return b"".join(silent[pattern[i % PADDING_PERIOD]] for i in phases)
+
+    total = len(audio) + sum(cut.frames for cut in cuts)
+    size = info.size + sum(f.size for f in audio)
+    size += sum(len(period(0)) * (cut.frames // PADDING_PERIOD) for cut in cuts)
+    header = bytearray(data[info.start : info.start + info.size])
+    header[_XING + 8 : _XING + 12] = total.to_bytes(4, "big")
+    header[_XING + 12 : _XING + 16] = size.to_bytes(4, "big")
+    header[_XING + 148 : _XING + 152] = size.to_bytes(4, "big")  # the LAME tag's music length
+    header[_XING + 154 : _XING + 156] = bytes(2)
+    header[_XING + 154 : _XING + 156] = crc16(bytes(header[:_TAG_CRC_BYTES])).to_bytes(2, "big")
+    with target.open("wb") as out:
+        out.write(data[: info.start])
+        out.write(header)
+        position = audio[0].start
+        for cut, index in zip(cuts, at_cut, strict=True):
+            # Whole periods were cut before this one, so frame ``index`` of the short
+            # file sits at the same place of the padding pattern as in the whole session.
+            end = audio[index].start
+            out.write(data[position:end])
+            block = period(index)
+            for _ in range(cut.frames // PADDING_PERIOD):
+                out.write(block)
+            position = end
+        out.write(data[position:])
+    return total
+
+
+def expand(
+    source: Path, cuts: tuple[Cut, ...], path: Path, encoding: Encoding, samples: int
+) -> bool:
+    """Write into ``path`` (in place) the finished session, ``samples`` long, from
+    ``source``, the session encoded with ``cuts`` taken out; False if it cannot be done."""
+    raw = source.with_name(f"spliced-{source.name}")
+    try:
+        splice(source, cuts, raw)
+    except NotSpliceable:
+        return False
+    try:
+        copy_mp3(raw, path, encoding, samples)
+    finally:
+        raw.unlink(missing_ok=True)
+    return True
