@@ -20,7 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from voiceguide.errors import ExportError
-from voiceguide.export import Encoding, Progress, encode, find_tool, pipe_to_ffmpeg
+from voiceguide.export import (
+    TEE_SPECIAL,
+    Encoding,
+    Progress,
+    encode,
+    encode_mp3_tapped,
+    find_tool,
+    pipe_to_ffmpeg,
+)
 from voiceguide.files import fds_for
 
 DEFAULT_TARGET = -16.0  # LUFS, integrated: the usual level for spoken podcasts
@@ -188,17 +196,31 @@ def level_and_encode(
             slope = min(1.0, max(0.2, (found - last[1]) / (gain - last[0])))
         last = (gain, found)
         gain = _capped(gain + (target - found) / slope, raw.true_peak, notes, target)
+        if abs(found - target) <= TOLERANCE:
+            break  # a small last step: the finished file is measured, and re-encoded if off
     ceiling = LIMITER_CEILING
     with tempfile.TemporaryDirectory(prefix="voiceguide-") as folder:
         short = Path(folder) / "short.mp3"
+        if TEE_SPECIAL.search(str(short)):
+            shortcut = None  # a temporary folder ffmpeg's tee muxer cannot name
 
         def encode_levelled() -> Loudness:
             chain = level_filter(gain, ceiling)
             if shortcut is None:
                 encode(render(), total_samples, path, encoding, chain, progress)
                 return measure_file(path)
-            encode(shortcut.render(), shortcut.samples, short, encoding, chain, progress)
-            return measure_file(short)  # it measures as the finished file: see splice.py
+            # Measured while it is encoded (the same frames, decoded on the other core);
+            # it measures exactly as the finished file: see voiceguide/splice.py.
+            log = encode_mp3_tapped(
+                shortcut.render(),
+                shortcut.samples,
+                short,
+                encoding,
+                chain,
+                _meter("true"),
+                progress,
+            )
+            return parse_summary(log)
 
         final = encode_levelled()
         off_target = abs(final.integrated - target) > TOLERANCE and not notes

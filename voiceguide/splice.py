@@ -36,11 +36,10 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from voiceguide.export import Encoding, copy_mp3
+from voiceguide.export import MP3_DELAY, MP3_FRAME, Encoding, copy_mp3
 from voiceguide.timeline import Event, Timeline
 from voiceguide.units import SAMPLE_RATE, to_samples
 
-MP3_FRAME = 1152  # samples per MPEG-1 Layer III frame
 PADDING_PERIOD = 49  # frames: 44100 / gcd(144 * bitrate % 44100, 44100) for every bitrate
 PERIOD_SAMPLES = PADDING_PERIOD * MP3_FRAME  # 56448 samples, 1.28 s
 # EBU R128 measures loudness in blocks every 100 ms (4410 samples). Cuts are whole
@@ -48,7 +47,7 @@ PERIOD_SAMPLES = PADDING_PERIOD * MP3_FRAME  # 56448 samples, 1.28 s
 # in the whole session: the short file then measures exactly as the finished one.
 R128_STEP = SAMPLE_RATE // 10
 CUT_STEP = PERIOD_SAMPLES * R128_STEP // math.gcd(PERIOD_SAMPLES, R128_STEP)  # 6.4 s
-ENCODER_DELAY = 1105  # samples libmp3lame puts before the audio (576 + 528 + 1)
+ENCODER_DELAY = MP3_DELAY
 # Silence kept after a sound, before a cut. LAME's frames settle within 0.3 s, but its
 # hearing threshold (the ATH auto-adjustment) keeps falling for longer: by a factor
 # of about 0.925 a frame to its floor, at most 95 frames (2.5 s) after a loud frame.

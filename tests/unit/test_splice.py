@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import FakeEngine
+from voiceguide.export import MP3_FRAME
 from voiceguide.render import render
 from voiceguide.session import SessionOptions, prepare
 from voiceguide.splice import (
     CUT_STEP,
     ENCODER_DELAY,
     LEAD,
-    MP3_FRAME,
     PADDING_PERIOD,
     R128_STEP,
     SETTLE,
