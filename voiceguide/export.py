@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Literal, TypeVar, get_args
+from typing import Literal, TypeVar, get_args
 
 from voiceguide.chapters import Chapter
 from voiceguide.checkpoint import checkpoint
@@ -249,12 +249,10 @@ def pipe_to_ffmpeg(
     stage: str,
     progress: Progress,
     pass_fds: tuple[int, ...] = (),
-    stdout: IO[bytes] | None = None,
 ) -> str:
     """Stream mono PCM into ``ffmpeg -i pipe:0 ARGUMENTS``; return what it logged.
 
-    ``pass_fds`` lets ffmpeg open a temporary output (see :func:`files.fds_for`);
-    ``stdout``, if given, receives what ffmpeg writes to ``pipe:1``."""
+    ``pass_fds`` lets ffmpeg open a temporary output (see :func:`files.fds_for`)."""
     command = [
         find_tool("ffmpeg"), "-hide_banner", "-nostats",
         "-f", "s16le", "-ar", str(SAMPLE_RATE), "-ac", str(CHANNELS), "-i", "pipe:0",
@@ -262,7 +260,7 @@ def pipe_to_ffmpeg(
     ]  # fmt: skip
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=stdout or log, stderr=log, pass_fds=pass_fds
+            command, stdin=subprocess.PIPE, stdout=log, stderr=log, pass_fds=pass_fds
         )
         assert proc.stdin is not None
         written = 0
@@ -316,59 +314,6 @@ def encode(
     _check_log(log, what)
     checkpoint("encoded")
     _verify_duration(path, total_samples)
-
-
-def encode_mp3_tapped(
-    pcm: Iterable[bytes],
-    total_samples: int,
-    path: Path,
-    encoding: Encoding,
-    audio_filter: str,
-    tap_filter: str,
-    progress: Progress = lambda *_: None,
-) -> str:
-    """Encode mono PCM into the MP3 ``path`` (without tags: see :func:`copy_mp3`) and,
-    while it is written, decode the same frames in a second ffmpeg (on another core)
-    that runs ``tap_filter`` on exactly the samples a decoder gets from ``path`` (the
-    encoder delay and padding trimmed); return what that second ffmpeg logged."""
-    if TEE_SPECIAL.search(str(path)) or encoding.format.name != "mp3":
-        raise ValueError(f"cannot encode {path} through ffmpeg's tee muxer")
-    trim = f"atrim=start_sample={MP3_DELAY}:end_sample={MP3_DELAY + total_samples}"
-    tap_command = [
-        find_tool("ffmpeg"), "-hide_banner", "-nostats", "-loglevel", "info", "-f", "mp3",
-        "-i", "pipe:0", "-af", f"{trim},{tap_filter}", "-f", "null", "-",
-    ]  # fmt: skip
-    what = f"encode {encoding.name or 'the mp3 file'}"
-    with tempfile.TemporaryFile() as tap_log:
-        tap = subprocess.Popen(tap_command, stdin=subprocess.PIPE, stdout=tap_log, stderr=tap_log)
-        assert tap.stdin is not None
-        try:
-            arguments = [
-                "-loglevel", "error", "-af", audio_filter, "-map", "0:a",
-                "-c:a", "libmp3lame", "-b:a", encoding.bitrate or DEFAULT_BITRATE,
-                "-fflags", "+bitexact", "-flags:a", "+bitexact", *MP3_OPTIONS[:2], "-f", "tee",
-                f"[f=mp3:{_TEE_MP3}]{path}|[f=mp3:id3v2_version=0:write_xing=0]pipe:1",
-            ]  # fmt: skip
-            log = pipe_to_ffmpeg(
-                arguments, pcm, total_samples, what, "encoding", progress, fds_for(path), tap.stdin
-            )
-        finally:
-            tap.stdin.close()
-            code = tap.wait()
-        tap_log.seek(0)
-        text = tap_log.read().decode("utf-8", "replace")
-    _check_log(log, what)
-    if code != 0:
-        lines = text.strip().splitlines()
-        raise ExportError(f"ffmpeg could not measure {path}: {lines[-1] if lines else code}")
-    checkpoint("encoded")
-    _verify_duration(path, total_samples)
-    return text
-
-
-# Characters with a meaning in a tee muxer's list of outputs.
-TEE_SPECIAL = re.compile(r"[\\\[\]|:;=']")
-_TEE_MP3 = "id3v2_version=3:write_xing=1"
 
 
 def copy_mp3(source: Path, path: Path, encoding: Encoding, total_samples: int) -> None:

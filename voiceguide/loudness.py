@@ -6,7 +6,9 @@ that gain would push peaks above the ceiling, a look-ahead limiter
 (delay-compensated, so every sample stays where it was planned) holds them
 down. Since the limiter takes a little loudness off the peaks, the levelled PCM
 is measured again (a few times at most) to find the gain that makes up for it.
-The finished file is measured with true peak, and that is what is reported.
+The finished file is measured with true peak, and that is what is reported. (On
+the default MP3 path the file encoded is the session with its long silences cut
+out, which measures exactly as the finished file: see :mod:`voiceguide.splice`.)
 """
 
 from __future__ import annotations
@@ -20,15 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from voiceguide.errors import ExportError
-from voiceguide.export import (
-    TEE_SPECIAL,
-    Encoding,
-    Progress,
-    encode,
-    encode_mp3_tapped,
-    find_tool,
-    pipe_to_ffmpeg,
-)
+from voiceguide.export import Encoding, Progress, encode, find_tool, pipe_to_ffmpeg
 from voiceguide.files import fds_for
 
 DEFAULT_TARGET = -16.0  # LUFS, integrated: the usual level for spoken podcasts
@@ -201,26 +195,14 @@ def level_and_encode(
     ceiling = LIMITER_CEILING
     with tempfile.TemporaryDirectory(prefix="voiceguide-") as folder:
         short = Path(folder) / "short.mp3"
-        if TEE_SPECIAL.search(str(short)):
-            shortcut = None  # a temporary folder ffmpeg's tee muxer cannot name
 
         def encode_levelled() -> Loudness:
             chain = level_filter(gain, ceiling)
             if shortcut is None:
                 encode(render(), total_samples, path, encoding, chain, progress)
                 return measure_file(path)
-            # Measured while it is encoded (the same frames, decoded on the other core);
-            # it measures exactly as the finished file: see voiceguide/splice.py.
-            log = encode_mp3_tapped(
-                shortcut.render(),
-                shortcut.samples,
-                short,
-                encoding,
-                chain,
-                _meter("true"),
-                progress,
-            )
-            return parse_summary(log)
+            encode(shortcut.render(), shortcut.samples, short, encoding, chain, progress)
+            return measure_file(short)  # it measures exactly as the finished file: see splice.py
 
         final = encode_levelled()
         off_target = abs(final.integrated - target) > TOLERANCE and not notes

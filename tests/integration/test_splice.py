@@ -87,7 +87,6 @@ def test_the_spliced_mp3_is_the_whole_session_encoded(
 
     # The short file the build measured measures as the finished one: silence is gated out.
     assert short.stat().st_size < spliced.stat().st_size - 20 * 16_000
-    # (The build measured it while encoding it, decoding the frames on the other core.)
     assert measure_file(short) == measure_file(spliced) == result.written.levelled.final
     # And to the hundredth, by another meter (the ebur128 summary gives tenths).
     quick, full = precise_loudness(short), precise_loudness(spliced)
