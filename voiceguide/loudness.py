@@ -201,7 +201,11 @@ def level_and_encode(
             if shortcut is None:
                 encode(render(), total_samples, path, encoding, chain, progress)
                 return measure_file(path)
-            encode(shortcut.render(), shortcut.samples, short, encoding, chain, progress)
+
+            def scaled(stage: str, done: int, _: int) -> None:  # in samples of the session
+                progress(stage, done * total_samples // shortcut.samples, total_samples)
+
+            encode(shortcut.render(), shortcut.samples, short, encoding, chain, scaled)
             return measure_file(short)  # it measures exactly as the finished file: see splice.py
 
         final = encode_levelled()
