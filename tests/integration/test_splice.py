@@ -22,6 +22,7 @@ from tests.conftest import require_tools
 from tests.fakes import FakeEngine
 from tests.integration.measure import check_session, decode
 from voiceguide import splice
+from voiceguide.extras import Extras, Pacer
 from voiceguide.loudness import measure_file
 from voiceguide.session import SessionOptions, build_session
 from voiceguide.units import SAMPLE_RATE
@@ -115,3 +116,21 @@ def test_a_file_that_cannot_be_spliced_is_encoded_whole(
     check_session(out, 20.0, result.timeline)
     assert result.written is not None
     assert result.written.levelled.final == measure_file(out)
+
+
+def test_a_session_with_layers_under_its_holds_is_encoded_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[object] = []
+
+    def record(*args: object) -> bool:
+        calls.append(args)
+        return False
+
+    monkeypatch.setattr(splice, "expand", record)
+    options = SessionOptions(hold=40.0, extras=Extras(pacer=Pacer()))
+    out = tmp_path / "s.mp3"
+    result = build_session(options, out, engine=FakeEngine())
+    assert splice.plan_cuts(result.timeline), "without layers this session would be spliced"
+    assert calls == []
+    assert len(decode(out)) == result.timeline.length
