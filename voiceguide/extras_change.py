@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from voiceguide.errors import AudioError, PlanError
 from voiceguide.extras import Background, ChimeSound, Countdown, Extras, Pacer
@@ -41,23 +41,28 @@ class ExtrasChange:
             raise ValueError("--no-pacer and --breaths contradict each other")
 
 
+_Extra = TypeVar("_Extra", Countdown, Pacer)
+
+
+def _switched(
+    current: _Extra | None, switch: bool | None, default: type[_Extra], **setting: Any
+) -> _Extra | None:
+    """``current`` turned off (``switch`` False), or on (``switch`` True or a ``setting``
+    given) with the ``setting`` applied; left alone otherwise."""
+    given = {name: value for name, value in setting.items() if value is not None}
+    if switch is False:
+        return None
+    if switch or given:
+        return replace(current or default(), **given)
+    return current
+
+
 def combine(extras: Extras, change: ExtrasChange) -> Extras:
     """The routine's ``extras`` with the command line's ``change`` applied."""
-    countdown = extras.countdown
-    if change.countdown is False:
-        countdown = None
-    elif change.countdown or change.countdown_from is not None:
-        countdown = countdown or Countdown()
-        if change.countdown_from is not None:
-            countdown = replace(countdown, start=change.countdown_from)
-
-    pacer = extras.pacer
-    if change.pacer is False:
-        pacer = None
-    elif change.pacer or change.breaths is not None:
-        pacer = pacer or Pacer()
-        if change.breaths is not None:
-            pacer = replace(pacer, breaths_per_minute=change.breaths)
+    countdown = _switched(
+        extras.countdown, change.countdown, Countdown, start=change.countdown_from
+    )
+    pacer = _switched(extras.pacer, change.pacer, Pacer, breaths_per_minute=change.breaths)
 
     background = extras.background
     if change.background == "none":
