@@ -436,11 +436,15 @@ def build(routine: tuple[str, ...], hold: tuple[float, ...], output: Path | None
 
 
 def _report_written(written: Written) -> None:
-    final = written.levelled.final
-    click.echo(
-        f"  loudness: {final.integrated:.1f} LUFS (target {written.levelled.target:g}), "
-        f"true peak {final.true_peak:.1f} dBTP (at most {TRUE_PEAK_LIMIT:g})"
-    )
+    final, target = written.levelled.final, written.levelled.target
+    peak = f"true peak {final.true_peak:.1f} dBTP (at most {TRUE_PEAK_LIMIT:g})"
+    if written.levelled.on_voice:
+        click.echo(
+            f"  loudness: the voice levelled to {target:g} LUFS; with its layers the whole "
+            f"session measures {final.integrated:.1f} LUFS, {peak}"
+        )
+    else:
+        click.echo(f"  loudness: {final.integrated:.1f} LUFS (target {target:g}), {peak}")
     if written.format.chapters:
         click.echo(f"  chapters: {', '.join(c.title for c in written.chapters)}")
     for note in written.levelled.notes:

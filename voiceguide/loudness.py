@@ -138,6 +138,9 @@ class Levelled:
     gain: float  # dB
     final: Loudness  # the finished file (true peak)
     notes: tuple[str, ...] = field(default=())
+    #: The gain was set on the voice alone (and its chimes): ``final`` is the whole
+    #: session, layers and all, which the pacer or bed make measure differently.
+    on_voice: bool = False
 
 
 def _capped(gain: float, peak: float, notes: list[str], target: float) -> float:
@@ -161,6 +164,7 @@ def level_and_encode(
     progress: Progress = lambda *_: None,
     measure: tuple[Callable[[], Iterable[bytes]], int] | None = None,
     shortcut: Shortcut | None = None,
+    on_voice: bool = False,
 ) -> Levelled:
     """Measure the rendered session, encode it levelled to ``target`` LUFS into ``path``,
     measure the finished file; re-encode once if the codec moved it off target.
@@ -169,6 +173,11 @@ def level_and_encode(
     its long pauses cut short, see :func:`voiceguide.timeline.condensed`) and its
     length, for the passes that find the gain. ``shortcut`` may give a shorter render
     to encode and measure instead of the whole, and the way to expand its file.
+
+    ``on_voice``: ``measure`` renders the voice alone, without the layers that
+    ``render`` mixes under it; the gain brings the voice to ``target``, and the
+    finished file's loudness is reported but not steered (the layers fill the quiet
+    between the words, so the whole measures otherwise). Its true peak still is.
     """
     notes: list[str] = []
     probe, probe_samples = measure or (render, total_samples)
@@ -209,7 +218,7 @@ def level_and_encode(
             return measure_file(short)  # it measures exactly as the finished file: see splice.py
 
         final = encode_levelled()
-        off_target = abs(final.integrated - target) > TOLERANCE and not notes
+        off_target = abs(final.integrated - target) > TOLERANCE and not notes and not on_voice
         if off_target or final.true_peak > TRUE_PEAK_LIMIT:
             # A lossy codec shifts the loudness a little and can overshoot the peaks.
             if off_target:
@@ -226,9 +235,9 @@ def level_and_encode(
         notes.append(
             f"note: the true peak is {final.true_peak:.1f} dBTP, above {TRUE_PEAK_LIMIT:g} dBTP"
         )
-    if abs(final.integrated - target) > 1.0:
+    if abs(final.integrated - target) > 1.0 and not on_voice:
         notes.append(
             f"note: the session measures {final.integrated:.1f} LUFS, "
             f"more than 1 LU from the {target:g} LUFS target"
         )
-    return Levelled(target, raw, gain, final, tuple(dict.fromkeys(notes)))
+    return Levelled(target, raw, gain, final, tuple(dict.fromkeys(notes)), on_voice)

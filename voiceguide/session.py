@@ -251,8 +251,9 @@ def write_session(
     )
     marks = chapters(timeline)
     plan, layers = prepared.layers()
-    short = condensed(timeline, MEASURE_PAUSE, plan.sounding())
-    _, short_layers = prepared.layers(short)
+    # The gain is found on the voice and chimes alone, so a pacer or a bed never
+    # changes how loud the voice is: the same session without them sounds the same.
+    short = condensed(timeline, MEASURE_PAUSE)
     encoding = Encoding(fmt, bitrate, tags, marks, str(target))
     # Layers sound through the holds, where the silence is: those sessions are encoded whole.
     shortcut = mp3_shortcut(prepared, encoding) if fmt.name == "mp3" and not plan else None
@@ -266,8 +267,9 @@ def write_session(
             encoding,
             options.loudness,
             progress,
-            (lambda: render(short, prepared.speech, prepared.chimes, short_layers), short.length),
+            (lambda: render(short, prepared.speech, prepared.chimes), short.length),
             shortcut,
+            on_voice=layers is not None,
         ),
     )
     return Written(fmt, levelled, marks)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -114,3 +115,15 @@ def test_a_background_file_that_is_not_audio_fails_before_speech(
     assert_user_error(result, 1, "cannot decode the background", "rain.ogg: End of file")
     assert fake_speech.spoken == []
     assert not (in_tmp / "s.mp3").exists()
+
+
+def test_a_layered_build_reports_the_voice_level_and_the_whole(in_tmp: Path) -> None:
+    result = run("build", "--hold", "20s", "--pacer", "--background", "noise", "-o", "s.mp3")
+    assert result.exit_code == 0, result.output
+    found = re.search(
+        r"loudness: the voice levelled to -16 LUFS; with its layers the whole session "
+        r"measures (-[\d.]+) LUFS, true peak (-[\d.]+) dBTP",
+        result.stdout,
+    )
+    assert found is not None, result.stdout
+    assert float(found.group(2)) <= -1.0
