@@ -109,7 +109,7 @@ DURATION = DurationType()
 
 
 class VolumeType(click.ParamType):  # type: ignore[type-arg]
-    """EXTRA=DB: the volume of one extra, in dB relative to the voice."""
+    """EXTRA=DB: an extra's volume in dB, relative to the voice (a chime: to its own level)."""
 
     name = "extra=dB"
 
@@ -128,8 +128,8 @@ class VolumeType(click.ParamType):  # type: ignore[type-arg]
         except ValueError:
             self.fail(f"{value!r}: {number!r} is not a number of dB", param, ctx)
         if not MIN_VOLUME <= db <= MAX_VOLUME:
-            self.fail(f"{value!r}: a volume is from {MIN_VOLUME:g} to +{MAX_VOLUME:g} dB "
-                      "(relative to the voice)", param, ctx)  # fmt: skip
+            self.fail(f"{value!r}: a volume is from {MIN_VOLUME:g} to +{MAX_VOLUME:g} dB",
+                      param, ctx)  # fmt: skip
         return name, db
 
 
@@ -289,7 +289,8 @@ def _extras_options() -> list[Any]:
             multiple=True,
             metavar="EXTRA=DB",
             help="The volume of countdown, pacer or background in dB relative to the voice, "
-            "-60 to +6 (such as pacer=-24); repeat it for each.",
+            "or of the chimes relative to their own level, -60 to +6 (such as pacer=-24 "
+            "or chime=-6); repeat it for each.",
         ),
     ]
 

@@ -67,6 +67,7 @@ class CueSheet:
     #: What marks each hold's start and end: "default", "off", or a sound file's name.
     start_chime: str = "default"
     end_chime: str = "default"
+    chime_gain: float = 0.0  # dB, the chimes' own volume
 
     def texts(self) -> list[str]:
         """Every distinct spoken text, in order of first use."""
@@ -162,6 +163,7 @@ def compose(
         notes=tuple(notes),
         start_chime=chime_label(extras.start_chime),
         end_chime=chime_label(extras.end_chime),
+        chime_gain=extras.chime_volume,
     )
 
 

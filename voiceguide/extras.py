@@ -50,3 +50,6 @@ class Extras:
     background: Background | None = None
     start_chime: ChimeSound = "default"
     end_chime: ChimeSound = "default"
+    #: dB relative to the chimes' own level (packaged chimes and sound files alike are
+    #: scaled to one peak), so -6 is half as loud; applies to both chimes.
+    chime_volume: float = 0.0

@@ -16,8 +16,8 @@ from typing import Any, Literal, TypeVar
 from voiceguide.errors import AudioError, PlanError
 from voiceguide.extras import Background, ChimeSound, Countdown, Extras, Pacer
 
-VolumeOf = Literal["countdown", "pacer", "background"]
-VOLUMES: tuple[VolumeOf, ...] = ("countdown", "pacer", "background")
+VolumeOf = Literal["countdown", "pacer", "background", "chime"]
+VOLUMES: tuple[VolumeOf, ...] = ("countdown", "pacer", "background", "chime")
 Volumes = tuple[tuple[VolumeOf, float], ...]
 
 
@@ -73,26 +73,27 @@ def combine(extras: Extras, change: ExtrasChange) -> Extras:
         source = _user_file(change.background, "--background")
         background = replace(background or Background(), source=source)
 
+    start_chime = _chime(extras.start_chime, change.start_chime, "--start-chime")
+    end_chime = _chime(extras.end_chime, change.end_chime, "--end-chime")
+    chime_volume = extras.chime_volume
+    chimes_on = start_chime != "off" or end_chime != "off"
     for name, volume in change.volumes:
-        if name == "countdown" and countdown is not None:
+        if name == "chime" and chimes_on:
+            chime_volume = volume
+        elif name == "countdown" and countdown is not None:
             countdown = replace(countdown, volume=volume)
         elif name == "pacer" and pacer is not None:
             pacer = replace(pacer, volume=volume)
         elif name == "background" and background is not None:
             background = replace(background, volume=volume)
         else:
+            how = "--start-chime or --end-chime" if name == "chime" else f"--{name}"
             raise PlanError(
                 f"--volume {name}={volume:g}: the {name} is off in this session; turn it on "
-                f"with --{name} (or in the routine's extras:)"
+                f"with {how} (or in the routine's extras:)"
             )
 
-    return Extras(
-        countdown=countdown,
-        pacer=pacer,
-        background=background,
-        start_chime=_chime(extras.start_chime, change.start_chime, "--start-chime"),
-        end_chime=_chime(extras.end_chime, change.end_chime, "--end-chime"),
-    )
+    return Extras(countdown, pacer, background, start_chime, end_chime, chime_volume)
 
 
 def _chime(current: ChimeSound, wanted: ChimeSound | None, option: str) -> ChimeSound:

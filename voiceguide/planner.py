@@ -61,6 +61,7 @@ def plan(
     pos = to_samples(pacing.lead_in)  # where the next sound may start
     quiet_from = 0  # where the last sound ended
 
+    gain = sheet.chime_gain
     for section in sheet.sections:
         if isinstance(section, HoldCues):
             # Without a start chime, the hold begins as the line before it ends.
@@ -75,13 +76,14 @@ def plan(
             holds.append(hold)
             if start_chime:
                 events.append(
-                    Event("chime", hold.start, start_chime, START_CHIME, "start", hold.side)
+                    Event("chime", hold.start, start_chime, START_CHIME, "start", hold.side, gain)
                 )
             placed, lost = _schedule_hold(section, hold, speech, start_chime, pacing)
             events += placed
             dropped += lost
             if end_chime:
-                events.append(Event("chime", hold.end, end_chime, END_CHIME, "end", hold.side))
+                chime = Event("chime", hold.end, end_chime, END_CHIME, "end", hold.side, gain)
+                events.append(chime)
                 quiet_from = hold.end + end_chime
                 pos = quiet_from + to_samples(pacing.after_chime)
             else:  # the next line marks the end of the hold: it begins right there

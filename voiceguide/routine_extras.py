@@ -114,6 +114,7 @@ class ExtrasSection(_Model):
     background: Annotated[BackgroundSection | None, BeforeValidator(_background)] = None
     start_chime: Annotated[str, BeforeValidator(_chime)] = "default"
     end_chime: Annotated[str, BeforeValidator(_chime)] = "default"
+    chime_volume: Volume = Extras().chime_volume
 
     @field_validator("start_chime", "end_chime")
     @classmethod
@@ -132,6 +133,7 @@ class ExtrasSection(_Model):
             else None,
             start_chime=_chime_value(self.start_chime),
             end_chime=_chime_value(self.end_chime),
+            chime_volume=self.chime_volume,
         )
 
 

@@ -127,3 +127,13 @@ def test_a_layered_build_reports_the_voice_level_and_the_whole(in_tmp: Path) -> 
     )
     assert found is not None, result.stdout
     assert float(found.group(2)) <= -1.0
+
+
+def test_a_volume_applies_to_both_chimes(in_tmp: Path) -> None:
+    events = timeline("--volume", "chime=-6")["events"]
+    gains = {(e["kind"], e["gain"]) for e in events if e["kind"] != "pause"}
+    assert gains == {("chime", -6.0), ("speech", 0.0)}
+    routine = in_tmp / "quiet.yaml"
+    routine.write_text(MINI + "extras:\n  chime_volume: -12\n", "utf-8")
+    data = timeline(str(routine))
+    assert {e["gain"] for e in data["events"] if e["kind"] == "chime"} == {-12.0}

@@ -179,3 +179,13 @@ def test_session_options_extras_replace_the_routines() -> None:
     assert [e.text for e in prepared.timeline.spoken() if e.role == "countdown"] == [
         "Three.", "Two.", "One.",
     ] * 2  # fmt: skip
+
+
+def test_the_chime_volume_is_set_in_the_routine_or_on_the_command_line() -> None:
+    quieter = combine(Extras(), ExtrasChange(volumes=(("chime", -6.0),)))
+    assert quieter.chime_volume == -6.0
+    assert combine(Extras(chime_volume=-3.0), ExtrasChange()).chime_volume == -3.0
+    with pytest.raises(PlanError, match=r"--volume chime=-6: the chime is off.*--start-chime"):
+        combine(
+            Extras(start_chime="off", end_chime="off"), ExtrasChange(volumes=(("chime", -6.0),))
+        )
