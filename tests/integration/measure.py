@@ -132,3 +132,39 @@ def id3_chapters(path: Path) -> list[tuple[str, int, int]]:
         (str(chapters[i].sub_frames["TIT2"]), chapters[i].start_time, chapters[i].end_time)
         for i in toc.child_element_ids
     ]
+
+
+def ffmpeg_loudness(path: Path) -> dict[str, float]:
+    """ffmpeg's own EBU R128 summary of a file, true peak and all (``ebur128=peak=true``,
+    which resamples to 192 kHz): an independent reference for voiceguide's meter.
+    Keys ``integrated`` (LUFS), ``true_peak`` (dBTP) and ``loudness_range`` (LU)."""
+    log = subprocess.run(
+        ["ffmpeg", "-hide_banner", "-nostats", "-i", str(path), "-map", "0:a:0",
+         "-af", "ebur128=peak=true:framelog=verbose", "-f", "null", "-"],
+        capture_output=True, text=True, check=True,
+    ).stderr  # fmt: skip
+    summary = log[log.rindex("Summary:") :]
+    found = {}
+    for key, label in (("integrated", "I"), ("loudness_range", "LRA"), ("true_peak", "Peak")):
+        match = re.search(rf"^\s*{label}:\s+(-?[\d.]+|-inf)\s", summary, re.MULTILINE)
+        assert match is not None, f"ffmpeg reported no {label}"
+        found[key] = float(match.group(1))
+    return found
+
+
+# How far voiceguide's true peak may be from ffmpeg's (dB): ffmpeg prints tenths
+# (0.05), and the two interpolate differently: the BS.1770-4 filter's phases
+# ripple by up to 0.1 dB below 16 kHz at 44.1 kHz, where ffmpeg resamples to
+# 192 kHz with libswresample's longer filter.
+TRUE_PEAK_AGREEMENT = 0.15
+
+
+def assert_agrees_with_ffmpeg(path: Path, measured: Any) -> dict[str, float]:
+    """``measured`` (a voiceguide Loudness of ``path``) is what ffmpeg's own meter says;
+    return what it says."""
+    reference = ffmpeg_loudness(path)
+    print(f"{path.name}: ffmpeg {reference}; voiceguide {measured}")
+    assert measured.integrated == reference["integrated"]
+    assert measured.loudness_range == reference["loudness_range"]
+    assert abs(measured.true_peak - reference["true_peak"]) <= TRUE_PEAK_AGREEMENT
+    return reference

@@ -8,7 +8,13 @@ from typing import Any
 import pytest
 
 from tests.conftest import require_tools
-from tests.integration.measure import TOLERANCE, decode, hold_onsets, probe
+from tests.integration.measure import (
+    TOLERANCE,
+    assert_agrees_with_ffmpeg,
+    decode,
+    hold_onsets,
+    probe,
+)
 from tests.integration.test_real_build import check_clean_sound
 from voiceguide.loudness import measure_file
 from voiceguide.session import SessionOptions, build_session
@@ -68,6 +74,9 @@ def test_each_format_decodes_to_the_plan(
     loudness = measure_file(out)
     assert abs(loudness.integrated - -16.0) <= 1.0
     assert loudness.true_peak <= -1.0
+    # And by ffmpeg's own meter (true peak resampled to 192 kHz), in every format.
+    reference = assert_agrees_with_ffmpeg(out, loudness)
+    assert reference["true_peak"] <= -1.0
     fmt: dict[str, Any] = info["format"]  # type: ignore[assignment]
     tags = {k.lower(): v for k, v in {**stream.get("tags", {}), **fmt.get("tags", {})}.items()}
     assert tags["title"] == "Strapped hamstring stretch: twelve seconds per side"

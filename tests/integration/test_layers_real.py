@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import require_tools
 from tests.fakes import MINI
-from tests.integration.measure import decode, onset
+from tests.integration.measure import assert_agrees_with_ffmpeg, decode, onset
 from voiceguide.extras import Background, Extras, Pacer
 from voiceguide.layers import gain_at, plan_layers, tone_length
 from voiceguide.loudness import measure_file
@@ -50,6 +50,7 @@ def test_pacer_and_bed_under_a_real_voice(tmp_path: Path) -> None:
     loudness = measure_file(out)
     assert abs(loudness.integrated - -16.0) <= 1.0
     assert loudness.true_peak <= -1.0
+    assert assert_agrees_with_ffmpeg(out, loudness)["true_peak"] <= -1.0
 
     # Holds are still exact, from chime onset to chime onset.
     for hold in timeline.holds:

@@ -21,7 +21,7 @@ import pytest
 import voiceguide.session as session_module
 from tests.conftest import require_tools
 from tests.fakes import FakeEngine
-from tests.integration.measure import check_session, decode
+from tests.integration.measure import assert_agrees_with_ffmpeg, check_session, decode
 from voiceguide import splice
 from voiceguide.extras import Extras, Pacer
 from voiceguide.loudness import measure_file
@@ -90,6 +90,8 @@ def test_the_spliced_mp3_is_the_whole_session_encoded(
     # The short file the build measured measures as the finished one: silence is gated out.
     assert short.stat().st_size < spliced.stat().st_size - 20 * 16_000
     assert measure_file(short) == measure_file(spliced) == result.written.levelled.final
+    # As ffmpeg's own meter measures the finished file, true peak (at 192 kHz) and all.
+    assert_agrees_with_ffmpeg(spliced, result.written.levelled.final)
     # And to the hundredth, by another meter (the ebur128 summary gives tenths).
     quick, full = precise_loudness(short), precise_loudness(spliced)
     print(f"short file: {quick}; finished file: {full}")
