@@ -10,10 +10,17 @@ Only the windows where the peak can be are interpolated; the result is exactly
 what interpolating every window gives. An interpolated value is at most
 :data:`GAIN` (the largest sum of absolute coefficients of a phase, about 2.02)
 times the largest absolute sample in its 12-sample window; so a run of
-:data:`CHUNK` windows whose bound is below the peak found so far (which is at
-least the block's sample peak) cannot hold the peak, and is skipped. Speech
-peaks are rare and MP3 silence decodes to exact zeros: a few per cent of the
-windows are computed.
+:data:`CHUNK` windows whose bound is not above the peak found so far (which is
+at least the block's sample peak) cannot raise it, and is skipped. Speech peaks
+are rare and MP3 silence decodes to exact zeros: 9 % of the windows of the
+default session are computed.
+
+How close this is to ffmpeg's own meter (``ebur128=peak=true``, which resamples
+to 192 kHz with libswresample's default filter rather than oversampling 4x with
+this one): within 0.1 dB on steady signals below 16 kHz at 44.1 kHz (the
+BS.1770-4 phases ripple by that much), and within ffmpeg's printed tenth on the
+sessions voiceguide builds, in every format; an abrupt onset of a loud high tone rings longer through
+ffmpeg's filter, which reads such a transient up to 0.8 dB higher.
 
 Every window is computed the same way wherever it falls (one tap after the
 other, element by element), so the result does not depend on how the signal was
@@ -45,7 +52,7 @@ _PHASE_1 = (
 #: ``4 * n + p`` of the oversampled signal is ``sum(PHASES[p][k] * x[n - k])``.
 PHASES: tuple[tuple[float, ...], ...] = (_PHASE_0, _PHASE_1, _PHASE_1[::-1], _PHASE_0[::-1])
 GAIN = max(sum(abs(c) for c in phase) for phase in PHASES)
-CHUNK = 64  # windows bounded together; at least TAPS - 1
+CHUNK = 32  # windows bounded together; at least TAPS - 1
 BLOCK = 1 << 16  # frames a meter takes at a time, at most
 # Rounding makes a computed value differ from the exact one by some 1e-15 of the
 # bound at most: skip a chunk only when its bound, so widened, is not above the peak.
