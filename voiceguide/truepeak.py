@@ -19,8 +19,9 @@ How close this is to ffmpeg's own meter (``ebur128=peak=true``, which resamples
 to 192 kHz with libswresample's default filter rather than oversampling 4x with
 this one): within 0.1 dB on steady signals below 16 kHz at 44.1 kHz (the
 BS.1770-4 phases ripple by that much), and within ffmpeg's printed tenth on the
-sessions voiceguide builds, in every format; an abrupt onset of a loud high tone rings longer through
-ffmpeg's filter, which reads such a transient up to 0.8 dB higher.
+sessions voiceguide builds, in every format. An abrupt onset of a loud high tone
+rings longer through ffmpeg's filter, which reads such a transient up to 0.8 dB
+higher.
 
 Every window is computed the same way wherever it falls (one tap after the
 other, element by element), so the result does not depend on how the signal was
