@@ -17,7 +17,8 @@ import math
 import re
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -32,7 +33,7 @@ LIMITER_CEILING = -2.0  # dBFS, sample peak: leaves room for intersample and cod
 MAX_LIMITING = 12.0  # dB: more than this on the loudest peaks would be audible
 TOLERANCE = 0.5  # LU: re-encode once when the finished file is further than this from target
 PCM_TOLERANCE = 0.2  # LU: close enough, measured on the PCM before encoding
-PCM_PASSES = 4  # measurements of the levelled PCM, at most
+PCM_PASSES = 4  # rounds of measuring the levelled PCM, at most
 DC_BLOCK_HZ = 30
 PIPE_BYTES = 1 << 20  # the most an unprivileged process may ask for, by default
 QUIET = -60.0  # LUFS: a session this quiet holds no speech worth levelling
@@ -221,6 +222,10 @@ class Levelled:
     on_voice: bool = False
 
 
+def _quiet(stage: str, done: int, total: int) -> None:
+    """Progress nobody is shown."""
+
+
 def _capped(gain: float, peak: float, notes: list[str], target: float) -> float:
     """``gain``, lowered if the loudest peaks would need more than MAX_LIMITING dB."""
     over = peak + gain - LIMITER_CEILING
@@ -233,6 +238,57 @@ def _capped(gain: float, peak: float, notes: list[str], target: float) -> float:
     return gain - (over - MAX_LIMITING)
 
 
+def find_gain(
+    limited: Callable[[Sequence[float]], list[float]],
+    raw: Loudness,
+    target: float,
+    most: float,
+    parallel: int = 1,
+) -> tuple[float, float]:
+    """The gain (dB) that brings the levelled PCM to ``target``, and the slope of its
+    loudness against the gain there.
+
+    ``limited(gains)`` measures the PCM levelled (and limited) at each gain. Where
+    the limiter works, it takes some loudness off the peaks, the more the louder:
+    the secant method finds the gain that makes up for it, from the unlimited
+    measurement (gain 0, ``raw``). The limiter only takes loudness away, so the
+    first gain tried is too low, or right. With ``parallel`` > 1 each round also
+    measures a gain further on, by half what the peaks would pass the ceiling by,
+    so that one round usually brackets the target; the gain is then interpolated.
+    No gain past ``most`` is measured (the caller caps the gain it returns).
+    """
+    gain = min(most, target - raw.integrated)
+    points = [(0.0, raw.integrated)]
+    slope = 1.0
+    for _ in range(PCM_PASSES):
+        if raw.true_peak + gain <= LIMITER_CEILING:
+            break  # nothing to limit: the gain is exact
+        gains = [gain]
+        if parallel > 1:
+            reach = (
+                (raw.true_peak + gain - LIMITER_CEILING) / 2 if len(points) == 1
+                else gain - points[-1][0]
+            )  # fmt: skip
+            further = min(most, gain + max(PCM_TOLERANCE, abs(reach)))
+            gains += [further] if further > gain else []
+        points += zip(gains, limited(gains), strict=True)
+        (g0, f0), (g1, f1) = points[-2:]
+        if g1 != g0:
+            slope = min(1.0, max(0.2, (f1 - f0) / (g1 - g0)))
+        best = min(points[1:], key=lambda p: abs(p[1] - target))
+        if abs(best[1] - target) <= PCM_TOLERANCE:
+            return best[0], slope
+        below = [p for p in points if p[1] < target]
+        above = [p for p in points if p[1] > target]
+        if below and above:  # bracketed: interpolate between the nearest either side
+            (gb, fb), (ga, fa) = max(below, key=lambda p: p[1]), min(above, key=lambda p: p[1])
+            return gb + (target - fb) / (fa - fb) * (ga - gb), slope
+        gain = g1 + (target - f1) / slope
+        if abs(f1 - target) <= TOLERANCE or gain >= most:
+            break  # a small last step, or the cap: the finished file is measured anyway
+    return gain, slope
+
+
 def level_and_encode(
     render: Callable[[], Iterable[bytes]],
     total_samples: int,
@@ -243,6 +299,7 @@ def level_and_encode(
     measure: tuple[Callable[[], Iterable[bytes]], int] | None = None,
     shortcut: Shortcut | None = None,
     on_voice: bool = False,
+    parallel: int = 1,
 ) -> Levelled:
     """Measure the rendered session, encode it levelled to ``target`` LUFS into ``path``,
     measure the finished file; re-encode once if the codec moved it off target.
@@ -256,6 +313,8 @@ def level_and_encode(
     ``render`` mixes under it; the gain brings the voice to ``target``, and the
     finished file's loudness is reported but not steered (the layers fill the quiet
     between the words, so the whole measures otherwise). Its true peak still is.
+
+    ``parallel``: how many ffmpeg processes may run at once (see :func:`find_gain`).
     """
     notes: list[str] = []
     probe, probe_samples = measure or (render, total_samples)
@@ -263,22 +322,23 @@ def level_and_encode(
     if not math.isfinite(raw.integrated) or raw.integrated < QUIET:
         raise ExportError(f"the session measures {raw.integrated} LUFS: it is silent")
     gain = _capped(target - raw.integrated, raw.true_peak, notes, target)
-    # Where the limiter works, it takes some loudness off the peaks, the more the
-    # louder: find the gain that makes up for it by the secant method on the PCM
-    # (cheap: no encoding), from the unlimited measurement (gain 0).
-    last, slope = (0.0, raw.integrated), 1.0
-    for _ in range(PCM_PASSES):
-        if raw.true_peak + gain <= LIMITER_CEILING or notes:
-            break
-        found = measure_pcm(probe(), probe_samples, level_filter(gain), progress).integrated
-        if abs(found - target) <= PCM_TOLERANCE:
-            break
-        if gain != last[0]:
-            slope = min(1.0, max(0.2, (found - last[1]) / (gain - last[0])))
-        last = (gain, found)
-        gain = _capped(gain + (target - found) / slope, raw.true_peak, notes, target)
-        if abs(found - target) <= TOLERANCE:
-            break  # a small last step: the finished file is measured, and re-encoded if off
+    slope = 1.0
+    if raw.true_peak + gain > LIMITER_CEILING and not notes:
+
+        def limited(gains: Sequence[float]) -> list[float]:
+            """The levelled PCM's loudness at each of ``gains``, measured side by side
+            (this thread measures the first, and reports the progress)."""
+
+            def one(gain: float, shown: Progress) -> float:
+                return measure_pcm(probe(), probe_samples, level_filter(gain), shown).integrated
+
+            with ThreadPoolExecutor(max(1, len(gains) - 1)) as pool:
+                others = [pool.submit(one, g, _quiet) for g in gains[1:]]
+                return [one(gains[0], progress), *(f.result() for f in others)]
+
+        most = LIMITER_CEILING + MAX_LIMITING - raw.true_peak
+        gain, slope = find_gain(limited, raw, target, most, parallel)
+        gain = _capped(gain, raw.true_peak, notes, target)
     ceiling = LIMITER_CEILING
     with tempfile.TemporaryDirectory(prefix="voiceguide-") as folder:
         short = Path(folder) / "short.mp3"

@@ -5,6 +5,7 @@ This is the library's front door; the CLI is a thin layer over these functions.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -227,7 +228,7 @@ def build_session(
     if transcript is not None:
         check_transcript_path(transcript)
     prepared = prepare(options, engine, progress, (routine, sheet), fmt)
-    written = write_session(prepared, target, options, progress)
+    written = write_session(prepared, target, options, progress, os.cpu_count() or 1)
     if transcript is not None:
         write_transcript(prepared.timeline, transcript)
     return BuildResult(target, prepared.timeline, time.perf_counter() - began, written, transcript)
@@ -238,9 +239,13 @@ def write_session(
     target: Path,
     options: SessionOptions,
     progress: Progress = no_progress,
+    parallel: int = 1,
 ) -> Written:
     """Render a prepared session, level it and encode it into ``target``, atomically,
-    in the format ``target``'s name (or ``options.format``) asks for."""
+    in the format ``target``'s name (or ``options.format``) asks for.
+
+    ``parallel``: how many processes it may keep busy at once (a batch, which
+    builds a session per core, gives 1)."""
     fmt = choose_format(target, options.format)
     bitrate = choose_bitrate(fmt, options.bitrate)
     routine, timeline = prepared.routine, prepared.timeline
@@ -270,6 +275,7 @@ def write_session(
             (lambda: render(short, prepared.speech, prepared.chimes), short.length),
             shortcut,
             on_voice=layers is not None,
+            parallel=parallel,
         ),
     )
     return Written(fmt, levelled, marks)
