@@ -295,9 +295,15 @@ def encode(
     encoding: Encoding,
     audio_filter: str | None = None,
     progress: Progress = lambda *_: None,
+    skip: int = 0,
 ) -> None:
-    """Encode mono PCM into ``path`` (written in place: see :func:`write_atomically`)."""
+    """Encode mono PCM into ``path`` (written in place: see :func:`write_atomically`).
+
+    The first ``skip`` of the ``total_samples`` only pass through ``audio_filter``, so
+    that its state is as in the whole stream, and are then left out of ``path``."""
     fmt = encoding.format
+    trim = f"atrim=start_sample={skip},asetpts=PTS-STARTPTS" if skip else None
+    audio_filter = ",".join(f for f in (audio_filter, trim) if f)
     with _metadata(encoding) as metadata:
         arguments = [
             *metadata,
@@ -313,7 +319,7 @@ def encode(
         )
     _check_log(log, what)
     checkpoint("encoded")
-    _verify_duration(path, total_samples)
+    _verify_duration(path, total_samples - skip)
 
 
 def copy_mp3(source: Path, path: Path, encoding: Encoding, total_samples: int) -> None:

@@ -26,6 +26,7 @@ from typing import IO
 from voiceguide.errors import ExportError
 from voiceguide.export import Encoding, Progress, encode, find_tool, pipe_to_ffmpeg
 from voiceguide.files import fds_for
+from voiceguide.split import RenderSpan, Split, encode_short
 
 DEFAULT_TARGET = -16.0  # LUFS, integrated: the usual level for spoken podcasts
 TRUE_PEAK_LIMIT = -1.0  # dBTP: the most the finished file may reach
@@ -203,9 +204,10 @@ class Shortcut:
     True, or returns False where it cannot; the whole session is then encoded.
     """
 
-    render: Callable[[], Iterable[bytes]]
+    render: RenderSpan  # samples [start, end) of the shorter render
     samples: int
     expand: Callable[[Path, Path], bool]
+    split: Split | None = None  # where two encoders share the encode (voiceguide/split.py)
 
 
 @dataclass(frozen=True)
@@ -352,7 +354,9 @@ def level_and_encode(
             def scaled(stage: str, done: int, _: int) -> None:  # in samples of the session
                 progress(stage, done * total_samples // shortcut.samples, total_samples)
 
-            encode(shortcut.render(), shortcut.samples, short, encoding, chain, scaled)
+            encode_short(
+                shortcut.render, shortcut.samples, short, encoding, chain, scaled, shortcut.split
+            )
             return measure_file(short)  # it measures exactly as the finished file: see splice.py
 
         final = encode_levelled()

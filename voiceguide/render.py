@@ -9,7 +9,7 @@ streamed untouched.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Protocol
 
 from pydub import AudioSegment
@@ -55,6 +55,18 @@ def render(
     for block in voice_track(timeline, speech, chimes):
         yield layers.mix(block, position)
         position += len(block) // SAMPLE_WIDTH
+
+
+def span(pcm: Iterable[bytes], start: int, end: int) -> Iterator[bytes]:
+    """Samples ``start`` to ``end`` (not included) of the PCM stream ``pcm``."""
+    position = 0
+    for block in pcm:
+        length = len(block) // SAMPLE_WIDTH
+        if position + length > start:
+            yield block[max(0, start - position) * SAMPLE_WIDTH : (end - position) * SAMPLE_WIDTH]
+        position += length
+        if position >= end:
+            return
 
 
 def voice_track(

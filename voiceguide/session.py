@@ -36,9 +36,10 @@ from voiceguide.extras_change import ExtrasChange, combine
 from voiceguide.layers import LayerPlan, plan_layers
 from voiceguide.loudness import DEFAULT_TARGET, Levelled, Shortcut, level_and_encode
 from voiceguide.planner import END_CHIME, START_CHIME, Pacing, plan
-from voiceguide.render import Layers, render
+from voiceguide.render import Layers, render, span
 from voiceguide.routine import Routine, load_routine
 from voiceguide.speech import DEFAULT_RATE, SpeechEngine, get_engine
+from voiceguide.split import plan_split
 from voiceguide.timeline import Timeline, condensed
 from voiceguide.transcript import check_transcript_path, write_transcript
 from voiceguide.units import to_samples
@@ -245,7 +246,8 @@ def write_session(
     in the format ``target``'s name (or ``options.format``) asks for.
 
     ``parallel``: how many processes it may keep busy at once (a batch, which
-    builds a session per core, gives 1)."""
+    builds a session per core, gives 1); with 2 or more, two encoders share the
+    MP3 encode (voiceguide/split.py)."""
     fmt = choose_format(target, options.format)
     bitrate = choose_bitrate(fmt, options.bitrate)
     routine, timeline = prepared.routine, prepared.timeline
@@ -261,7 +263,9 @@ def write_session(
     short = condensed(timeline, MEASURE_PAUSE)
     encoding = Encoding(fmt, bitrate, tags, marks, str(target))
     # Layers sound through the holds, where the silence is: those sessions are encoded whole.
-    shortcut = mp3_shortcut(prepared, encoding) if fmt.name == "mp3" and not plan else None
+    shortcut = (
+        mp3_shortcut(prepared, encoding, parallel) if fmt.name == "mp3" and not plan else None
+    )
     levelled = write_atomically(
         target,
         fmt,
@@ -281,16 +285,20 @@ def write_session(
     return Written(fmt, levelled, marks)
 
 
-def mp3_shortcut(prepared: Prepared, encoding: Encoding) -> Shortcut | None:
+def mp3_shortcut(prepared: Prepared, encoding: Encoding, encoders: int = 1) -> Shortcut | None:
     """Encode the session with its long silences cut out, then splice them back in as
-    repeated silent frames (voiceguide/splice.py); None where there is nothing to cut."""
+    repeated silent frames (voiceguide/splice.py); None where there is nothing to cut.
+
+    With ``encoders`` 2 or more, two encoders share that encode where the session
+    allows it (voiceguide/split.py)."""
     timeline = prepared.timeline
     cuts = splice.plan_cuts(timeline)
     if not cuts:
         return None
     short = splice.shortened(timeline, cuts)
     return Shortcut(
-        lambda: render(short, prepared.speech, prepared.chimes),
+        lambda start, end: span(render(short, prepared.speech, prepared.chimes), start, end),
         short.length,
         lambda source, path: splice.expand(source, cuts, path, encoding, timeline.length),
+        plan_split(short) if encoders >= 2 else None,
     )

@@ -123,14 +123,14 @@ def shortened(timeline: Timeline, cuts: tuple[Cut, ...]) -> Timeline:
 
 
 @dataclass(frozen=True)
-class _Frame:
+class Frame:
     start: int  # byte offset in the file
     size: int
     bitrate: int  # kbit/s
     padded: bool
 
 
-def _id3_size(data: bytes) -> int:
+def id3_size(data: bytes) -> int:
     """The length of the ID3v2 tag at the start of ``data`` (0 if there is none)."""
     if data[:3] != b"ID3" or len(data) < 10:
         return 0
@@ -140,7 +140,7 @@ def _id3_size(data: bytes) -> int:
     return 10 + size + (10 if data[5] & 0x10 else 0)
 
 
-def _frames(data: bytes, offset: int) -> list[_Frame]:
+def frames(data: bytes, offset: int) -> list[Frame]:
     """Every frame from ``offset`` to the end: MPEG-1 Layer III, 44.1 kHz, mono, no CRC;
     anything else is not spliceable."""
     frames = []
@@ -151,14 +151,14 @@ def _frames(data: bytes, offset: int) -> list[_Frame]:
             raise NotSpliceable(f"not a mono 44.1 kHz MP3 frame at byte {offset}")
         padded = bool(header & 0x200)
         size = 144 * bitrate * 1000 // SAMPLE_RATE + padded
-        frames.append(_Frame(offset, size, bitrate, padded))
+        frames.append(Frame(offset, size, bitrate, padded))
         offset += size
     if offset != len(data) or len(frames) < 2:
         raise NotSpliceable("the file does not end with a whole frame")
     return frames
 
 
-def _silent(data: bytes, frame: _Frame) -> bool:
+def silent(data: bytes, frame: Frame) -> bool:
     """Whether ``frame`` decodes to zeros on its own: no data in either granule, and
     none borrowed from earlier frames (main_data_begin 0)."""
     side = int.from_bytes(data[frame.start + 4 : frame.start + 4 + _SIDE_INFO], "big")
@@ -167,6 +167,49 @@ def _silent(data: bytes, frame: _Frame) -> bool:
     granule_0 = (side >> (bits - 18 - 12)) & 0xFFF  # after main_data_begin, private, scfsi
     granule_1 = (side >> (bits - 18 - 59 - 12)) & 0xFFF  # a mono granule's side info: 59 bits
     return main_data_begin == 0 and granule_0 == 0 and granule_1 == 0
+
+
+def parse(data: bytes) -> tuple[Frame, list[Frame]]:
+    """The Xing/LAME header frame of the MP3 ``data`` and its audio frames; checks
+    the encoder delay is :data:`ENCODER_DELAY`."""
+    parsed = frames(data, id3_size(data))
+    info, audio = parsed[0], parsed[1:]
+    tag = info.start + _XING
+    if data[tag : tag + 4] not in (b"Info", b"Xing") or info.size < _XING + 156:
+        raise NotSpliceable("no Xing/LAME header")
+    delay, _ = delay_and_padding(data, info)
+    if delay + 528 + 1 != ENCODER_DELAY:
+        raise NotSpliceable(f"an encoder delay of {delay + 529} samples, not {ENCODER_DELAY}")
+    return info, audio
+
+
+def delay_and_padding(data: bytes, info: Frame) -> tuple[int, int]:
+    """The encoder delay and the padding at the end, as the LAME tag gives them."""
+    tag = info.start + _XING
+    both = int.from_bytes(data[tag + 141 : tag + 144], "big")
+    return both >> 12, both & 0xFFF
+
+
+def counted(header: bytes, total: int, size: int) -> bytes:
+    """The Xing/LAME header frame ``header`` with ``total`` frames of ``size`` bytes in
+    all (itself included), the LAME tag's music length and CRC to match. The seek table
+    and the music CRC are left as they are (:func:`voiceguide.export.copy_mp3` writes them)."""
+    out = bytearray(header)
+    out[_XING + 8 : _XING + 12] = total.to_bytes(4, "big")
+    out[_XING + 12 : _XING + 16] = size.to_bytes(4, "big")
+    out[_XING + 148 : _XING + 152] = size.to_bytes(4, "big")  # the LAME tag's music length
+    out[_XING + 154 : _XING + 156] = bytes(2)
+    out[_XING + 154 : _XING + 156] = crc16(bytes(out[:_TAG_CRC_BYTES])).to_bytes(2, "big")
+    return bytes(out)
+
+
+def settings(header: bytes) -> bytes:
+    """The Xing/LAME header frame ``header`` without what depends on the audio (frame
+    and byte counts, seek table, padding, music length, CRCs): the encoder's settings."""
+    out = bytearray(header)
+    for start, end in ((8, 116), (141, 144), (148, 156)):
+        out[_XING + start : _XING + end] = bytes(end - start)
+    return bytes(out)
 
 
 def crc16(data: bytes, crc: int = 0) -> int:
@@ -188,14 +231,7 @@ def splice(source: Path, cuts: tuple[Cut, ...], target: Path) -> int:
     (:func:`voiceguide.export.copy_mp3`), which writes those.
     """
     data = source.read_bytes()
-    frames = _frames(data, _id3_size(data))
-    info, audio = frames[0], frames[1:]
-    tag = info.start + _XING
-    if data[tag : tag + 4] not in (b"Info", b"Xing") or info.size < _XING + 156:
-        raise NotSpliceable("no Xing/LAME header")
-    delay = int.from_bytes(data[tag + 141 : tag + 144], "big") >> 12
-    if delay + 528 + 1 != ENCODER_DELAY:
-        raise NotSpliceable(f"an encoder delay of {delay + 529} samples, not {ENCODER_DELAY}")
+    info, audio = parse(data)
     if len({f.bitrate for f in audio}) != 1:
         raise NotSpliceable("the frames do not all have one bitrate")
     pattern = [f.padded for f in audio[:PADDING_PERIOD]]
@@ -205,12 +241,10 @@ def splice(source: Path, cuts: tuple[Cut, ...], target: Path) -> int:
         raise NotSpliceable("the frames are not padded in a 49-frame pattern")
 
     # The silent frames, padded and not, that the encoder settles into: the commonest.
-    counts = Counter(
-        (f.padded, data[f.start : f.start + f.size]) for f in audio if _silent(data, f)
-    )
-    silent: dict[bool, bytes] = {}
+    counts = Counter((f.padded, data[f.start : f.start + f.size]) for f in audio if silent(data, f))
+    repeated: dict[bool, bytes] = {}
     for (padded, frame), _ in counts.most_common():
-        silent.setdefault(padded, frame)
+        repeated.setdefault(padded, frame)
     at_cut: list[int] = []
     removed = 0
     for cut in cuts:
@@ -219,27 +253,22 @@ def splice(source: Path, cuts: tuple[Cut, ...], target: Path) -> int:
             raise NotSpliceable(f"a cut at sample {cut.at} is not where it can be")
         if at_cut and index <= at_cut[-1]:
             raise NotSpliceable("the cuts are not in order")
-        if not all(_silent(data, f) for f in audio[index - 2 : index + 2]):
+        if not all(silent(data, f) for f in audio[index - 2 : index + 2]):
             raise NotSpliceable(f"the frames around sample {cut.at} are not silent")
         at_cut.append(index)
         removed += cut.length
-    if at_cut and not set(pattern) <= set(silent):
+    if at_cut and not set(pattern) <= set(repeated):
         raise NotSpliceable("no silent frame to repeat")
 
     def period(index: int) -> bytes:
         """Silent frames for one period of the padding pattern, from frame ``index`` on."""
         phases = range(index, index + PADDING_PERIOD)
-        return b"".join(silent[pattern[i % PADDING_PERIOD]] for i in phases)
+        return b"".join(repeated[pattern[i % PADDING_PERIOD]] for i in phases)
 
     total = len(audio) + sum(cut.frames for cut in cuts)
     size = info.size + sum(f.size for f in audio)
     size += sum(len(period(0)) * (cut.frames // PADDING_PERIOD) for cut in cuts)
-    header = bytearray(data[info.start : info.start + info.size])
-    header[_XING + 8 : _XING + 12] = total.to_bytes(4, "big")
-    header[_XING + 12 : _XING + 16] = size.to_bytes(4, "big")
-    header[_XING + 148 : _XING + 152] = size.to_bytes(4, "big")  # the LAME tag's music length
-    header[_XING + 154 : _XING + 156] = bytes(2)
-    header[_XING + 154 : _XING + 156] = crc16(bytes(header[:_TAG_CRC_BYTES])).to_bytes(2, "big")
+    header = counted(data[info.start : info.start + info.size], total, size)
     with target.open("wb") as out:
         out.write(data[: info.start])
         out.write(header)

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -22,9 +25,12 @@ import voiceguide.session as session_module
 from tests.conftest import require_tools
 from tests.fakes import FakeEngine
 from tests.integration.measure import assert_agrees_with_ffmpeg, check_session, decode
-from voiceguide import splice
+from voiceguide import loudness, splice, split
+from voiceguide.export import FORMATS, Encoding, Tags
 from voiceguide.extras import Extras, Pacer
-from voiceguide.loudness import measure_file
+from voiceguide.loudness import level_filter, measure_file
+from voiceguide.render import render as render_timeline
+from voiceguide.render import span
 from voiceguide.session import SessionOptions, build_session
 from voiceguide.units import SAMPLE_RATE
 
@@ -47,6 +53,17 @@ def precise_loudness(path: Path) -> dict[str, float]:
     return {key: float(found[f"input_{key}"]) for key in ("i", "tp")}
 
 
+def without_seek_table(data: bytes) -> bytes:
+    """An MP3 without its Xing seek table and LAME CRCs (a joined short file leaves
+    them to the copy into the finished file)."""
+    info, _ = splice.parse(data)
+    out = bytearray(data)
+    tag = info.start + 4 + 17
+    out[tag + 16 : tag + 116] = bytes(100)
+    out[tag + 152 : tag + 156] = bytes(4)
+    return bytes(out)
+
+
 def test_the_spliced_mp3_is_the_whole_session_encoded(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -58,6 +75,24 @@ def test_the_spliced_mp3_is_the_whole_session_encoded(
         shutil.copyfile(source, short)
         return expand(source, *rest)  # type: ignore[arg-type]
 
+    # Two encoders share the short render's encode (voiceguide/split.py), on any machine.
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    encodes: list[tuple[Any, ...]] = []
+    encode_short = split.encode_short
+
+    def record(*args: Any) -> None:
+        encodes.append(args)
+        encode_short(*args)
+
+    monkeypatch.setattr(loudness, "encode_short", record)
+    joins: list[split.Split] = []
+    join = split.join
+
+    def joined(*args: Any) -> None:
+        join(*args)
+        joins.append(args[2])
+
+    monkeypatch.setattr(split, "join", joined)
     monkeypatch.setattr(splice, "expand", keep_short)
     spliced = tmp_path / "spliced.mp3"
     result = build_session(options, spliced)
@@ -87,6 +122,15 @@ def test_the_spliced_mp3_is_the_whole_session_encoded(
     assert spliced.read_bytes() == plain.read_bytes()
     check_session(spliced, 60.0, timeline)
 
+    # The short file two encoders wrote is the file one encoder writes, frame for frame
+    # (its seek table and music CRC are written in the copy into the finished file).
+    render, samples, _, encoding, chain, _, plan = encodes[-1]
+    assert plan is not None
+    assert joins[-1] == plan
+    alone = tmp_path / "alone.mp3"
+    split.encode_short(render, samples, alone, encoding, chain, lambda *_: None)
+    assert without_seek_table(short.read_bytes()) == without_seek_table(alone.read_bytes())
+
     # The short file the build measured measures as the finished one: silence is gated out.
     assert short.stat().st_size < spliced.stat().st_size - 20 * 16_000
     assert measure_file(short) == measure_file(spliced) == result.written.levelled.final
@@ -97,6 +141,50 @@ def test_the_spliced_mp3_is_the_whole_session_encoded(
     print(f"short file: {quick}; finished file: {full}")
     assert quick["i"] == pytest.approx(full["i"], abs=0.05)
     assert quick["tp"] == pytest.approx(full["tp"], abs=0.05)
+
+
+def test_encoders_that_do_not_agree_give_way_to_one(tmp_path: Path) -> None:
+    """A split whose second encoder starts in the middle of a word: its frames are not
+    the first encoder's, the join refuses them, and one encoder writes the file."""
+    prepared = session_module.prepare(SessionOptions(hold=20.0), FakeEngine())
+    timeline = prepared.timeline
+    speech = [e for e in timeline.events if e.kind == "speech"]
+    (period, word) = next(
+        (m, e)
+        for e in speech
+        for m in range(1, timeline.length // splice.PERIOD_SAMPLES)
+        if e.start + 4410 < m * splice.PERIOD_SAMPLES < e.end - 4410
+    )
+    bad = split.Split(period * splice.PERIOD_SAMPLES, word.end + split.CHECK)
+    encoding = Encoding(FORMATS["mp3"], "128k", Tags("t", "a", "b"))
+
+    def render(start: int, end: int) -> Iterable[bytes]:
+        return span(render_timeline(timeline, prepared.speech, prepared.chimes), start, end)
+
+    refused: list[str] = []
+    reported: list[int] = []
+    joining = split.join
+
+    def join(*args: Any) -> None:
+        try:
+            joining(*args)
+        except splice.NotSpliceable as e:
+            refused.append(str(e))
+            raise
+
+    chain = level_filter(6.0)
+    one, two = tmp_path / "one.mp3", tmp_path / "two.mp3"
+    split.encode_short(render, timeline.length, one, encoding, chain, lambda *_: None)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(split, "join", join)
+        split.encode_short(
+            render, timeline.length, two, encoding, chain, lambda _, d, t: reported.append(d), bad
+        )
+    assert refused
+    assert "differently" in refused[0]
+    assert two.read_bytes() == one.read_bytes()
+    assert reported == sorted(reported)
+    assert reported[-1] == timeline.length
 
 
 def test_a_file_that_cannot_be_spliced_is_encoded_whole(

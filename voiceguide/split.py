@@ -1,0 +1,238 @@
+"""Encode the short render of a session (see :mod:`voiceguide.splice`) with two LAME
+encoders side by side, and join their frames into the file one encoder writes.
+
+With the bit reservoir off, an MP3 frame depends on nothing but the encoder's state
+and the audio around it. Deep in a silence that state is always the same, so a
+second encoder that starts there, on silence, soon writes the very frames the
+first one writes. The session is split in a silence (:func:`plan_split`):
+
+- encoder A takes the audio from the start to a little past the next sound
+  (:data:`CHECK`), encoder B from sample :attr:`Split.start` to the end;
+- B's filters (the level chain) run from the very start of the render, and only
+  what comes out of them from :attr:`Split.start` on is encoded: filtering is
+  cheap, and the limiter can stay a hair below unity for minutes after a peak, so
+  its state is the same in both only if both have seen all the audio;
+- B starts :data:`~voiceguide.splice.SETTLE` or more after the sound before it,
+  so that A's encoder has settled into the silence (as at a cut), and on a frame
+  boundary of A's stream, a whole number of 49-frame periods of the padding
+  pattern into it, so that B's frames line up with A's, padding and all;
+- B has :data:`FRESH` or more of silence before the next sound: a new encoder's
+  hearing threshold (the ATH auto-adjustment) starts at 1/100 and falls by a factor
+  of about 0.925 a frame to its floor, 1/1600, in 36 frames, 0.94 s; only then does
+  a sound encode as in A's stream.
+
+The frames A and B have both written, from B's first to A's last final one (the
+next sound's first frames among them), must be byte for byte the same; then A's
+frames up to there and B's from there on are the frames one encoder writes. That,
+and everything else the join relies on, is checked on the encoded files
+(:func:`join`); where a check fails, the short render is encoded whole by one
+encoder instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from voiceguide import splice
+from voiceguide.export import MP3_FRAME, Encoding, Progress, encode
+from voiceguide.splice import ENCODER_DELAY, PERIOD_SAMPLES, SETTLE, NotSpliceable
+from voiceguide.timeline import Timeline
+from voiceguide.units import to_samples
+
+FRESH = to_samples(1.5)  # silence a new encoder needs before a sound: 0.94 s, with room
+# How far A goes on into the sound after the silence: its last 3 frames may not be
+# final (LAME and the limiter look ahead); the others, into the sound, are compared.
+CHECK = to_samples(0.5)
+_UNSETTLED = 3  # frames at the end of A's file that may not be as in the whole encode
+MIN_PART = to_samples(10.0)  # shorter than this, a second ffmpeg is not worth starting
+
+RenderSpan = Callable[[int, int], Iterable[bytes]]
+
+
+@dataclass(frozen=True)
+class Split:
+    """Encoder A takes samples [0, ``end``), encoder B [``start``, the end)."""
+
+    start: int  # a whole number of padding periods into A's stream
+    end: int
+
+    @property
+    def period(self) -> int:
+        """A's frame that B's first frame is."""
+        return self.start // MP3_FRAME
+
+    @property
+    def join(self) -> int:
+        """A's first frame that is not final: from here on the frames are B's."""
+        return (self.end + ENCODER_DELAY) // MP3_FRAME - _UNSETTLED
+
+
+def _silences(timeline: Timeline) -> list[tuple[int, int]]:
+    """The runs of pauses in ``timeline``, as (start, end)."""
+    runs: list[tuple[int, int]] = []
+    for event in timeline.events:
+        if event.kind != "pause":
+            continue
+        if runs and runs[-1][1] == event.start:
+            runs[-1] = (runs[-1][0], event.end)
+        else:
+            runs.append((event.start, event.end))
+    return runs
+
+
+def plan_split(timeline: Timeline) -> Split | None:
+    """Where two encoders can share the encode of ``timeline``'s render, the halves as
+    even as they can be; None where no silence suits (or the render is short)."""
+    total = timeline.length
+    best: Split | None = None
+    for begin, stop in _silences(timeline):
+        end = stop + CHECK
+        if end > total - MIN_PART or end < MIN_PART:
+            continue  # the silence must be followed by a sound, and both parts worth it
+        first = -(-(begin + SETTLE) // PERIOD_SAMPLES)
+        for period in range(first, (stop - FRESH) // PERIOD_SAMPLES + 1):
+            split = Split(period * PERIOD_SAMPLES, end)
+            if best is None or max(end, total - split.start) < max(best.end, total - best.start):
+                best = split
+    return best
+
+
+def join(first: Path, second: Path, split: Split, samples: int, target: Path) -> None:
+    """Write to ``target`` A's frames (from ``first``) before ``split.join`` and B's
+    (from ``second``) from there on, with a header that counts them; raise
+    :class:`NotSpliceable` where anything is not as this needs it.
+
+    The header's seek table and music CRC stay B's: ffmpeg writes them when it copies
+    the frames into the finished file (:func:`voiceguide.splice.expand`).
+    """
+    a, b = first.read_bytes(), second.read_bytes()
+    (info_a, frames_a), (info_b, frames_b) = splice.parse(a), splice.parse(b)
+    header_a = a[info_a.start : info_a.start + info_a.size]
+    header_b = b[info_b.start : info_b.start + info_b.size]
+    if a[: info_a.start] != b[: info_b.start] or splice.settings(header_a) != splice.settings(
+        header_b
+    ):
+        raise NotSpliceable("the two encoders' tags or settings differ")
+    offset, at = split.period, split.join
+    if (
+        split.start % PERIOD_SAMPLES
+        or not offset < at < len(frames_a)
+        or at - offset >= len(frames_b)
+    ):
+        raise NotSpliceable("the encoders' frames do not line up")
+    total = offset + len(frames_b)
+    _, padding = splice.delay_and_padding(b, info_b)
+    if total * MP3_FRAME != samples + ENCODER_DELAY - 529 + padding:
+        raise NotSpliceable("the second encoder's frames do not end the session")
+    if {f.bitrate for f in frames_a} != {f.bitrate for f in frames_b} or len(
+        {f.bitrate for f in frames_a}
+    ) != 1:
+        raise NotSpliceable("the frames do not all have one bitrate")
+    shared = zip(frames_a[offset:at], frames_b[: at - offset], strict=True)
+    sounding = False
+    for x, y in shared:
+        if a[x.start : x.start + x.size] != b[y.start : y.start + y.size]:
+            raise NotSpliceable(f"the encoders wrote frame {offset} onwards differently")
+        sounding = sounding or not splice.silent(a, x)
+    if not sounding:
+        raise NotSpliceable("the frames both encoders wrote hold no sound to compare")
+    end_a = frames_a[at].start
+    start_b = frames_b[at - offset].start
+    size = info_b.size + (end_a - frames_a[0].start) + (len(b) - start_b)
+    with target.open("wb") as out:
+        out.write(b[: info_b.start])
+        out.write(splice.counted(header_b, total, size))
+        out.write(a[frames_a[0].start : end_a])
+        out.write(b[start_b:])
+
+
+class _StoppedError(Exception):
+    """The other encoder failed, or the build was interrupted: stop this one."""
+
+
+def encode_short(
+    render: RenderSpan,
+    samples: int,
+    path: Path,
+    encoding: Encoding,
+    audio_filter: str | None,
+    progress: Progress,
+    split: Split | None = None,
+) -> None:
+    """Encode ``render(0, samples)`` into ``path``: with one encoder, or with
+    ``split``, two side by side, joined; where the join fails, one encoder."""
+    if split is None:
+        encode(render(0, samples), samples, path, encoding, audio_filter, progress)
+        return
+    reported = 0
+    lock = threading.Lock()
+
+    def monotonic(stage: str, done: int, total: int) -> None:
+        nonlocal reported
+        with lock:
+            if done > reported:  # (after a failed join, the single encode catches up)
+                reported = done
+                progress(stage, done, total)
+
+    with tempfile.TemporaryDirectory(prefix="voiceguide-") as folder:
+        first, second = Path(folder) / "a.mp3", Path(folder) / "b.mp3"
+        try:
+            _encode_both(render, samples, (first, second), encoding, audio_filter, monotonic, split)
+            join(first, second, split, samples, path)
+            return
+        except NotSpliceable:
+            pass
+    encode(render(0, samples), samples, path, encoding, audio_filter, monotonic)
+
+
+def _encode_both(
+    render: RenderSpan,
+    samples: int,
+    paths: tuple[Path, Path],
+    encoding: Encoding,
+    audio_filter: str | None,
+    progress: Progress,
+    split: Split,
+) -> None:
+    """Encode [0, split.end) into ``paths[0]`` and [split.start, samples) into
+    ``paths[1]``, at once; progress counts both, in samples of the whole render."""
+    # B's filters run from the start, so that their state (the limiter's above all,
+    # which can stay a hair below unity after a peak) is A's; B encodes from split.start.
+    ends, skips = (split.end, samples), (0, split.start)
+    work = sum(ends)
+    done = [0, 0]
+    stop = threading.Event()
+    lock = threading.Lock()
+
+    def run(index: int) -> None:
+        end = ends[index]
+
+        def report(stage: str, count: int, _: int) -> None:
+            if stop.is_set():
+                raise _StoppedError
+            with lock:
+                done[index] = count
+                progress(stage, sum(done) * samples // work, samples)
+
+        try:
+            pcm = render(0, end)
+            encode(pcm, end, paths[index], encoding, audio_filter, report, skips[index])
+        except BaseException:
+            stop.set()
+            raise
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="voiceguide-encode-a") as pool:
+        other = pool.submit(run, 0)
+        try:
+            with contextlib.suppress(_StoppedError):  # A failed: its error is raised below
+                run(1)
+            other.result()
+        except BaseException:
+            stop.set()  # A stops at its next block; the pool waits for it to end
+            raise
