@@ -39,6 +39,7 @@ class Tags:
 
 MP3_FRAME = 1152  # samples per MPEG-1 Layer III frame
 MP3_DELAY = 1105  # samples libmp3lame puts before the audio (576, and 529 for the decoder)
+THREAD_QUEUE = 4096  # packets of PCM ffmpeg may read ahead of the encoder: 8 MB at most
 AAC_FRAME = 1024  # samples per AAC frame
 OPUS_STEP = SAMPLE_RATE // 100  # 10 ms: a whole number of samples at 44.1 and at 48 kHz
 _TRIM_BLIND_SPOT = range(1, 47)
@@ -255,7 +256,12 @@ def pipe_to_ffmpeg(
     ``pass_fds`` lets ffmpeg open a temporary output (see :func:`files.fds_for`)."""
     command = [
         find_tool("ffmpeg"), "-hide_banner", "-nostats",
-        "-f", "s16le", "-ar", str(SAMPLE_RATE), "-ac", str(CHANNELS), "-i", "pipe:0",
+        "-f", "s16le", "-ar", str(SAMPLE_RATE), "-ac", str(CHANNELS),
+        # With a second input (the metadata file) ffmpeg reads each in a thread, through
+        # a queue of 8 packets (1024 samples each) by default; whenever the encoder finds
+        # it empty it sleeps 10 ms. A long queue keeps it fed: the default session's
+        # encode took 5.4 s instead of 3.4 s, ffmpeg idle the difference.
+        "-thread_queue_size", str(THREAD_QUEUE), "-i", "pipe:0",
         *arguments,
     ]  # fmt: skip
     with tempfile.TemporaryFile() as log:
