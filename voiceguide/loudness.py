@@ -345,11 +345,13 @@ def level_and_encode(
     with tempfile.TemporaryDirectory(prefix="voiceguide-") as folder:
         short = Path(folder) / "short.mp3"
 
-        def encode_levelled() -> Loudness:
+        def encode_levelled() -> tuple[Loudness, bool | None]:
+            """Encode, and measure what was encoded; and, with a shortcut and a core
+            to spare, expand the short file meanwhile (whether that could be done)."""
             chain = level_filter(gain, ceiling)
             if shortcut is None:
                 encode(render(), total_samples, path, encoding, chain, progress)
-                return measure_file(path)
+                return measure_file(path), None
 
             def scaled(stage: str, done: int, _: int) -> None:  # in samples of the session
                 progress(stage, done * total_samples // shortcut.samples, total_samples)
@@ -357,9 +359,15 @@ def level_and_encode(
             encode_short(
                 shortcut.render, shortcut.samples, short, encoding, chain, scaled, shortcut.split
             )
-            return measure_file(short)  # it measures exactly as the finished file: see splice.py
+            # The short file measures exactly as the finished file: see splice.py.
+            if parallel < 2:
+                return measure_file(short), None
+            with ThreadPoolExecutor(1) as pool:
+                measuring = pool.submit(measure_file, short)
+                expanded = shortcut.expand(short, path)  # a re-encode expands again
+                return measuring.result(), expanded
 
-        final = encode_levelled()
+        final, expanded = encode_levelled()
         off_target = abs(final.integrated - target) > TOLERANCE and not notes and not on_voice
         if off_target or final.true_peak > TRUE_PEAK_LIMIT:
             # A lossy codec shifts the loudness a little and can overshoot the peaks.
@@ -369,8 +377,10 @@ def level_and_encode(
                 )
             if final.true_peak > TRUE_PEAK_LIMIT:
                 ceiling -= final.true_peak - TRUE_PEAK_LIMIT + 0.3
-            final = encode_levelled()
-        if shortcut is not None and not shortcut.expand(short, path):
+            final, expanded = encode_levelled()
+        if expanded is None and shortcut is not None:
+            expanded = shortcut.expand(short, path)
+        if expanded is False:
             encode(render(), total_samples, path, encoding, level_filter(gain, ceiling), progress)
             final = measure_file(path)
     if final.true_peak > TRUE_PEAK_LIMIT:
