@@ -77,15 +77,10 @@ class Bed:
 class LayerPlan:
     tones: tuple[Tone, ...] = ()
     beds: tuple[Bed, ...] = ()
-    spans: tuple[tuple[int, int], ...] = ()  # the holds where some layer sounds
+    spans: tuple[tuple[int, int], ...] = ()  # the holds (start, end) where a layer sounds
 
     def __bool__(self) -> bool:
         return bool(self.tones or self.beds)
-
-    def sounding(self) -> tuple[tuple[int, int], ...]:
-        """The spans (start, end) in samples that hold a layer: whole holds, so that a
-        condensed session keeps each hold, and its layers, intact."""
-        return self.spans
 
 
 def tone_length(breaths_per_minute: float) -> int:

@@ -88,11 +88,10 @@ class Prepared:
     extras: Extras = field(default_factory=Extras)  # what the session has, all said and done
     sounds: LayerSounds | None = None  # the layers' sounds; None when no layer is on
 
-    def layers(self, timeline: Timeline | None = None) -> tuple[LayerPlan, Layers | None]:
-        """The layer plan of ``timeline`` (default: the session's own) and the mixer
-        that renders it, or None when no layer sounds."""
-        timeline = timeline or self.timeline
-        plan = plan_layers(timeline, self.extras)
+    def layers(self) -> tuple[LayerPlan, Layers | None]:
+        """The session's layer plan and the mixer that renders it, or None when no
+        layer sounds."""
+        plan = plan_layers(self.timeline, self.extras)
         if not plan or self.sounds is None:
             return plan, None
         from voiceguide.mix import Mixer  # numpy: imported only when layers are on

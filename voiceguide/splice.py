@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -81,17 +80,16 @@ class Cut:
         return self.frames * MP3_FRAME
 
 
-def plan_cuts(timeline: Timeline, sounding: Sequence[tuple[int, int]] = ()) -> tuple[Cut, ...]:
+def plan_cuts(timeline: Timeline) -> tuple[Cut, ...]:
     """Where the pauses of ``timeline`` can lose whole steps of silent frames.
 
-    A pause is silent only in the voice track: ``sounding`` lists the spans (start,
-    end) where something else sounds (layers under the voice); no pause that
-    overlaps one is cut."""
+    A pause is silent only in the voice track: a session with layers under the
+    voice (which sound in its pauses) is not cut."""
     if timeline.sample_rate != SAMPLE_RATE:
         return ()
     cuts = []
     for event in timeline.events:
-        if event.kind != "pause" or any(a < event.end and event.start < b for a, b in sounding):
+        if event.kind != "pause":
             continue
         at = event.start + SETTLE
         at += -(at + ENCODER_DELAY) % MP3_FRAME  # a frame boundary of the encoded stream

@@ -119,30 +119,21 @@ class Timeline:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
 
 
-def condensed(
-    timeline: Timeline, longest_pause: int, sounding: Sequence[tuple[int, int]] = ()
-) -> Timeline:
+def condensed(timeline: Timeline, longest_pause: int) -> Timeline:
     """The same sounds in the same order with every pause cut to ``longest_pause`` samples.
 
     Loudness meters gate out silence (EBU R128's absolute gate), so a session and
     its condensed form measure the same while the latter is far quicker to measure.
-
-    A pause is silent only in the voice track: ``sounding`` lists the spans
-    (start, end) where layers sound under it (see :meth:`voiceguide.layers.LayerPlan.sounding`);
-    a pause that overlaps one is kept whole. The holds move with their events.
+    The pauses are those of the voice track: layers under it (which sound in them)
+    are not condensed. The holds move with their events.
     """
     events: list[Event] = []
     position = 0
     for event in timeline.events:
-        cut = event.kind == "pause" and not _overlaps(event, sounding)
-        length = min(event.length, longest_pause) if cut else event.length
+        length = min(event.length, longest_pause) if event.kind == "pause" else event.length
         events.append(replace(event, start=position, length=length))
         position += length
     return replace(timeline, events=tuple(events), holds=_moved_holds(timeline, events))
-
-
-def _overlaps(event: Event, spans: Sequence[tuple[int, int]]) -> bool:
-    return any(start < event.end and event.start < end for start, end in spans)
 
 
 def _moved_holds(timeline: Timeline, moved: Sequence[Event]) -> tuple[Hold, ...]:

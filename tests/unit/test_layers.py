@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from voiceguide.extras import Background, Extras, Pacer
@@ -57,7 +55,7 @@ def test_no_layer_no_plan() -> None:
     assert not plan
     assert plan.tones == ()
     assert plan.beds == ()
-    assert plan.sounding() == ()
+    assert plan.spans == ()
 
 
 @pytest.mark.parametrize("bpm", [6.0, 12.0])
@@ -72,7 +70,7 @@ def test_pacer_tones_alternate_inhale_and_exhale_at_the_rate(bpm: float) -> None
         Tone("inhale" if k % 2 == 0 else "exhale", first + k * half, length) for k in range(count)
     )
     assert plan.tones[-1].end <= last < plan.tones[-1].start + half + length
-    assert plan.sounding() == ((HOLD.start, HOLD.end),)
+    assert plan.spans == ((HOLD.start, HOLD.end),)
 
 
 def test_pacer_tones_at_6_a_minute_in_samples() -> None:
@@ -148,23 +146,6 @@ def test_speech_outside_the_hold_does_not_duck_the_bed() -> None:
 def test_without_a_start_chime_the_layers_start_with_the_hold() -> None:
     plan = plan_layers(timeline(chime=False), PACER_AND_BED)
     assert plan.tones[0].start == plan.beds[0].start == HOLD.start
-
-
-def test_condensing_keeps_each_hold_with_layers_whole() -> None:
-    full = timeline()
-    plan = plan_layers(full, PACER_AND_BED)
-    short = condensed(full, S, plan.sounding())
-    assert short.length == full.length - 6 * S - 4 * S  # before the hold, and the tail
-    (hold,) = short.holds
-    assert hold.length == HOLD.length
-    shift = hold.start - HOLD.start
-    assert shift == -6 * S  # the 7 s pause before the start chime is cut to 1 s
-    moved = plan_layers(short, PACER_AND_BED)
-    assert moved.tones == tuple(replace(t, start=t.start + shift) for t in plan.tones)
-    assert [(b.start, b.end) for b in moved.beds] == [
-        (HOLD.start + CHIME + shift, HOLD.end - END_GAP + shift)
-    ]
-    assert moved.beds[0].duck == tuple((x + shift, y) for x, y in plan.beds[0].duck)
 
 
 def test_condensing_without_layers_cuts_every_long_pause_and_moves_the_holds() -> None:

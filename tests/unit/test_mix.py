@@ -15,7 +15,7 @@ from voiceguide.extras import Background, Countdown, Extras, Pacer
 from voiceguide.layers import gain_at, tone_length
 from voiceguide.mix import Mixer, layer_sounds
 from voiceguide.render import render, voice_track
-from voiceguide.session import MEASURE_PAUSE, Prepared, SessionOptions, prepare
+from voiceguide.session import Prepared, SessionOptions, prepare
 from voiceguide.sounds import (
     Samples,
     active_level,
@@ -25,8 +25,7 @@ from voiceguide.sounds import (
     noise_bed,
     pacer_tone,
 )
-from voiceguide.timeline import condensed
-from voiceguide.units import SAMPLE_RATE, SAMPLE_WIDTH
+from voiceguide.units import SAMPLE_RATE
 
 S = SAMPLE_RATE
 EXTRAS = Extras(pacer=Pacer(), background=Background())
@@ -77,7 +76,7 @@ def test_layers_sound_only_in_their_spans_and_add_to_the_voice_exactly(
             expected[n] += loop * (gain * sounds.bed_gain)
     assert np.array_equal(mixed, voice + np.rint(expected * 32768).astype(np.int64))
     inside = np.zeros(len(voice), dtype=bool)
-    for start, end in plan.sounding():
+    for start, end in plan.spans:
         inside[start:end] = True
     assert np.array_equal(mixed[~inside], voice[~inside])  # outside the holds: the voice alone
     # 16.5 s between the start chime and half a second before the end: 4 tones a hold
@@ -191,16 +190,3 @@ def test_a_bed_file_that_cannot_be_used_is_refused(tmp_path: Path) -> None:
 def test_layered_builds_are_identical(layered: Prepared) -> None:
     again = prepare(SessionOptions(hold=20.0, extras=EXTRAS), FakeEngine())
     assert np.array_equal(pcm(again), pcm(layered))
-
-
-def test_the_condensed_session_renders_its_layers_in_step(layered: Prepared) -> None:
-    full = pcm(layered)
-    plan, _ = layered.layers()
-    short = condensed(layered.timeline, MEASURE_PAUSE, plan.sounding())
-    _, layers = layered.layers(short)
-    quick = np.frombuffer(
-        b"".join(render(short, layered.speech, layered.chimes, layers)), dtype="<i2"
-    )
-    assert len(quick) == short.length * SAMPLE_WIDTH // 2 < len(full)
-    for hold, moved in zip(layered.timeline.holds, short.holds, strict=True):
-        assert np.array_equal(quick[moved.start : moved.end], full[hold.start : hold.end])

@@ -46,14 +46,6 @@ def test_cuts_lie_deep_inside_pauses_on_frame_boundaries() -> None:
     assert sum(c.length for c in cuts) > timeline.length / 3  # five-minute holds: mostly quiet
 
 
-def test_no_pause_is_cut_where_something_sounds_under_it() -> None:
-    timeline = prepare(SessionOptions(hold=300.0), FakeEngine()).timeline
-    cuts = plan_cuts(timeline)
-    first, last = cuts[0], cuts[-1]
-    sounding = [(first.at - 10, first.at + 10), (last.at + last.length - 1, last.at + last.length)]
-    assert plan_cuts(timeline, sounding) == cuts[1:-1]
-
-
 def test_the_shortened_session_keeps_every_sound() -> None:
     prepared = prepare(SessionOptions(hold=300.0), FakeEngine())
     timeline = prepared.timeline
