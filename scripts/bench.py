@@ -267,6 +267,9 @@ class Bench:
         ]
         if case == "default":
             steps += [
+                lambda: self.run(
+                    "default warm jobs2", self.voiceguide("build", "-q", "--jobs", "2")
+                ),
                 self.cold(lambda: self.run("default cold", self.voiceguide("build", "-q"))),
                 self.cold(
                     lambda: self.run(
@@ -336,6 +339,12 @@ def table(results: Results, runs: int) -> str:
     rows = [
         ("default session, cold cache", "default cold", "default floor", "default cold naive"),
         ("default session, warm cache", "default warm", "default floor", "default naive"),
+        (
+            "default session, warm cache, --jobs 2",
+            "default warm jobs2",
+            "default floor",
+            "default naive",
+        ),
         ("10-minute session (--hold 3m20s)", "10min warm", "10min floor", "10min naive"),
         ("60-minute session (--hold 29m)", "60min warm", "60min floor", "60min naive"),
         (f"batch of {BATCH_SIZE}, in parallel", "batch20", "batch20 floor", "batch20 naive"),

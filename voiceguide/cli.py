@@ -360,7 +360,9 @@ def jobs_option(func: Any) -> Any:
         "-j",
         "--jobs",
         type=click.IntRange(min=1),
-        help="Sessions built at once. Default: one per CPU core.",
+        help="Sessions built at once (default: one per CPU core). For a single session: "
+        "how many processes it runs side by side (default 1; 2 is faster on two cores and "
+        "takes about 55 MB more memory).",
     )(func)
 
 
@@ -414,7 +416,9 @@ def build(routine: tuple[str, ...], hold: tuple[float, ...], output: Path | None
     progress = ProgressReport(enabled=not quiet)
     options = _options(bitrate=bitrate, loudness=loudness, **kwargs)
     try:
-        result = build_session(options, output, progress=progress, transcript=transcript)
+        result = build_session(
+            options, output, progress=progress, transcript=transcript, jobs=jobs or 1
+        )
     finally:
         progress.close()
     interrupts.ignore()  # the file is written: report it whole

@@ -67,6 +67,26 @@ def test_build_with_output_and_a_routine_file(in_tmp: Path) -> None:
     assert "left hold: 90.000 s" in result.stdout
 
 
+def test_build_jobs_lets_one_session_run_two_processes(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from voiceguide import loudness
+
+    seen: list[int] = []
+    level_and_encode = loudness.level_and_encode
+
+    def record(*args: object, parallel: int = 1, **kwargs: object) -> loudness.Levelled:
+        seen.append(parallel)
+        return level_and_encode(*args, parallel=parallel, **kwargs)  # type: ignore[arg-type,misc]
+
+    monkeypatch.setattr("voiceguide.session.level_and_encode", record)
+    assert run("build", "--hold", "20s", "-q", "-o", "one.mp3").exit_code == 0
+    assert run("build", "--hold", "20s", "-q", "-o", "two.mp3", "--jobs", "2").exit_code == 0
+    assert seen == [1, 2]
+    assert (in_tmp / "two.mp3").stat().st_size > 10_000
+    assert_user_error(run("build", "--jobs", "0"), 2, "--jobs")
+
+
 def test_build_shows_progress_on_stderr(in_tmp: Path) -> None:
     result = run("build", "--hold", "10s")
     assert result.exit_code == 0, result.output
