@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -48,6 +49,7 @@ PERIOD_SAMPLES = PADDING_PERIOD * MP3_FRAME  # 56448 samples, 1.28 s
 R128_STEP = SAMPLE_RATE // 10
 CUT_STEP = PERIOD_SAMPLES * R128_STEP // math.gcd(PERIOD_SAMPLES, R128_STEP)  # 6.4 s
 ENCODER_DELAY = MP3_DELAY
+DECODER_DELAY = 529  # of ENCODER_DELAY: the decoder's; the LAME tag gives the rest (576)
 # Silence kept after a sound, before a cut. LAME's frames settle within 0.3 s, but its
 # hearing threshold (the ATH auto-adjustment) keeps falling for longer: by a factor
 # of about 0.925 a frame to its floor, at most 95 frames (2.5 s) after a loud frame.
@@ -176,9 +178,17 @@ def parse(data: bytes) -> tuple[Frame, list[Frame]]:
     if data[tag : tag + 4] not in (b"Info", b"Xing") or info.size < _XING + 156:
         raise NotSpliceable("no Xing/LAME header")
     delay, _ = delay_and_padding(data, info)
-    if delay + 528 + 1 != ENCODER_DELAY:
-        raise NotSpliceable(f"an encoder delay of {delay + 529} samples, not {ENCODER_DELAY}")
+    if delay + DECODER_DELAY != ENCODER_DELAY:
+        raise NotSpliceable(
+            f"an encoder delay of {delay + DECODER_DELAY} samples, not {ENCODER_DELAY}"
+        )
     return info, audio
+
+
+def one_bitrate(frames: Sequence[Frame]) -> None:
+    """Raise :class:`NotSpliceable` unless all ``frames`` have one bitrate."""
+    if len({f.bitrate for f in frames}) != 1:
+        raise NotSpliceable("the frames do not all have one bitrate")
 
 
 def delay_and_padding(data: bytes, info: Frame) -> tuple[int, int]:
@@ -230,8 +240,7 @@ def splice(source: Path, cuts: tuple[Cut, ...], target: Path) -> int:
     """
     data = source.read_bytes()
     info, audio = parse(data)
-    if len({f.bitrate for f in audio}) != 1:
-        raise NotSpliceable("the frames do not all have one bitrate")
+    one_bitrate(audio)
     pattern = [f.padded for f in audio[:PADDING_PERIOD]]
     if len(pattern) < PADDING_PERIOD or any(
         f.padded != pattern[i % PADDING_PERIOD] for i, f in enumerate(audio)

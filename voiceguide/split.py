@@ -41,7 +41,13 @@ from pathlib import Path
 
 from voiceguide import splice
 from voiceguide.export import MP3_FRAME, Encoding, Progress, encode
-from voiceguide.splice import ENCODER_DELAY, PERIOD_SAMPLES, SETTLE, NotSpliceable
+from voiceguide.splice import (
+    DECODER_DELAY,
+    ENCODER_DELAY,
+    PERIOD_SAMPLES,
+    SETTLE,
+    NotSpliceable,
+)
 from voiceguide.timeline import Timeline
 from voiceguide.units import to_samples
 
@@ -128,12 +134,9 @@ def join(first: Path, second: Path, split: Split, samples: int, target: Path) ->
         raise NotSpliceable("the encoders' frames do not line up")
     total = offset + len(frames_b)
     _, padding = splice.delay_and_padding(b, info_b)
-    if total * MP3_FRAME != samples + ENCODER_DELAY - 529 + padding:
+    if total * MP3_FRAME != samples + ENCODER_DELAY - DECODER_DELAY + padding:
         raise NotSpliceable("the second encoder's frames do not end the session")
-    if {f.bitrate for f in frames_a} != {f.bitrate for f in frames_b} or len(
-        {f.bitrate for f in frames_a}
-    ) != 1:
-        raise NotSpliceable("the frames do not all have one bitrate")
+    splice.one_bitrate([*frames_a, *frames_b])
     shared = zip(frames_a[offset:at], frames_b[: at - offset], strict=True)
     sounding = False
     for x, y in shared:
