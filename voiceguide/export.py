@@ -250,18 +250,20 @@ def pipe_to_ffmpeg(
     stage: str,
     progress: Progress,
     pass_fds: tuple[int, ...] = (),
+    more_inputs: bool = False,
 ) -> str:
     """Stream mono PCM into ``ffmpeg -i pipe:0 ARGUMENTS``; return what it logged.
 
-    ``pass_fds`` lets ffmpeg open a temporary output (see :func:`files.fds_for`)."""
+    ``pass_fds`` lets ffmpeg open a temporary output (see :func:`files.fds_for`).
+    ``more_inputs``: ``ARGUMENTS`` name more inputs than the pipe."""
+    # With more than one input ffmpeg reads each in a thread, through a queue of 8
+    # packets (1024 samples each) by default; whenever the encoder finds it empty it
+    # sleeps 10 ms. A long queue keeps it fed: the default session's encode took 5.4 s
+    # instead of 3.4 s, ffmpeg idle the difference. With one input there is no queue.
+    queue = ["-thread_queue_size", str(THREAD_QUEUE)] if more_inputs else []
     command = [
         find_tool("ffmpeg"), "-hide_banner", "-nostats",
-        "-f", "s16le", "-ar", str(SAMPLE_RATE), "-ac", str(CHANNELS),
-        # With a second input (the metadata file) ffmpeg reads each in a thread, through
-        # a queue of 8 packets (1024 samples each) by default; whenever the encoder finds
-        # it empty it sleeps 10 ms. A long queue keeps it fed: the default session's
-        # encode took 5.4 s instead of 3.4 s, ffmpeg idle the difference.
-        "-thread_queue_size", str(THREAD_QUEUE), "-i", "pipe:0",
+        "-f", "s16le", "-ar", str(SAMPLE_RATE), "-ac", str(CHANNELS), *queue, "-i", "pipe:0",
         *arguments,
     ]  # fmt: skip
     with tempfile.TemporaryFile() as log:
@@ -320,8 +322,8 @@ def encode(
             *fmt.options, "-f", fmt.muxer, "-y", str(path),
         ]  # fmt: skip
         what = f"encode {encoding.name or f'the {fmt.name} file'}"
-        log = pipe_to_ffmpeg(
-            arguments, pcm, total_samples, what, "encoding", progress, fds_for(path)
+        log = pipe_to_ffmpeg(  # the metadata file is a second input
+            arguments, pcm, total_samples, what, "encoding", progress, fds_for(path), True
         )
     _check_log(log, what)
     checkpoint("encoded")
