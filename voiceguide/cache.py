@@ -25,7 +25,7 @@ from voiceguide.errors import AudioError
 from voiceguide.files import atomic_write_bytes, is_temp_name, remove_stale_temps
 from voiceguide.units import CHANNELS, SAMPLE_RATE, SAMPLE_WIDTH
 
-FORMAT = 2  # bump when the way clips are tidied changes (2: integer-exact fade ramps)
+FORMAT = 3  # bump when the way clips are tidied changes (2: integer-exact fade ramps, 3: no DC)
 
 
 def default_folder() -> Path:

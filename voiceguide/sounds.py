@@ -172,6 +172,7 @@ def _file_bed(path: Path, mtime_ns: int, size: int) -> Samples:
     sound = np.frombuffer(result.stdout, dtype="<i2").astype(np.float32)
     del result
     sound /= np.float32(FULL_SCALE)
+    sound -= sound.mean(dtype=np.float64)  # no DC offset (see audio.without_dc)
     if len(sound) < to_samples(MIN_FILE_SECONDS):
         raise AudioError(
             f"the background {path} lasts {len(sound) / SAMPLE_RATE:.2f} s; "

@@ -3,14 +3,18 @@ this measures the same as the whole session (EBU R128 gates silence out)."""
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from tests.conftest import require_tools
 from tests.fakes import FakeEngine
-from voiceguide.loudness import level_filter, measure_pcm
+from voiceguide.loudness import level_filter, measure_pcm, parse_summary
 from voiceguide.render import render
 from voiceguide.session import MEASURE_PAUSE, SessionOptions, prepare
 from voiceguide.timeline import condensed
+from voiceguide.units import SAMPLE_RATE
 
 pytestmark = pytest.mark.integration
 
@@ -26,3 +30,26 @@ def test_condensed_session_measures_like_the_whole() -> None:
         # 0.1000000000000014 (e.g. -16.7 against -16.8), so allow for that rounding.
         assert quick.integrated == pytest.approx(whole.integrated, abs=0.1 + 1e-9)
         assert quick.true_peak == pytest.approx(whole.true_peak, abs=0.05)
+
+
+def test_the_noise_under_the_meter_changes_no_figure(tmp_path: Path) -> None:
+    """measure_pcm adds white noise at -140 dBFS before ffmpeg's meter, so that the
+    meter's filters stay out of denormal numbers in silence (slow on many CPUs):
+    the meter reads exactly what it reads without it."""
+    require_tools("ffmpeg")
+    prepared = prepare(SessionOptions(hold=30.0), FakeEngine())
+    timeline = prepared.timeline
+    pcm = tmp_path / "session.pcm"
+    pcm.write_bytes(b"".join(render(timeline, prepared.speech, prepared.chimes)))
+    for chain in (None, level_filter(6.0)):
+        meter = ",".join(f for f in (chain, "ebur128=peak=sample") if f)
+        guarded = measure_pcm(
+            render(timeline, prepared.speech, prepared.chimes), timeline.length, chain
+        )
+        plain = subprocess.run(
+            ["ffmpeg", "-hide_banner", "-nostats", "-f", "s16le", "-ar", str(SAMPLE_RATE),
+             "-ac", "1", "-i", str(pcm), "-af", meter,
+             "-f", "null", "-"],
+            capture_output=True, text=True, check=True,
+        ).stderr  # fmt: skip
+        assert guarded == parse_summary(plain)

@@ -180,7 +180,7 @@ def test_the_loudness_summary_is_read() -> None:
 
 def test_the_level_filter_is_one_gain_and_a_compensated_limiter() -> None:
     chain = level_filter(4.25, -2.0)
-    assert chain.startswith("highpass=f=30:poles=2,volume=4.250dB:")
+    assert chain.startswith("volume=4.250dB:precision=double,")
     assert "alimiter=limit=0.794328:level=false:latency=true" in chain
 
 

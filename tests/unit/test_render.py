@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import replace
 from pathlib import Path
 
@@ -123,6 +124,17 @@ def test_tidying_trims_quiet_edges_and_keeps_a_little() -> None:
     first, last = tidy.get_array_of_samples()[0], tidy.get_array_of_samples()[-1]
     assert abs(first) < 50
     assert abs(last) < 50
+
+
+def test_tidying_takes_off_the_dc_offset_an_engine_leaves() -> None:
+    speech = tone(1.0, SAMPLE_RATE)
+    offset = speech._spawn(array("h", (v + 90 for v in speech.get_array_of_samples())).tobytes())
+    before = offset.get_array_of_samples()
+    assert sum(before) / len(before) > 80  # as espeak-ng leaves it, up to about 96 steps
+    values = tidy_speech(offset).get_array_of_samples()
+    assert abs(sum(values) / len(values)) < 10  # under -70 dBFS, as the real builds are checked
+    assert values[0] == 0  # and the fades still start and end at zero
+    assert values[-1] == 0
 
 
 def test_condensed_keeps_every_sound_and_cuts_long_pauses() -> None:
