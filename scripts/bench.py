@@ -8,6 +8,8 @@ cache of its own; the table gives medians. For each case it measures:
 - wall time of ``voiceguide build`` (or ``voiceguide batch``), from process start to exit;
 - peak memory: the summed resident set of the build's whole process tree (the
   Python process, ffmpeg, ffprobe and the speech workers), polled every 20 ms;
+  and beside it the summed proportional set (PSS), which counts a page shared by
+  several processes once in all (every ffmpeg maps the same 40 MB of libraries);
 - the floor: ffmpeg alone encoding the same session's PCM, from a raw file, with
   the very command the build uses (``voiceguide.export.mp3_command``); for the
   batch, the 20 encodes run as many at once as the batch runs sessions;
@@ -60,8 +62,9 @@ CASES = {  # name: the --hold of a single session (None for the batch)
 @dataclass(frozen=True)
 class Sample:
     seconds: float  # wall time
-    peak_mb: float
+    peak_mb: float  # summed resident set (RSS)
     cpu: float  # user + system seconds of the whole process tree
+    peak_pss_mb: float = 0.0  # summed proportional set (PSS): shared pages counted once
 
 
 def _ppid(pid: str) -> int | None:
@@ -73,24 +76,36 @@ def _ppid(pid: str) -> int | None:
     return int(stat[stat.rindex(b")") + 2 :].split()[1])
 
 
-def _rss_kb(pid: int) -> int:
+def _field_kb(path: str, name: bytes) -> int:
     try:
-        with open(f"/proc/{pid}/status", "rb") as f:
+        with open(path, "rb") as f:
             for line in f:
-                if line.startswith(b"VmRSS:"):
+                if line.startswith(name):
                     return int(line.split()[1])
     except OSError:
         pass
     return 0
 
 
+def _rss_kb(pid: int) -> int:
+    return _field_kb(f"/proc/{pid}/status", b"VmRSS:")
+
+
+def _pss_kb(pid: int) -> int:
+    """The process's proportional share of its resident pages: a page that n processes
+    map counts 1/n in each (so ffmpeg's shared libraries count once, not per ffmpeg)."""
+    return _field_kb(f"/proc/{pid}/smaps_rollup", b"Pss:")
+
+
 class TreeWatcher(threading.Thread):
-    """Polls the summed resident set of a process and all its descendants."""
+    """Polls the summed resident set (and proportional set) of a process and all its
+    descendants."""
 
     def __init__(self, root: int) -> None:
         super().__init__(daemon=True)
         self.root = root
         self.peak_kb = 0
+        self.peak_pss_kb = 0
         self.done = threading.Event()
         self._parents: dict[int, int | None] = {}
 
@@ -110,6 +125,7 @@ class TreeWatcher(threading.Thread):
                         tree.add(pid)
                         grew = True
             self.peak_kb = max(self.peak_kb, sum(_rss_kb(pid) for pid in tree))
+            self.peak_pss_kb = max(self.peak_pss_kb, sum(_pss_kb(pid) for pid in tree))
             self.done.wait(POLL_SECONDS)
 
 
@@ -132,7 +148,7 @@ def measure(command: Sequence[str], env: dict[str, str], cwd: Path) -> Sample:
         raise SystemExit(f"bench: {' '.join(command)} failed:\n{errors.decode()}")
     cpu = usage.ru_utime + usage.ru_stime  # wait4 counts the reaped descendants too
     # Not ru_maxrss: Linux records there the parent's high-water mark at the child's exec.
-    return Sample(seconds, watcher.peak_kb / 1024, cpu)
+    return Sample(seconds, watcher.peak_kb / 1024, cpu, watcher.peak_pss_kb / 1024)
 
 
 def measure_many(commands: Sequence[Sequence[str]], workers: int, cwd: Path) -> Sample:
@@ -141,7 +157,8 @@ def measure_many(commands: Sequence[Sequence[str]], workers: int, cwd: Path) -> 
     with ThreadPoolExecutor(workers) as pool:
         samples = list(pool.map(lambda c: measure(c, dict(os.environ), cwd), commands))
     peak = sum(sorted((s.peak_mb for s in samples), reverse=True)[:workers])
-    return Sample(time.perf_counter() - began, peak, sum(s.cpu for s in samples))
+    pss = sum(sorted((s.peak_pss_mb for s in samples), reverse=True)[:workers])
+    return Sample(time.perf_counter() - began, peak, sum(s.cpu for s in samples), pss)
 
 
 # --- the naive pipeline ------------------------------------------------------------------
@@ -179,6 +196,7 @@ class Results:
         load = os.getloadavg()[0]
         print(
             f"  {key:<24} {sample.seconds:7.2f} s {sample.peak_mb:7.1f} MB "
+            f"(PSS {sample.peak_pss_mb:5.1f}) "
             f"{sample.cpu:7.2f} s CPU (load {load:.1f})",
             file=sys.stderr,
         )
@@ -191,6 +209,9 @@ class Results:
 
     def peak(self, key: str) -> float:
         return max(s.peak_mb for s in self.samples[key])
+
+    def peak_pss(self, key: str) -> float:
+        return max(s.peak_pss_mb for s in self.samples[key])
 
     def has(self, key: str) -> bool:
         return key in self.samples
@@ -356,9 +377,9 @@ def table(results: Results, runs: int) -> str:
         ),
     ]
     out = [
-        "| case | wall time | x floor | peak memory | CPU time | CPU x floor "
+        "| case | wall time | x floor | peak memory (RSS) | (PSS) | CPU time | CPU x floor "
         "| naive pydub | x naive |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for label, key, floor, naive in rows:
         if not results.has(key):
@@ -371,7 +392,7 @@ def table(results: Results, runs: int) -> str:
         out.append(
             f"| {label} | {wall:.2f} s | "
             + (f"{wall / floor_s:.2f} ({floor_s:.2f} s) | " if floor_s else "- | ")
-            + f"{results.peak(key):.0f} MB | {cpu:.2f} s | "
+            + f"{results.peak(key):.0f} MB | {results.peak_pss(key):.0f} MB | {cpu:.2f} s | "
             + (f"{cpu / floor_cpu:.2f} ({floor_cpu:.2f} s) | " if floor_cpu else "- | ")
             + (
                 f"{naive_s:.2f} s ({results.peak(naive):.0f} MB) | {wall / naive_s:.2f} |"
