@@ -55,6 +55,25 @@ _SUMMARY = {
 }
 
 
+def parse_summaries(log: str, count: int) -> list[Loudness]:
+    """The summaries of ``count`` ``ebur128`` filters in one graph, in the order the
+    graph names them (each logs its own at the end, in an order of ffmpeg's).
+
+    With ``-filter_complex`` ffmpeg sets a graph up once before the real run, and
+    that graph's meters log empty summaries first: each filter's last one counts."""
+    heads = list(_SUMMARY_HEAD.finditer(log))
+    ends = [h.start() for h in heads[1:]] + [len(log)]
+    last = {
+        int(head.group(1)): log[head.start() : end] for head, end in zip(heads, ends, strict=True)
+    }
+    if len(last) != count:
+        raise ExportError("ffmpeg did not report the loudness it measured")
+    return [parse_summary(last[n]) for n in sorted(last)]
+
+
+_SUMMARY_HEAD = re.compile(r"^\[Parsed_ebur128_(\d+) @ [^]]*\] Summary:", re.MULTILINE)
+
+
 def parse_summary(log: str, peak: bool = True) -> Loudness:
     """The summary that ffmpeg's ``ebur128`` filter logs at the end of a run
     (without a peak, with ``peak=none``: its ``true_peak`` is then NaN)."""
@@ -82,8 +101,8 @@ def _meter(source: str, peak: str, channels: int = CHANNELS) -> str:
     ``channels`` as the audio metered: else ffmpeg would mix the audio down to them."""
     return (
         f"anoisesrc=r={SAMPLE_RATE}:a={NOISE_FLOOR:.10f}:c=white:seed=1,"
-        f"aformat=channel_layouts={channels}c[floor];"
-        f"[{source}][floor]amix=inputs=2:duration=first:normalize=0,"
+        f"aformat=channel_layouts={channels}c[{source}floor];"
+        f"[{source}][{source}floor]amix=inputs=2:duration=first:normalize=0,"
         f"ebur128=peak={peak}:framelog=verbose"
     )
 
@@ -95,12 +114,28 @@ def measure_pcm(
     progress: Progress = lambda *_: None,
 ) -> Loudness:
     """Integrated loudness and sample peak of streamed mono PCM (after ``audio_filter``)."""
-    graph = f"[0:a]{audio_filter or 'anull'}[pcm];{_meter('pcm', 'sample')}"
+    return measure_each(pcm, total_samples, [audio_filter], progress)[0]
+
+
+def measure_each(
+    pcm: Iterable[bytes],
+    total_samples: int,
+    audio_filters: Sequence[str | None],
+    progress: Progress = lambda *_: None,
+) -> list[Loudness]:
+    """:func:`measure_pcm` after each of ``audio_filters``, in one ffmpeg: the PCM is
+    rendered and read once, and ``asplit`` gives each filter and meter a copy."""
+    count = len(audio_filters)
+    parts = [f"[0:a]asplit={count}" + "".join(f"[in{i}]" for i in range(count))]
+    for i, audio_filter in enumerate(audio_filters):
+        parts.append(f"[in{i}]{audio_filter or 'anull'}[pcm{i}]")
+        parts.append(_meter(f"pcm{i}", "sample") + ("[out]" if i == count - 1 else ",anullsink"))
     log = pipe_to_ffmpeg(
-        ["-loglevel", "info", "-filter_complex", graph, "-f", "null", "-"],
+        ["-loglevel", "info", "-filter_complex", ";".join(parts),
+         "-map", "[out]", "-f", "null", "-"],
         pcm, total_samples, "measure the loudness", "loudness", progress,
     )  # fmt: skip
-    return parse_summary(log)
+    return parse_summaries(log, count)
 
 
 def measure_file(path: Path, channels: int = CHANNELS) -> Loudness:
@@ -259,7 +294,7 @@ def find_gain(
     raw: Loudness,
     target: float,
     most: float,
-    parallel: int = 1,
+    per_round: int = 1,
 ) -> tuple[float, float]:
     """The gain (dB) that brings the levelled PCM to ``target``, and the slope of its
     loudness against the gain there.
@@ -268,7 +303,7 @@ def find_gain(
     the limiter works, it takes some loudness off the peaks, the more the louder:
     the secant method finds the gain that makes up for it, from the unlimited
     measurement (gain 0, ``raw``). The limiter only takes loudness away, so the
-    first gain tried is too low, or right. With ``parallel`` > 1 each round also
+    first gain tried is too low, or right. With ``per_round`` 2 each round also
     measures a gain further on, by half what the peaks would pass the ceiling by,
     so that one round usually brackets the target; the gain is then interpolated.
     No gain past ``most`` is measured (the caller caps the gain it returns).
@@ -280,7 +315,7 @@ def find_gain(
         if raw.true_peak + gain <= LIMITER_CEILING:
             break  # nothing to limit: the gain is exact
         gains = [gain]
-        if parallel > 1:
+        if per_round > 1:
             reach = (
                 (raw.true_peak + gain - LIMITER_CEILING) / 2 if len(points) == 1
                 else gain - points[-1][0]
@@ -342,8 +377,14 @@ def level_and_encode(
     if raw.true_peak + gain > LIMITER_CEILING and not notes:
 
         def limited(gains: Sequence[float]) -> list[float]:
-            """The levelled PCM's loudness at each of ``gains``, measured side by side
-            (this thread measures the first, and reports the progress)."""
+            """The levelled PCM's loudness at each of ``gains``: in one ffmpeg, or with
+            ``parallel`` > 1 in one each, side by side (this thread measures the first,
+            and reports the progress)."""
+            if parallel < 2:
+                chains = [level_filter(g) for g in gains]
+                return [
+                    m.integrated for m in measure_each(probe(), probe_samples, chains, progress)
+                ]
 
             def one(gain: float, shown: Progress) -> float:
                 return measure_pcm(probe(), probe_samples, level_filter(gain), shown).integrated
@@ -353,7 +394,9 @@ def level_and_encode(
                 return [one(gains[0], progress), *(f.result() for f in others)]
 
         most = LIMITER_CEILING + MAX_LIMITING - raw.true_peak
-        gain, slope = find_gain(limited, raw, target, most, parallel)
+        # Two gains a round: one ffmpeg running two filter chains costs less than a
+        # second round, and the search is the same with or without a core to spare.
+        gain, slope = find_gain(limited, raw, target, most, per_round=2)
         gain = _capped(gain, raw.true_peak, notes, target)
     ceiling = LIMITER_CEILING
     with tempfile.TemporaryDirectory(prefix="voiceguide-") as folder:

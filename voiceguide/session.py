@@ -246,8 +246,9 @@ def write_session(
     in the format ``target``'s name (or ``options.format``) asks for.
 
     ``parallel``: how many processes it may keep busy at once. With 2 or more, two
-    encoders share the MP3 encode (voiceguide/split.py), two gains are measured side
-    by side, and the file is measured while it is expanded: faster on two cores, but
+    encoders share the MP3 encode (voiceguide/split.py), the two gains of a round are
+    measured side by side, and the file is measured while it is expanded (the file is
+    the same, byte for byte): faster on two cores, but
     each ffmpeg at work beside another adds about 55 MB to the build's resident
     memory. A batch, which builds a session per core, gives 1."""
     fmt = choose_format(target, options.format)

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import require_tools
 from tests.fakes import FakeEngine
-from voiceguide.loudness import level_filter, measure_pcm, parse_summary
+from voiceguide.loudness import level_filter, measure_each, measure_pcm, parse_summary
 from voiceguide.render import render
 from voiceguide.session import MEASURE_PAUSE, SessionOptions, prepare
 from voiceguide.timeline import condensed
@@ -53,3 +53,17 @@ def test_the_noise_under_the_meter_changes_no_figure(tmp_path: Path) -> None:
             capture_output=True, text=True, check=True,
         ).stderr  # fmt: skip
         assert guarded == parse_summary(plain)
+
+
+def test_one_ffmpeg_measures_several_levellings_as_one_each() -> None:
+    require_tools("ffmpeg")
+    prepared = prepare(SessionOptions(hold=30.0), FakeEngine())
+    short = condensed(prepared.timeline, MEASURE_PAUSE)
+    chains = [level_filter(3.0), None, level_filter(9.0)]
+    together = measure_each(render(short, prepared.speech, prepared.chimes), short.length, chains)
+    alone = [
+        measure_pcm(render(short, prepared.speech, prepared.chimes), short.length, chain)
+        for chain in chains
+    ]
+    assert together == alone
+    assert together[0].integrated < together[2].integrated  # and each is its own

@@ -46,7 +46,7 @@ def test_side_by_side_one_round_brackets_the_target() -> None:
     curve = Limited()
     assert curve.exact(4.3) == pytest.approx(-17.3, abs=0.4)  # the model is near espeak's
     assert curve.exact(7.4) == pytest.approx(-15.9, abs=0.4)
-    gain, slope = find_gain(curve, RAW, TARGET, most=40.0, parallel=2)
+    gain, slope = find_gain(curve, RAW, TARGET, most=40.0, per_round=2)
     assert len(curve.calls) == 1, "one round of two measurements"
     assert len(curve.calls[0]) == 2
     assert curve.calls[0][0] == pytest.approx(TARGET - RAW.integrated)  # too low, or right
@@ -55,22 +55,22 @@ def test_side_by_side_one_round_brackets_the_target() -> None:
 
 
 @pytest.mark.parametrize("soft", [2.0, 8.0, 30.0])
-@pytest.mark.parametrize("parallel", [1, 2])
-def test_the_search_gets_within_tolerance(soft: float, parallel: int) -> None:
+@pytest.mark.parametrize("per_round", [1, 2])
+def test_the_search_gets_within_tolerance(soft: float, per_round: int) -> None:
     curve = Limited(soft=soft)
-    gain, _ = find_gain(curve, RAW, TARGET, most=40.0, parallel=parallel)
-    assert all(len(call) == parallel for call in curve.calls)
+    gain, _ = find_gain(curve, RAW, TARGET, most=40.0, per_round=per_round)
+    assert all(len(call) == per_round for call in curve.calls)
     assert 1 <= len(curve.calls) <= PCM_PASSES
     # Side by side, the target is bracketed and interpolated; one at a time, the last
     # secant step (within TOLERANCE) is not measured: the finished file is.
-    assert abs(curve.exact(gain) - TARGET) <= (PCM_TOLERANCE if parallel > 1 else TOLERANCE)
+    assert abs(curve.exact(gain) - TARGET) <= (PCM_TOLERANCE if per_round > 1 else TOLERANCE)
 
 
 def test_a_step_past_the_target_is_interpolated_back() -> None:
     # The second gain of the round overshoots (a milder limiter), neither is close
     # enough: the answer lies between.
     curve = Limited(soft=12.0, kept=0.5)
-    gain, _ = find_gain(curve, RAW, TARGET, most=40.0, parallel=2)
+    gain, _ = find_gain(curve, RAW, TARGET, most=40.0, per_round=2)
     low, high = curve.calls[0]
     assert curve.exact(low) < TARGET < curve.exact(high)
     assert abs(curve.exact(low) - TARGET) > PCM_TOLERANCE < abs(curve.exact(high) - TARGET)
@@ -81,7 +81,7 @@ def test_a_step_past_the_target_is_interpolated_back() -> None:
 def test_nothing_is_measured_when_the_peaks_stay_under_the_ceiling() -> None:
     quiet_peaks = Loudness(integrated=-20.3, true_peak=-12.0, loudness_range=5.0)
     curve = Limited(raw=quiet_peaks)
-    gain, slope = find_gain(curve, quiet_peaks, TARGET, most=40.0, parallel=2)
+    gain, slope = find_gain(curve, quiet_peaks, TARGET, most=40.0, per_round=2)
     assert curve.calls == []
     assert gain == pytest.approx(TARGET - quiet_peaks.integrated)
     assert slope == 1.0
@@ -90,7 +90,7 @@ def test_nothing_is_measured_when_the_peaks_stay_under_the_ceiling() -> None:
 def test_no_gain_past_the_most_is_measured() -> None:
     curve = Limited(soft=2.0)
     most = 6.0  # the limiting cap: reaching the target would take more
-    gain, _ = find_gain(curve, RAW, TARGET, most=most, parallel=2)
+    gain, _ = find_gain(curve, RAW, TARGET, most=most, per_round=2)
     assert curve.calls, "the gain was searched"
     assert max(g for call in curve.calls for g in call) <= most
     assert gain >= most  # the caller caps it, and says the session is quieter than asked

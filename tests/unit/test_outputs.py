@@ -23,7 +23,7 @@ from voiceguide.export import (
     choose_format,
     ffmetadata,
 )
-from voiceguide.loudness import level_filter, parse_summary
+from voiceguide.loudness import level_filter, parse_summaries, parse_summary
 from voiceguide.session import SessionOptions, default_output, prepare
 from voiceguide.timeline import Timeline
 from voiceguide.transcript import to_lrc, to_vtt, write_transcript
@@ -176,6 +176,17 @@ def test_the_loudness_summary_is_read() -> None:
     assert (found.integrated, found.loudness_range, found.true_peak) == (-16.2, 8.1, -1.9)
     with pytest.raises(ExportError, match="did not report the loudness"):
         parse_summary("Summary:\n")
+
+
+def test_several_summaries_are_read_in_the_order_of_their_filters() -> None:
+    second = SUMMARY.replace("ebur128_0", "ebur128_7").replace("-16.2 LUFS", "-18.4 LUFS")
+    found = parse_summaries(second + SUMMARY, 2)  # ffmpeg logs them in an order of its own
+    assert [f.integrated for f in found] == [-16.2, -18.4]
+    # A graph set up before the run logs empty summaries first: the last ones count.
+    empty = "[Parsed_ebur128_0 @ 0x2] Summary:\n\n[Parsed_ebur128_7 @ 0x3] Summary:\n"
+    assert parse_summaries(empty + second + SUMMARY, 2) == found
+    with pytest.raises(ExportError, match="did not report the loudness"):
+        parse_summaries(SUMMARY, 2)
 
 
 def test_the_level_filter_is_one_gain_and_a_compensated_limiter() -> None:
