@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 VARIABLE = "VOICEGUIDE_STOP_AT"
+RESUME_PAUSE = 0.5  # seconds
 _passed: dict[str, int] = {}
 
 
@@ -38,3 +40,9 @@ def checkpoint(point: str) -> None:
     _passed[point] = _passed.get(point, 0) + 1
     if _passed[point] == int(count or 1):
         os.kill(os.getpid(), signal.SIGSTOP)
+        # Resumed, usually with a signal the test sent meanwhile. Any thread may take
+        # it, and Python raises it in the main thread at its next check: without a
+        # pause the main thread could take one more step first (an interrupted build
+        # then renamed its file into place, once in a loaded test run). The sleep
+        # ends at once when the signal's handler raises.
+        time.sleep(RESUME_PAUSE)
