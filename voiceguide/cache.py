@@ -83,7 +83,9 @@ class ClipCache:
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_bytes(path, to_wav_bytes(audio))
+            # Not flushed to the disk: a clip a power cut cut short is not a whole WAV,
+            # and get() removes it and the clip is made again.
+            atomic_write_bytes(path, to_wav_bytes(audio), durable=False)
         except OSError:
             pass
 

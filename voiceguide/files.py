@@ -13,6 +13,10 @@ is written under a temporary name beside the target instead.
 Either way a temporary file is locked (``flock``) for as long as its writer
 lives, and every write into a folder first removes the temporary files there
 whose lock nobody holds: those of processes that were killed outright.
+
+A durable write (the default) also survives a power cut: the content is flushed
+to the disk (``fsync``) before it gets its name, and the folder after the rename,
+so that the target is the old file or the new one, never an empty one.
 """
 
 from __future__ import annotations
@@ -36,29 +40,32 @@ _FD_FOLDER = "/proc/self/fd"
 
 
 @contextlib.contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
+def atomic_path(target: Path, durable: bool = True) -> Iterator[Path]:
     """Yield a path to write ``target``'s new content to; it replaces ``target``
     when the block ends without an exception, and vanishes otherwise.
 
     A child process may write or read the path too, if it inherits
     :func:`fds_for` (``subprocess.Popen(..., pass_fds=fds_for(path))``).
+    ``durable``: flush the content and the rename to the disk (see above).
     """
     remove_stale_temps(target.parent)
     fd = _anonymous_file(target.parent)
     if fd is None:
-        with _named_temp(target) as temp:
+        with _named_temp(target, durable) as temp:
             yield temp
         return
     try:
         yield Path(_FD_FOLDER, str(fd))
         os.fchmod(fd, 0o644 & ~_umask())
-        _publish(fd, target)
+        if durable:
+            os.fsync(fd)
+        _publish(fd, target, durable)
     finally:
         os.close(fd)
 
 
-def atomic_write_bytes(target: Path, data: bytes) -> None:
-    with atomic_path(target) as temp:
+def atomic_write_bytes(target: Path, data: bytes, durable: bool = True) -> None:
+    with atomic_path(target, durable) as temp:
         temp.write_bytes(data)
 
 
@@ -98,7 +105,7 @@ def _anonymous_file(folder: Path) -> int | None:
     return fd
 
 
-def _publish(fd: int, target: Path) -> None:
+def _publish(fd: int, target: Path, durable: bool) -> None:
     """Give the anonymous file ``fd`` the name ``target``, replacing any file there."""
     folder = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     pending: str | None = None
@@ -115,6 +122,8 @@ def _publish(fd: int, target: Path) -> None:
         checkpoint("publish" + target.suffix)
         os.replace(pending, target.name, src_dir_fd=folder, dst_dir_fd=folder)
         pending = None
+        if durable:
+            os.fsync(folder)
     finally:
         if pending is not None:  # interrupted between link and rename
             with contextlib.suppress(OSError):
@@ -123,16 +132,33 @@ def _publish(fd: int, target: Path) -> None:
 
 
 @contextlib.contextmanager
-def _named_temp(target: Path) -> Iterator[Path]:
+def _named_temp(target: Path, durable: bool) -> Iterator[Path]:
     """The fallback: a locked temporary file beside ``target``, renamed onto it."""
     fd, temp = _locked_named_file(target)
     try:
         yield temp
         os.chmod(temp, 0o644 & ~_umask())
+        if durable:
+            os.fsync(fd)
         checkpoint("publish" + target.suffix)
         os.replace(temp, target)
+        if durable:
+            _fsync_folder(target.parent)
     finally:
         temp.unlink(missing_ok=True)
+        os.close(fd)
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return  # a folder that cannot be opened (elsewhere) cannot be flushed either
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems do not flush folders; the rename is done
+    finally:
         os.close(fd)
 
 

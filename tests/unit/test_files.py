@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import stat
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -91,3 +92,28 @@ def test_the_next_write_removes_what_a_killed_writer_left(tmp_path: Path, mode: 
     (tmp_path / ".voiceguide-k1ll3d.part.wav").write_bytes(b"half a clip")
     atomic_write_bytes(tmp_path / "clip.wav", b"whole")
     assert names(tmp_path) == ["clip.wav"]
+
+
+def test_a_durable_write_is_flushed_before_its_rename_and_the_folder_after(
+    tmp_path: Path, mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "out.mp3"
+    target.write_bytes(b"old")
+    flushed: list[tuple[bool, int, bytes]] = []  # (a folder?, inode, the target's content then)
+    real = os.fsync
+
+    def fsync(fd: int) -> None:
+        info = os.fstat(fd)
+        flushed.append((stat.S_ISDIR(info.st_mode), info.st_ino, target.read_bytes()))
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    atomic_write_bytes(target, b"new")
+    assert flushed == [
+        (False, target.stat().st_ino, b"old"),  # the new content, before it has the name
+        (True, tmp_path.stat().st_ino, b"new"),  # the folder, once the rename is done
+    ]
+    flushed.clear()
+    atomic_write_bytes(target, b"newer", durable=False)  # as the speech cache writes
+    assert flushed == []
+    assert target.read_bytes() == b"newer"
