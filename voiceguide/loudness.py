@@ -89,26 +89,22 @@ def parse_summary(log: str, peak: bool = True) -> Loudness:
     return Loudness(**values)
 
 
-def _with_noise(source: str, out: str, channels: int = CHANNELS) -> str:
-    """A filtergraph that adds white noise at -140 dBFS (seeded: the same every time)
-    to the pad ``source``, as the pad ``out``: what every meter here is given.
+def _meter(source: str, peak: str, channels: int = CHANNELS) -> str:
+    """A filtergraph that meters the pad ``source`` with ffmpeg's ``ebur128``, after
+    adding white noise at -140 dBFS (seeded: the same every time).
 
     The meter's K-weighting filters feed back, and in digital silence their state
     decays into denormal numbers, which many x86 CPUs handle a hundred times slower
     than others: on an Intel Xeon the default session's file took 9.4 s to meter
     instead of 1.4 s. The noise keeps them out of that range. It is 70 dB under the
-    meter's absolute gate (-70 LUFS), and still some 60 dB under it after a level
-    chain's gain, so the figures are the same. It has as many ``channels`` as the
-    audio: else ffmpeg would mix the audio down to them."""
+    meter's absolute gate (-70 LUFS), so the figures are the same. It has as many
+    ``channels`` as the audio metered: else ffmpeg would mix the audio down to them."""
     return (
         f"anoisesrc=r={SAMPLE_RATE}:a={NOISE_FLOOR:.10f}:c=white:seed=1,"
-        f"aformat=channel_layouts={channels}c[{out}floor];"
-        f"[{source}][{out}floor]amix=inputs=2:duration=first:normalize=0[{out}]"
+        f"aformat=channel_layouts={channels}c[{source}floor];"
+        f"[{source}][{source}floor]amix=inputs=2:duration=first:normalize=0,"
+        f"ebur128=peak={peak}:framelog=verbose"
     )
-
-
-def _meter(peak: str) -> str:
-    return f"ebur128=peak={peak}:framelog=verbose"
 
 
 def measure_pcm(
@@ -130,13 +126,10 @@ def measure_each(
     """:func:`measure_pcm` after each of ``audio_filters``, in one ffmpeg: the PCM is
     rendered and read once, and ``asplit`` gives each filter and meter a copy."""
     count = len(audio_filters)
-    parts = [
-        _with_noise("0:a", "quiet"),  # once, before the level chains
-        f"[quiet]asplit={count}" + "".join(f"[in{i}]" for i in range(count)),
-    ]
+    parts = [f"[0:a]asplit={count}" + "".join(f"[in{i}]" for i in range(count))]
     for i, audio_filter in enumerate(audio_filters):
-        end = "[out]" if i == count - 1 else ",anullsink"
-        parts.append(f"[in{i}]{audio_filter or 'anull'},{_meter('sample')}{end}")
+        parts.append(f"[in{i}]{audio_filter or 'anull'}[pcm{i}]")
+        parts.append(_meter(f"pcm{i}", "sample") + ("[out]" if i == count - 1 else ",anullsink"))
     log = pipe_to_ffmpeg(
         ["-loglevel", "info", "-filter_complex", ";".join(parts),
          "-map", "[out]", "-f", "null", "-"],
@@ -161,8 +154,7 @@ def measure_file(path: Path, channels: int = CHANNELS) -> Loudness:
     command = [
         find_tool("ffmpeg"), "-hide_banner", "-nostats", "-nostdin", "-loglevel", "info",
         "-i", str(path), "-map_metadata", "-1", "-filter_complex",
-        f"[0:a:0]asplit=2[meter][pcm];{_with_noise('meter', 'quiet', channels)};"
-        f"[quiet]{_meter('none')},anullsink",
+        f"[0:a:0]asplit=2[meter][pcm];{_meter('meter', 'none', channels)},anullsink",
         "-map", "[pcm]", "-c:a", "pcm_f32le", "-f", "wav", "pipe:1",
     ]  # fmt: skip
     with tempfile.TemporaryFile() as log:
