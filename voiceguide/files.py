@@ -123,7 +123,7 @@ def _publish(fd: int, target: Path, durable: bool) -> None:
         os.replace(pending, target.name, src_dir_fd=folder, dst_dir_fd=folder)
         pending = None
         if durable:
-            os.fsync(folder)
+            _flush_folder(folder)
     finally:
         if pending is not None:  # interrupted between link and rename
             with contextlib.suppress(OSError):
@@ -143,23 +143,22 @@ def _named_temp(target: Path, durable: bool) -> Iterator[Path]:
         checkpoint("publish" + target.suffix)
         os.replace(temp, target)
         if durable:
-            _fsync_folder(target.parent)
+            with contextlib.suppress(OSError):  # elsewhere a folder may not open
+                folder = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+                try:
+                    _flush_folder(folder)
+                finally:
+                    os.close(folder)
     finally:
         temp.unlink(missing_ok=True)
         os.close(fd)
 
 
-def _fsync_folder(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    except OSError:
-        return  # a folder that cannot be opened (elsewhere) cannot be flushed either
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some file systems do not flush folders; the rename is done
-    finally:
-        os.close(fd)
+def _flush_folder(folder: int) -> None:
+    """Flush a rename in the open folder ``folder`` to the disk. Some file systems do
+    not flush folders: the rename is done, so that is no failure."""
+    with contextlib.suppress(OSError):
+        os.fsync(folder)
 
 
 def _locked_named_file(target: Path) -> tuple[int, Path]:

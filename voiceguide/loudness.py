@@ -394,8 +394,9 @@ def level_and_encode(
                 return [one(gains[0], progress), *(f.result() for f in others)]
 
         most = LIMITER_CEILING + MAX_LIMITING - raw.true_peak
-        # Two gains a round: one ffmpeg running two filter chains costs less than a
-        # second round, and the search is the same with or without a core to spare.
+        # Two gains a round, with a core to spare or not: the search, and so the file,
+        # is the same either way, and a bracketed target is interpolated. (Two chains
+        # in one ffmpeg took about as long as two rounds of one: 0.99 s, 0.51 + 0.46 s.)
         gain, slope = find_gain(limited, raw, target, most, per_round=2)
         gain = _capped(gain, raw.true_peak, notes, target)
     ceiling = LIMITER_CEILING
