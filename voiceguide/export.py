@@ -327,33 +327,7 @@ def encode(
         )
     _check_log(log, what)
     checkpoint("encoded")
-    _verify_duration(path, total_samples - skip)
-
-
-def copy_mp3(source: Path, path: Path, encoding: Encoding, total_samples: int) -> None:
-    """Copy the frames of the MP3 ``source`` into ``path`` (written in place), with
-    ``encoding``'s tags and chapters. ffmpeg writes the Xing/LAME header (frame and
-    byte counts, seek table, music length and CRC, delay and padding) as it does when
-    it encodes; ``source``'s header need only give the frame count and the delay and
-    padding."""
-    with _metadata(encoding) as metadata:
-        command = [
-            find_tool("ffmpeg"), "-hide_banner", "-nostats", "-nostdin", "-f", "mp3",
-            "-i", str(source), *metadata, "-c:a", "copy",
-            "-fflags", "+bitexact", "-flags:a", "+bitexact",
-            # The LAME tag names the encoder as an encode does ("Lavf lame").
-            "-metadata:s:a:0", "encoder=Lavc libmp3lame",
-            *MP3_OPTIONS[2:], "-f", "mp3", "-y", str(path),
-        ]  # fmt: skip
-        result = subprocess.run(
-            command, capture_output=True, text=True, check=False, pass_fds=fds_for(path)
-        )
-    what = f"write {encoding.name or 'the mp3 file'}"
-    if result.returncode != 0:
-        lines = result.stderr.strip().splitlines()
-        raise ExportError(f"ffmpeg could not {what}: {lines[-1] if lines else result.returncode}")
-    _check_log(result.stderr, what)
-    _verify_duration(path, total_samples)
+    verify_duration(path, total_samples - skip)
 
 
 @contextlib.contextmanager
@@ -393,7 +367,7 @@ def probe_duration(path: Path) -> float:
         raise ExportError(f"ffprobe could not read {path}: {result.stderr.strip()}") from None
 
 
-def _verify_duration(path: Path, total_samples: int) -> None:
+def verify_duration(path: Path, total_samples: int) -> None:
     """Check the duration players will show. ffprobe counts whole MP3 frames (and
     the Opus pre-skip), so its reading may be up to a few frames longer than the
     audio; decoders trim that exactly."""

@@ -302,6 +302,6 @@ def mp3_shortcut(prepared: Prepared, encoding: Encoding, encoders: int = 1) -> S
     return Shortcut(
         lambda start, end: span(render(short, prepared.speech, prepared.chimes), start, end),
         short.length,
-        lambda source, path: splice.expand(source, cuts, path, encoding, timeline.length),
+        lambda source, path: splice.expand(source, cuts, path, timeline.length),
         plan_split(short) if encoders >= 2 else None,
     )

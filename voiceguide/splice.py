@@ -24,9 +24,10 @@ silent frames (:func:`splice`). Each cut
 
 Everything this relies on is checked on the encoded file; where a check fails,
 :func:`splice` raises :class:`NotSpliceable` and the caller encodes the whole
-session instead. ffmpeg then copies the spliced frames into the finished file and
-writes its Xing/LAME header (frame and byte counts, seek table, music length and
-CRC, encoder delay and padding) itself, as for any encode.
+session instead. The spliced file gets the short file's tags and its Xing/LAME
+header, filled in (frame and byte counts, seek table, music length and CRC) as
+ffmpeg fills it in when it encodes (:mod:`voiceguide.xing`): the result is, to the
+byte, the file that encoding the whole session writes.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from voiceguide.export import MP3_DELAY, MP3_FRAME, Encoding, copy_mp3
+from voiceguide import xing
+from voiceguide.export import MP3_DELAY, MP3_FRAME, verify_duration
 from voiceguide.timeline import Event, Timeline
 from voiceguide.units import SAMPLE_RATE, to_samples
 
@@ -61,9 +63,6 @@ SETTLE = to_samples(2.6)
 LEAD = to_samples(0.5)
 
 _BITRATES = (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)  # kbit/s
-_SIDE_INFO = 17  # bytes, MPEG-1 mono
-_XING = 4 + _SIDE_INFO  # where the Xing/Info tag starts in its frame
-_TAG_CRC_BYTES = 190  # the LAME tag CRC covers the frame's first 190 bytes (as ffmpeg writes it)
 
 
 class NotSpliceable(Exception):  # noqa: N818 - an outcome the caller handles, not an error
@@ -161,8 +160,8 @@ def frames(data: bytes, offset: int) -> list[Frame]:
 def silent(data: bytes, frame: Frame) -> bool:
     """Whether ``frame`` decodes to zeros on its own: no data in either granule, and
     none borrowed from earlier frames (main_data_begin 0)."""
-    side = int.from_bytes(data[frame.start + 4 : frame.start + 4 + _SIDE_INFO], "big")
-    bits = _SIDE_INFO * 8
+    side = int.from_bytes(data[frame.start + 4 : frame.start + 4 + xing.SIDE_INFO], "big")
+    bits = xing.SIDE_INFO * 8
     main_data_begin = side >> (bits - 9)
     granule_0 = (side >> (bits - 18 - 12)) & 0xFFF  # after main_data_begin, private, scfsi
     granule_1 = (side >> (bits - 18 - 59 - 12)) & 0xFFF  # a mono granule's side info: 59 bits
@@ -174,8 +173,8 @@ def parse(data: bytes) -> tuple[Frame, list[Frame]]:
     the encoder delay is :data:`ENCODER_DELAY`."""
     parsed = frames(data, id3_size(data))
     info, audio = parsed[0], parsed[1:]
-    tag = info.start + _XING
-    if data[tag : tag + 4] not in (b"Info", b"Xing") or info.size < _XING + 156:
+    tag = info.start + xing.TAG
+    if data[tag : tag + 4] not in (b"Info", b"Xing") or info.size < xing.TAG + xing.TAG_SIZE:
         raise NotSpliceable("no Xing/LAME header")
     delay, _ = delay_and_padding(data, info)
     if delay + DECODER_DELAY != ENCODER_DELAY:
@@ -193,22 +192,9 @@ def one_bitrate(frames: Sequence[Frame]) -> None:
 
 def delay_and_padding(data: bytes, info: Frame) -> tuple[int, int]:
     """The encoder delay and the padding at the end, as the LAME tag gives them."""
-    tag = info.start + _XING
+    tag = info.start + xing.TAG
     both = int.from_bytes(data[tag + 141 : tag + 144], "big")
     return both >> 12, both & 0xFFF
-
-
-def counted(header: bytes, total: int, size: int) -> bytes:
-    """The Xing/LAME header frame ``header`` with ``total`` frames of ``size`` bytes in
-    all (itself included), the LAME tag's music length and CRC to match. The seek table
-    and the music CRC are left as they are (:func:`voiceguide.export.copy_mp3` writes them)."""
-    out = bytearray(header)
-    out[_XING + 8 : _XING + 12] = total.to_bytes(4, "big")
-    out[_XING + 12 : _XING + 16] = size.to_bytes(4, "big")
-    out[_XING + 148 : _XING + 152] = size.to_bytes(4, "big")  # the LAME tag's music length
-    out[_XING + 154 : _XING + 156] = bytes(2)
-    out[_XING + 154 : _XING + 156] = crc16(bytes(out[:_TAG_CRC_BYTES])).to_bytes(2, "big")
-    return bytes(out)
 
 
 def settings(header: bytes) -> bytes:
@@ -216,27 +202,16 @@ def settings(header: bytes) -> bytes:
     and byte counts, seek table, padding, music length, CRCs): the encoder's settings."""
     out = bytearray(header)
     for start, end in ((8, 116), (141, 144), (148, 156)):
-        out[_XING + start : _XING + end] = bytes(end - start)
+        out[xing.TAG + start : xing.TAG + end] = bytes(end - start)
     return bytes(out)
-
-
-def crc16(data: bytes, crc: int = 0) -> int:
-    """CRC-16/ARC (the LAME tag's CRC), for short runs of bytes."""
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-    return crc
 
 
 def splice(source: Path, cuts: tuple[Cut, ...], target: Path) -> int:
     """Write to ``target`` the MP3 ``source`` (the session encoded with ``cuts`` taken
     out) with the silent frames put back; return how many frames it now has.
 
-    ``target``'s Xing/LAME header has the new frame and byte counts (so that a
-    decoder trims the encoder delay and padding at the right places) but not yet the
-    new seek table and music CRC: copy it into the finished file with ffmpeg
-    (:func:`voiceguide.export.copy_mp3`), which writes those.
+    ``target`` has ``source``'s tags, and its header filled in for the frames it
+    now has, as ffmpeg fills it in (:func:`voiceguide.xing.filled`).
     """
     data = source.read_bytes()
     info, audio = parse(data)
@@ -267,44 +242,47 @@ def splice(source: Path, cuts: tuple[Cut, ...], target: Path) -> int:
     if at_cut and not set(pattern) <= set(repeated):
         raise NotSpliceable("no silent frame to repeat")
 
-    def period(index: int) -> bytes:
-        """Silent frames for one period of the padding pattern, from frame ``index`` on."""
-        phases = range(index, index + PADDING_PERIOD)
-        return b"".join(repeated[pattern[i % PADDING_PERIOD]] for i in phases)
+    # The audio in pieces, each written ``times`` over: the short file's frames up to
+    # a cut, then whole periods of the padding pattern of silent frames, and so on.
+    # Whole periods were cut before each cut, so frame ``index`` of the short file
+    # sits at the same place of the padding pattern as in the whole session.
+    whole = memoryview(data)
+    pieces: list[tuple[bytes | memoryview, int]] = []
+    sizes: list[int] = []
+    done = 0
+    for cut, index in zip(cuts, at_cut, strict=True):
+        pieces.append((whole[audio[done].start : audio[index].start], 1))
+        sizes += [f.size for f in audio[done:index]]
+        phases = [pattern[i % PADDING_PERIOD] for i in range(index, index + PADDING_PERIOD)]
+        periods = cut.frames // PADDING_PERIOD
+        pieces.append((b"".join(repeated[padded] for padded in phases), periods))
+        sizes += [len(repeated[padded]) for padded in phases] * periods
+        done = index
+    pieces.append((whole[audio[done].start :], 1))
+    sizes += [f.size for f in audio[done:]]
 
-    total = len(audio) + sum(cut.frames for cut in cuts)
-    size = info.size + sum(f.size for f in audio)
-    size += sum(len(period(0)) * (cut.frames // PADDING_PERIOD) for cut in cuts)
-    header = counted(data[info.start : info.start + info.size], total, size)
+    music = xing.MusicCrc()
+    for piece, times in pieces:
+        if times == 1:
+            music.update(piece)
+        else:
+            music.repeat(piece, times)
+    header = xing.filled(data[info.start : info.start + info.size], sizes, music.value)
     with target.open("wb") as out:
-        out.write(data[: info.start])
+        out.write(whole[: info.start])
         out.write(header)
-        position = audio[0].start
-        for cut, index in zip(cuts, at_cut, strict=True):
-            # Whole periods were cut before this one, so frame ``index`` of the short
-            # file sits at the same place of the padding pattern as in the whole session.
-            end = audio[index].start
-            out.write(data[position:end])
-            block = period(index)
-            for _ in range(cut.frames // PADDING_PERIOD):
-                out.write(block)
-            position = end
-        out.write(data[position:])
-    return total
+        for piece, times in pieces:
+            for _ in range(times):
+                out.write(piece)
+    return len(sizes)
 
 
-def expand(
-    source: Path, cuts: tuple[Cut, ...], path: Path, encoding: Encoding, samples: int
-) -> bool:
+def expand(source: Path, cuts: tuple[Cut, ...], path: Path, samples: int) -> bool:
     """Write into ``path`` (in place) the finished session, ``samples`` long, from
     ``source``, the session encoded with ``cuts`` taken out; False if it cannot be done."""
-    raw = source.with_name(f"spliced-{source.name}")
     try:
-        splice(source, cuts, raw)
+        splice(source, cuts, path)
     except NotSpliceable:
         return False
-    try:
-        copy_mp3(raw, path, encoding, samples)
-    finally:
-        raw.unlink(missing_ok=True)
+    verify_duration(path, samples)
     return True

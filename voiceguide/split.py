@@ -39,7 +39,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from voiceguide import splice
+from voiceguide import splice, xing
 from voiceguide.export import MP3_FRAME, Encoding, Progress, encode
 from voiceguide.splice import (
     DECODER_DELAY,
@@ -114,8 +114,7 @@ def join(first: Path, second: Path, split: Split, samples: int, target: Path) ->
     (from ``second``) from there on, with a header that counts them; raise
     :class:`NotSpliceable` where anything is not as this needs it.
 
-    The header's seek table and music CRC stay B's: ffmpeg writes them when it copies
-    the frames into the finished file (:func:`voiceguide.splice.expand`).
+    The header is B's, filled in for the joined frames (:func:`voiceguide.xing.filled`).
     """
     a, b = first.read_bytes(), second.read_bytes()
     (info_a, frames_a), (info_b, frames_b) = splice.parse(a), splice.parse(b)
@@ -145,14 +144,17 @@ def join(first: Path, second: Path, split: Split, samples: int, target: Path) ->
         sounding = sounding or not splice.silent(a, x)
     if not sounding:
         raise NotSpliceable("the frames both encoders wrote hold no sound to compare")
-    end_a = frames_a[at].start
-    start_b = frames_b[at - offset].start
-    size = info_b.size + (end_a - frames_a[0].start) + (len(b) - start_b)
+    head = memoryview(a)[frames_a[0].start : frames_a[at].start]
+    tail = memoryview(b)[frames_b[at - offset].start :]
+    music = xing.MusicCrc()
+    music.update(head)
+    music.update(tail)
+    sizes = [f.size for f in frames_a[:at]] + [f.size for f in frames_b[at - offset :]]
     with target.open("wb") as out:
         out.write(b[: info_b.start])
-        out.write(splice.counted(header_b, total, size))
-        out.write(a[frames_a[0].start : end_a])
-        out.write(b[start_b:])
+        out.write(xing.filled(header_b, sizes, music.value))
+        out.write(head)
+        out.write(tail)
 
 
 class _StoppedError(Exception):
