@@ -99,7 +99,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
 
 
 def group_members(pgid: int) -> list[str]:
-    """The live (not zombie) processes of a process group, as 'pid command'."""
+    """The live (not zombie) processes of a process group, as 'pid name: command'.
+
+    The name (``comm``) is there too: a command line reads empty while its process
+    is being set up or torn down."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -109,9 +112,10 @@ def group_members(pgid: int) -> list[str]:
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue  # gone meanwhile
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2 :].split()
         if fields[0] != "Z" and int(fields[2]) == pgid:
-            found.append(f"{entry.name} {command.strip()}")
+            found.append(f"{entry.name} {name}: {command.strip()}")
     return found
 
 
