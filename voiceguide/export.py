@@ -304,11 +304,14 @@ def encode(
     audio_filter: str | None = None,
     progress: Progress = lambda *_: None,
     skip: int = 0,
+    verify: bool = True,
 ) -> None:
     """Encode mono PCM into ``path`` (written in place: see :func:`write_atomically`).
 
     The first ``skip`` of the ``total_samples`` only pass through ``audio_filter``, so
-    that its state is as in the whole stream, and are then left out of ``path``."""
+    that its state is as in the whole stream, and are then left out of ``path``.
+    ``verify``: check the duration players will read (:func:`verify_duration`); an
+    intermediate file, such as the short file that is spliced, need not be."""
     fmt = encoding.format
     trim = f"atrim=start_sample={skip},asetpts=PTS-STARTPTS" if skip else None
     audio_filter = ",".join(f for f in (audio_filter, trim) if f)
@@ -327,7 +330,8 @@ def encode(
         )
     _check_log(log, what)
     checkpoint("encoded")
-    verify_duration(path, total_samples - skip)
+    if verify:
+        verify_duration(path, total_samples - skip)
 
 
 @contextlib.contextmanager

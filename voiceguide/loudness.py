@@ -24,7 +24,14 @@ from pathlib import Path
 from typing import IO
 
 from voiceguide.errors import ExportError
-from voiceguide.export import Encoding, Progress, encode, find_tool, pipe_to_ffmpeg
+from voiceguide.export import (
+    Encoding,
+    Progress,
+    encode,
+    find_tool,
+    pipe_to_ffmpeg,
+    verify_duration,
+)
 from voiceguide.files import fds_for
 from voiceguide.split import RenderSpan, Split, encode_short
 from voiceguide.units import CHANNELS, SAMPLE_RATE
@@ -250,7 +257,8 @@ class Shortcut:
     whole session's (see :mod:`voiceguide.splice`).
 
     ``expand(short_file, path)`` writes the finished file into ``path`` and returns
-    True, or returns False where it cannot; the whole session is then encoded.
+    True, or returns False where it cannot; the whole session is then encoded. It
+    runs no process, so it runs beside the ffmpeg that measures the short file.
     """
 
     render: RenderSpan  # samples [start, end) of the shorter render
@@ -404,8 +412,8 @@ def level_and_encode(
         short = Path(folder) / "short.mp3"
 
         def encode_levelled() -> tuple[Loudness, bool | None]:
-            """Encode, and measure what was encoded; and, with a shortcut and a core
-            to spare, expand the short file meanwhile (whether that could be done)."""
+            """Encode, and measure what was encoded; and, with a shortcut, expand the
+            short file meanwhile (whether that could be done)."""
             chain = level_filter(gain, ceiling)
             if shortcut is None:
                 encode(render(), total_samples, path, encoding, chain, progress)
@@ -417,9 +425,8 @@ def level_and_encode(
             encode_short(
                 shortcut.render, shortcut.samples, short, encoding, chain, scaled, shortcut.split
             )
-            # The short file measures exactly as the finished file: see splice.py.
-            if parallel < 2:
-                return measure_file(short), None
+            # The short file measures exactly as the finished file (see splice.py), and
+            # is expanded meanwhile, by Python alone: one ffmpeg runs, as before.
             with ThreadPoolExecutor(1) as pool:
                 measuring = pool.submit(measure_file, short)
                 expanded = shortcut.expand(short, path)  # a re-encode expands again
@@ -436,11 +443,11 @@ def level_and_encode(
             if final.true_peak > TRUE_PEAK_LIMIT:
                 ceiling -= final.true_peak - TRUE_PEAK_LIMIT + 0.3
             final, expanded = encode_levelled()
-        if expanded is None and shortcut is not None:
-            expanded = shortcut.expand(short, path)
         if expanded is False:
             encode(render(), total_samples, path, encoding, level_filter(gain, ceiling), progress)
             final = measure_file(path)
+        elif expanded:
+            verify_duration(path, total_samples)
     if final.true_peak > TRUE_PEAK_LIMIT:
         notes.append(
             f"note: the true peak is {final.true_peak:.1f} dBTP, above {TRUE_PEAK_LIMIT:g} dBTP"

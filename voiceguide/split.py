@@ -171,9 +171,10 @@ def encode_short(
     split: Split | None = None,
 ) -> None:
     """Encode ``render(0, samples)`` into ``path``: with one encoder, or with
-    ``split``, two side by side, joined; where the join fails, one encoder."""
+    ``split``, two side by side, joined; where the join fails, one encoder. (Its
+    duration is not checked: the finished file's is, once it is expanded.)"""
     if split is None:
-        encode(render(0, samples), samples, path, encoding, audio_filter, progress)
+        encode(render(0, samples), samples, path, encoding, audio_filter, progress, verify=False)
         return
     reported = 0
     lock = threading.Lock()
@@ -193,7 +194,7 @@ def encode_short(
             return
         except NotSpliceable:
             pass
-    encode(render(0, samples), samples, path, encoding, audio_filter, monotonic)
+    encode(render(0, samples), samples, path, encoding, audio_filter, monotonic, verify=False)
 
 
 def _encode_both(
@@ -227,7 +228,9 @@ def _encode_both(
 
         try:
             pcm = render(0, end)
-            encode(pcm, end, paths[index], encoding, audio_filter, report, skips[index])
+            encode(
+                pcm, end, paths[index], encoding, audio_filter, report, skips[index], verify=False
+            )
         except BaseException:
             stop.set()
             raise
