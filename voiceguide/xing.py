@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 SIDE_INFO = 17  # bytes of side information, MPEG-1 mono
 TAG = 4 + SIDE_INFO  # where the Xing/Info tag starts in its frame
@@ -85,6 +87,8 @@ def _shifted(crc: int, count: int) -> int:
 @cache
 def _by_position() -> np.ndarray:
     """``table[k][b]``: the CRC of byte ``b`` followed by ``k`` zero bytes (k < BLOCK)."""
+    import numpy as np  # here: numpy takes 15 MB, which a build needs only at its end
+
     table = np.empty((BLOCK, 256), dtype=np.uint16)
     table[0] = _TABLE
     lookup = np.array(_TABLE, dtype=np.uint16)
@@ -105,6 +109,8 @@ class MusicCrc:
     def update(self, data: bytes | memoryview) -> None:
         blocks = len(data) // BLOCK
         if blocks:
+            import numpy as np
+
             table = _by_position()
             distance = np.arange(BLOCK - 1, -1, -1)
             low, high = _shift(BLOCK)

@@ -5,6 +5,8 @@ tests/integration/test_splice.py; here, the parts."""
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 
 import pytest
 
@@ -54,3 +56,14 @@ def test_the_seek_table_points_at_each_percent_of_the_frames(frames: int) -> Non
         exact = 256 * starts[i * frames // xing.TOC_SIZE] / total
         assert exact - 1 <= table[i] <= min(255, exact + 256 * 2 * step * 418 / total + 1)
     assert list(table) == sorted(table)
+
+
+def test_numpy_waits_until_a_build_needs_it() -> None:
+    """numpy takes about 15 MB; imported with the modules, it sat beside the encoding
+    ffmpeg and raised the build's peak memory from 119 MB to 128 MB."""
+    code = (
+        "import sys, voiceguide.cli, voiceguide.session, voiceguide.splice, voiceguide.xing;"
+        "print('numpy' in sys.modules)"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "False"
