@@ -248,11 +248,11 @@ def write_session(
     in the format ``target``'s name (or ``options.format``) asks for.
 
     ``parallel``: how many processes it may keep busy at once. With 2 or more, two
-    encoders share the MP3 encode (voiceguide/split.py) and the two gains of a round
-    are measured side by side (the file is the same, byte for byte): faster on two
-    cores, but each ffmpeg at work beside another adds about 58 MB to the build's
-    summed resident memory (about 27 MB that it does not share). A batch, which
-    builds a session per core, gives 1."""
+    encoders share the MP3 encode (voiceguide/split.py), the two gains of a round are
+    measured side by side, and the short file is measured while it is expanded (the
+    file is the same, byte for byte): faster on two cores, but each ffmpeg at work
+    beside another adds about 58 MB to the build's summed resident memory (about
+    27 MB that it does not share). A batch, which builds a session per core, gives 1."""
     fmt = choose_format(target, options.format)
     bitrate = choose_bitrate(fmt, options.bitrate)
     routine, timeline = prepared.routine, prepared.timeline

@@ -261,20 +261,30 @@ def splice(source: Path, cuts: tuple[Cut, ...], target: Path) -> int:
     pieces.append((whole[audio[done].start :], 1))
     sizes += [f.size for f in audio[done:]]
 
+    header = data[info.start : info.start + info.size]
+    write_frames(target, whole[: info.start], header, pieces, sizes)
+    return len(sizes)
+
+
+def write_frames(
+    target: Path,
+    tags: bytes | memoryview,
+    header: bytes,
+    pieces: Sequence[tuple[bytes | memoryview, int]],
+    sizes: Sequence[int],
+) -> None:
+    """Write to ``target`` an MP3 of ``tags``, the header frame ``header`` filled in
+    (:func:`voiceguide.xing.filled`) for audio frames of ``sizes`` bytes, and the
+    audio: ``pieces``, each written ``times`` over."""
     music = xing.MusicCrc()
     for piece, times in pieces:
-        if times == 1:
-            music.update(piece)
-        else:
-            music.repeat(piece, times)
-    header = xing.filled(data[info.start : info.start + info.size], sizes, music.value)
+        music.repeat(piece, times)
     with target.open("wb") as out:
-        out.write(whole[: info.start])
-        out.write(header)
+        out.write(tags)
+        out.write(xing.filled(header, sizes, music.value))
         for piece, times in pieces:
             for _ in range(times):
                 out.write(piece)
-    return len(sizes)
 
 
 def expand(source: Path, cuts: tuple[Cut, ...], path: Path) -> bool:

@@ -39,7 +39,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from voiceguide import splice, xing
+from voiceguide import splice
 from voiceguide.export import MP3_FRAME, Encoding, Progress, encode
 from voiceguide.splice import (
     DECODER_DELAY,
@@ -114,7 +114,7 @@ def join(first: Path, second: Path, split: Split, samples: int, target: Path) ->
     (from ``second``) from there on, with a header that counts them; raise
     :class:`NotSpliceable` where anything is not as this needs it.
 
-    The header is B's, filled in for the joined frames (:func:`voiceguide.xing.filled`).
+    The header is B's, filled in for the joined frames (:func:`voiceguide.splice.write_frames`).
     """
     a, b = first.read_bytes(), second.read_bytes()
     (info_a, frames_a), (info_b, frames_b) = splice.parse(a), splice.parse(b)
@@ -146,15 +146,8 @@ def join(first: Path, second: Path, split: Split, samples: int, target: Path) ->
         raise NotSpliceable("the frames both encoders wrote hold no sound to compare")
     head = memoryview(a)[frames_a[0].start : frames_a[at].start]
     tail = memoryview(b)[frames_b[at - offset].start :]
-    music = xing.MusicCrc()
-    music.update(head)
-    music.update(tail)
     sizes = [f.size for f in frames_a[:at]] + [f.size for f in frames_b[at - offset :]]
-    with target.open("wb") as out:
-        out.write(b[: info_b.start])
-        out.write(xing.filled(header_b, sizes, music.value))
-        out.write(head)
-        out.write(tail)
+    splice.write_frames(target, b[: info_b.start], header_b, [(head, 1), (tail, 1)], sizes)
 
 
 class _StoppedError(Exception):

@@ -125,6 +125,9 @@ class MusicCrc:
 
     def repeat(self, data: bytes | memoryview, times: int) -> None:
         """:meth:`update` with ``data`` ``times`` over."""
+        if times == 1:  # no shift to work out for a length met once
+            self.update(data)
+            return
         once = MusicCrc()
         once.update(data)
         for _ in range(times):
