@@ -36,13 +36,19 @@ class Line:
 
 @dataclass(frozen=True)
 class HoldCue:
-    """A line spoken during a hold: at ``at`` seconds into it, or wherever it fits."""
+    """A line spoken during a hold: at ``at`` seconds into it, or wherever it fits.
+
+    A cue timed by the time left (``from_end``: the countdown, the minutes left,
+    the last seconds) is placed counting back from the end of the hold, so that it
+    sits exactly a whole number of seconds before the end chime whatever the hold.
+    """
 
     role: str
     text: str
     priority: int
     at: float | None = None
     gain: float = 0.0  # dB, the cue's own volume (the countdown's)
+    from_end: bool = False
 
 
 @dataclass(frozen=True)
@@ -192,19 +198,21 @@ def _hold(routine: Routine, wording: Wording, ctx: dict[str, Any], extras: Extra
             if text:
                 cues.append(
                     HoldCue(COUNTDOWN, text, PRIORITY_COUNTDOWN, hold - number,
-                            extras.countdown.volume)
+                            extras.countdown.volume, from_end=True)
                 )  # fmt: skip
 
-    def timed(role: str, priority: int, elapsed: float, **extra: Any) -> None:
+    def timed(
+        role: str, priority: int, elapsed: float, from_end: bool = True, **extra: Any
+    ) -> None:
         text = wording.render(
             role, {**ctx, "elapsed": elapsed, "time_left": hold - elapsed, **extra}
         )
         if text:
-            cues.append(HoldCue(role, text, priority, at=elapsed))
+            cues.append(HoldCue(role, text, priority, at=elapsed, from_end=from_end))
 
     if hold >= 3 * FINAL_SECONDS:
         timed("final_seconds", PRIORITY_FINAL, hold - FINAL_SECONDS)
-        timed("halfway", PRIORITY_HALFWAY, hold / 2)
+        timed("halfway", PRIORITY_HALFWAY, hold / 2, from_end=False)
     for minutes in range(math.ceil(hold / 60) - 1, 0, -1):
         elapsed = hold - 60 * minutes
         if (minutes <= 5 or minutes % 5 == 0) and elapsed != hold / 2:

@@ -128,7 +128,7 @@ def _schedule_hold(
 
     fixed = (c for c in section.cues if c.at is not None and c.role != COUNTDOWN)
     for cue in sorted(fixed, key=lambda c: c.priority):
-        start = hold.start + to_samples(cue.at or 0)
+        start = _cue_start(section, hold, cue)
         length = speech[cue.text]
         clash = next((e for e in taken if _collide(start, length, e, gap)), None)
         if start < first or start + length > hold.end - to_samples(pacing.before_chime):
@@ -153,6 +153,16 @@ def _schedule_hold(
     raise AssertionError("unreachable: zero reminders always fit")
 
 
+def _cue_start(section: HoldCues, hold: Hold, cue: HoldCue) -> int:
+    """Where a timed cue starts: ``cue.at`` seconds into the hold, or for a cue timed
+    by the time left, that many seconds counted back from the end of the hold (the
+    two differ by a sample where rounding to samples falls differently)."""
+    at = cue.at or 0.0
+    if cue.from_end:
+        return hold.end - to_samples(section.seconds - at)
+    return hold.start + to_samples(at)
+
+
 def _countdown(
     section: HoldCues, hold: Hold, speech: Mapping[str, int], first: int
 ) -> tuple[list[Event], list[Dropped]]:
@@ -166,7 +176,7 @@ def _countdown(
     second = to_samples(1.0)
     for cue in (c for c in section.cues if c.role == COUNTDOWN):
         # Counted from the end, so each number sits a whole number of seconds before it.
-        start = hold.end - to_samples(section.seconds - (cue.at or 0))
+        start = _cue_start(section, hold, cue)
         length = speech[cue.text]
         if start < first:
             lost.append(_drop(section, cue, "too close to the start of the hold"))

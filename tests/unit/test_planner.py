@@ -114,6 +114,20 @@ def test_time_announcements_fall_exactly_on_their_marks() -> None:
             assert cues[text] == h.end - to_samples(60 * minutes)
 
 
+@pytest.mark.parametrize("hold", [30.385, 95.165, 300.0])
+def test_cues_timed_by_the_time_left_sit_exactly_that_long_before_the_end(hold: float) -> None:
+    # With these holds (to the millisecond) counting from the start would put the
+    # last-seconds and one-minute cues a sample off, as rounding to samples falls.
+    timeline = planned(hold)
+    for h in timeline.holds:
+        cues = {e.role: e for e in timeline.spoken() if h.start < e.start < h.end}
+        assert h.end - cues["final_seconds"].start == to_samples(10)
+        if hold > 60:
+            one_minute = next(e for e in timeline.spoken() if e.text == "One minute left." and
+                              h.start < e.start < h.end)  # fmt: skip
+            assert h.end - one_minute.start == to_samples(60)
+
+
 def test_a_five_minute_hold_fits_every_reminder_in_order() -> None:
     routine = load_routine("hamstring")
     timeline = planned(300)
