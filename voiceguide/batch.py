@@ -1,4 +1,5 @@
-"""Many sessions at once: several holds, several routines, or a batch file.
+"""Many sessions at once: several holds, several routines, or a batch file
+(read by :mod:`voiceguide.batchfile`).
 
 A batch is built in three steps. Every session is composed first, so a bad
 routine, template or output stops the batch before any work. The speech of all
@@ -10,7 +11,6 @@ others stop, and the files already finished are kept.
 
 from __future__ import annotations
 
-import difflib
 import os
 import threading
 import time
@@ -18,25 +18,19 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydub import AudioSegment
 
 from voiceguide.cache import ClipCache
 from voiceguide.clips import speak
 from voiceguide.cues import CueSheet
-from voiceguide.durations import parse_duration
 from voiceguide.errors import BatchError, VoiceguideError
 from voiceguide.export import (
-    BITRATES,
-    Bitrate,
     check_output_path,
     choose_bitrate,
     choose_format,
     find_tool,
 )
-from voiceguide.files import read_user_text
 from voiceguide.routine import Routine
 from voiceguide.session import (
     BuildResult,
@@ -45,17 +39,13 @@ from voiceguide.session import (
     SessionOptions,
     cue_sheet,
     default_output,
-    load_chimes,
+    load_sounds,
     no_progress,
     plan_session,
     session_extras,
     write_session,
 )
 from voiceguide.speech import SpeechEngine, get_engine
-from voiceguide.yamlfile import line_of, load_yaml, located
-
-MAX_BATCH_BYTES = 1_000_000
-MAX_SESSIONS = 1000
 
 
 @dataclass(frozen=True)
@@ -109,114 +99,6 @@ def jobs_for(
     return [Job(o, folder=output) for o in options]
 
 
-# --- batch files -------------------------------------------------------------------------
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-
-Seconds = Annotated[float, BeforeValidator(parse_duration)]
-
-
-class Entry(_Model):
-    """A session in a batch file; every key is optional."""
-
-    routine: str | None = Field(default=None, min_length=1)
-    hold: Seconds | None = None
-    output: str | None = Field(default=None, min_length=1)
-    templates: str | None = Field(default=None, min_length=1)
-    engine: str | None = Field(default=None, min_length=1)
-    voice: str | None = Field(default=None, min_length=1)
-    voice_model: str | None = Field(default=None, min_length=1)
-    rate: int | None = Field(default=None, ge=80, le=300)
-    bitrate: Bitrate | None = None
-
-
-class BatchFile(_Model):
-    defaults: Entry = Entry()
-    sessions: list[Entry] = Field(min_length=1, max_length=MAX_SESSIONS)
-
-
-def load_batch(path: Path, folder: Path | None = None) -> list[Job]:
-    """The sessions listed in a batch file.
-
-    Routine and template paths in the file are relative to the file. Outputs go
-    into ``folder`` if given (it must exist), else beside the batch file.
-    """
-    source = str(path)
-    text = read_user_text(path, "batch", MAX_BATCH_BYTES, BatchError)
-    if folder is not None and not folder.is_dir():
-        raise BatchError(f"{folder} is not a folder; give an existing folder for the sessions")
-    batch, node = _parse(text, source)
-    base = path.parent
-    jobs = []
-    for number, entry in enumerate(batch.sessions, start=1):
-        given = entry.model_dump(exclude_none=True)
-        merged = Entry.model_validate({**batch.defaults.model_dump(exclude_none=True), **given})
-        where = line_of(node, ("sessions", number - 1))
-        jobs.append(_job(merged, base, folder or base, f"{source}, line {where}: session {number}"))
-    return jobs
-
-
-def _job(entry: Entry, base: Path, folder: Path, label: str) -> Job:
-    defaults = SessionOptions()
-    routine: str | Path = entry.routine or defaults.routine
-    if isinstance(routine, str) and _is_path(routine):
-        routine = base / routine
-    options = replace(
-        defaults,
-        routine=routine,
-        hold=entry.hold,
-        templates=base / entry.templates if entry.templates else None,
-        engine=entry.engine or ("piper" if entry.voice_model else defaults.engine),
-        voice=entry.voice,
-        voice_model=base / entry.voice_model if entry.voice_model else None,
-        rate=entry.rate or defaults.rate,
-        bitrate=entry.bitrate or defaults.bitrate,
-    )
-    return Job(options, Path(entry.output) if entry.output else None, folder, label)
-
-
-def _is_path(ref: str) -> bool:
-    """The rule :func:`voiceguide.routine.load_routine` uses to tell a path from a name."""
-    path = Path(ref)
-    return path.suffix in (".yaml", ".yml") or len(path.parts) > 1
-
-
-def _parse(text: str, source: str) -> tuple[BatchFile, Any]:
-    data, node = load_yaml(text, source, BatchError)
-    if not isinstance(data, dict):
-        raise BatchError(
-            f"{source}: a batch file must be a mapping with a list of sessions: "
-            "(and optional defaults:)"
-        )
-    try:
-        return BatchFile.model_validate(data), node
-    except ValidationError as e:
-        raise BatchError(located(e, node, source, _describe)) from None
-
-
-def _describe(error: Any, loc: tuple[Any, ...]) -> str:
-    name = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
-    if error["type"] == "extra_forbidden":
-        key = str(loc[-1])
-        model = BatchFile if len(loc) == 1 else Entry
-        options = sorted(model.model_fields)
-        close = difflib.get_close_matches(key, options, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(options)}"
-        return f"unknown key {key!r}{hint}"
-    if error["type"] == "missing":
-        return f"{name} is required"
-    if error["type"] == "literal_error" and loc[-1] == "bitrate":
-        return f"{name}: use one of {', '.join(BITRATES)}"
-    message = str(error["msg"]).removeprefix("Value error, ")
-    ctx = error.get("ctx") or {}
-    if error["type"] == "value_error" and isinstance(ctx.get("error"), Exception):
-        message = str(ctx["error"])
-    return f"{name or 'batch'}: {message}"
-
-
 # --- building ----------------------------------------------------------------------------
 
 
@@ -230,6 +112,7 @@ class _Planned:
     target: Path
     routine: Routine
     sheet: CueSheet
+    chimes: dict[str, AudioSegment]
     prepared: Prepared | None = None
 
 
@@ -255,7 +138,8 @@ def build_batch(
     if not jobs:
         raise BatchError("the batch holds no sessions")
     find_tool("ffmpeg")
-    planned = [_compose(job) for job in jobs]
+    sounds: dict[tuple[object, ...], dict[str, AudioSegment]] = {}
+    planned = [_compose(job, sounds) for job in jobs]
     _check_targets(planned)
     lock = threading.Lock()
 
@@ -279,16 +163,22 @@ def _labelled(job: Job, error: VoiceguideError) -> VoiceguideError:
     return type(error)(f"{job.label}: {error}")
 
 
-def _compose(job: Job) -> _Planned:
+def _compose(job: Job, sounds: dict[tuple[object, ...], dict[str, AudioSegment]]) -> _Planned:
+    """Compose a session and check everything it needs; ``sounds`` keeps the chimes
+    loaded for each choice of sounds, shared by the sessions that make it."""
     try:
         routine, sheet = cue_sheet(job.options)
         fmt = choose_format(job.output, job.options.format)
         choose_bitrate(fmt, job.options.bitrate)
         target = job.folder / (job.output or default_output(routine.name, sheet.hold_seconds, fmt))
         check_output_path(target, fmt)
+        extras = session_extras(job.options, routine)
+        choice = (extras.start_chime, extras.end_chime, extras.background)
+        if choice not in sounds:
+            sounds[choice] = load_sounds(extras)
     except VoiceguideError as e:
         raise _labelled(job, e) from None
-    return _Planned(job, target, routine, sheet)
+    return _Planned(job, target, routine, sheet, sounds[choice])
 
 
 def _check_targets(planned: Sequence[_Planned]) -> None:
@@ -319,7 +209,6 @@ def _speak_all(planned: Sequence[_Planned], engine_for: EngineFor, progress: Pro
     texts = {key: list(dict.fromkeys(_texts(items))) for key, items in groups.items()}
     total = sum(len(t) for t in texts.values())
     done = 0
-    chimes: dict[tuple[object, object], dict[str, AudioSegment]] = {}
     for key, items in groups.items():
         offset = done
 
@@ -336,12 +225,8 @@ def _speak_all(planned: Sequence[_Planned], engine_for: EngineFor, progress: Pro
         for item in items:
             try:
                 fmt = choose_format(item.target, item.job.options.format)
-                extras = session_extras(item.job.options, item.routine)
-                choice = (extras.start_chime, extras.end_chime)
-                if choice not in chimes:
-                    chimes[choice] = load_chimes(extras)
                 item.prepared = plan_session(
-                    item.job.options, item.routine, item.sheet, speech, chimes[choice], fmt
+                    item.job.options, item.routine, item.sheet, speech, item.chimes, fmt
                 )
             except VoiceguideError as e:
                 raise _labelled(item.job, e) from None

@@ -17,7 +17,8 @@ from typing import Any, ClassVar, NoReturn
 import click
 
 from voiceguide import interrupts
-from voiceguide.batch import Job, build_batch, jobs_for, load_batch
+from voiceguide.batch import Job, build_batch, jobs_for
+from voiceguide.batchfile import load_batch
 from voiceguide.cache import ClipCache
 from voiceguide.durations import EXAMPLES, format_compact, parse_duration
 from voiceguide.errors import DurationError, VoiceguideError
@@ -26,7 +27,7 @@ from voiceguide.extras import ChimeSound
 from voiceguide.extras_change import VOLUMES, ExtrasChange, VolumeOf, Volumes
 from voiceguide.info import describe
 from voiceguide.layers import describe as describe_layers
-from voiceguide.loudness import DEFAULT_TARGET, TRUE_PEAK_LIMIT
+from voiceguide.loudness import DEFAULT_TARGET, MAX_TARGET, MIN_TARGET, TRUE_PEAK_LIMIT
 from voiceguide.routine import builtin_names, builtin_text, load_routine
 from voiceguide.routine_extras import (
     MAX_BREATHS,
@@ -382,7 +383,7 @@ def jobs_option(func: Any) -> Any:
 )
 @click.option(
     "--loudness",
-    type=click.FloatRange(-36.0, -9.0),
+    type=click.FloatRange(MIN_TARGET, MAX_TARGET),
     default=DEFAULT_TARGET,
     show_default=True,
     metavar="LUFS",

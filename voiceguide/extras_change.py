@@ -1,10 +1,10 @@
-"""Changes to a routine's extras from the command line, and how they combine.
+"""Changes to a routine's extras from the command line or a batch file, and how they combine.
 
 A routine file's ``extras:`` section says what a session has; the command line
-may turn each extra on or off, swap a chime or the background, and set volumes.
-A setting the command line leaves alone (``None``) keeps the routine's. Sound
-files given on the command line are the user's own: they resolve as any path
-does (relative to the current folder), with no folder restriction.
+(or a session of a batch file) may turn each extra on or off, swap a chime or the
+background, and set volumes. A setting left alone (``None``) keeps the routine's.
+Sound files given this way are the user's own: they resolve as any path does
+(relative to the current folder, or to the batch file), with no folder restriction.
 """
 
 from __future__ import annotations
@@ -33,12 +33,41 @@ class ExtrasChange:
     start_chime: ChimeSound | None = None
     end_chime: ChimeSound | None = None
     volumes: Volumes = ()  # (extra, dB relative to the voice)
+    #: Where the change was asked for, as errors name it: ``options`` of the command
+    #: line (``--start-chime``), or ``keys`` of a batch file (``start_chime:``).
+    said_as: Literal["options", "keys"] = "options"
 
     def __post_init__(self) -> None:
         if self.countdown is False and self.countdown_from is not None:
-            raise ValueError("--no-countdown and --countdown-from contradict each other")
+            raise ValueError(
+                f"{self.name('countdown', False)} and {self.name('countdown_from')} "
+                "contradict each other"
+            )
         if self.pacer is False and self.breaths is not None:
-            raise ValueError("--no-pacer and --breaths contradict each other")
+            raise ValueError(
+                f"{self.name('pacer', False)} and {self.name('breaths')} contradict each other"
+            )
+
+    def name(self, setting: str, value: bool | None = None) -> str:
+        """How the user says ``setting`` (switched on or off by ``value``): ``--pacer``,
+        ``--no-pacer``, ``--start-chime`` on the command line; ``pacer: true``,
+        ``pacer: false``, ``start_chime`` in a batch file."""
+        if self.said_as == "keys":
+            return setting if value is None else f"{setting}: {str(value).lower()}"
+        option = "--" + setting.replace("_", "-")
+        return option.replace("--", "--no-", 1) if value is False else option
+
+    def given(self, setting: str, value: object) -> str:
+        """``setting`` as the user gave it with ``value``: ``--start-chime bell.wav`` or
+        ``start_chime: bell.wav``; a volume, ``--volume pacer=-24`` or
+        ``volume: {pacer: -24}``."""
+        if setting == "volume" and isinstance(value, tuple):
+            extra, db = value
+            if self.said_as == "keys":
+                return f"volume: {{{extra}: {db:g}}}"
+            return f"--volume {extra}={db:g}"
+        separator = ": " if self.said_as == "keys" else " "
+        return f"{self.name(setting)}{separator}{value}"
 
 
 _Extra = TypeVar("_Extra", Countdown, Pacer)
@@ -70,11 +99,11 @@ def combine(extras: Extras, change: ExtrasChange) -> Extras:
     elif change.background == "noise":
         background = replace(background or Background(), source=None)
     elif isinstance(change.background, Path):
-        source = _user_file(change.background, "--background")
+        source = _user_file(change.background, change.given("background", change.background))
         background = replace(background or Background(), source=source)
 
-    start_chime = _chime(extras.start_chime, change.start_chime, "--start-chime")
-    end_chime = _chime(extras.end_chime, change.end_chime, "--end-chime")
+    start_chime = _chime(extras.start_chime, change, "start_chime")
+    end_chime = _chime(extras.end_chime, change, "end_chime")
     chime_volume = extras.chime_volume
     chimes_on = start_chime != "off" or end_chime != "off"
     for name, volume in change.volumes:
@@ -87,25 +116,31 @@ def combine(extras: Extras, change: ExtrasChange) -> Extras:
         elif name == "background" and background is not None:
             background = replace(background, volume=volume)
         else:
-            how = "--start-chime or --end-chime" if name == "chime" else f"--{name}"
+            how = (
+                f"{change.name('start_chime')} or {change.name('end_chime')}"
+                if name == "chime"
+                else change.name(name, True)
+            )
             raise PlanError(
-                f"--volume {name}={volume:g}: the {name} is off in this session; turn it on "
-                f"with {how} (or in the routine's extras:)"
+                f"{change.given('volume', (name, volume))}: the {name} is off in this session; "
+                f"turn it on with {how} (or in the routine's extras:)"
             )
 
     return Extras(countdown, pacer, background, start_chime, end_chime, chime_volume)
 
 
-def _chime(current: ChimeSound, wanted: ChimeSound | None, option: str) -> ChimeSound:
+def _chime(current: ChimeSound, change: ExtrasChange, setting: str) -> ChimeSound:
+    wanted: ChimeSound | None = getattr(change, setting)
     if wanted is None:
         return current
     if isinstance(wanted, Path):
-        return _user_file(wanted, option)
+        return _user_file(wanted, change.given(setting, wanted))
     return wanted
 
 
-def _user_file(path: Path, option: str) -> Path:
+def _user_file(path: Path, given: str) -> Path:
+    """``path``, absolute, if it is a file; ``given`` says where the user named it."""
     if not path.is_file():
         what = "is a folder, not a sound file" if path.is_dir() else "does not exist"
-        raise AudioError(f"{option} {path}: {what}")
+        raise AudioError(f"{given}: {what}")
     return path.absolute()

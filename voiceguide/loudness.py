@@ -37,6 +37,7 @@ from voiceguide.split import RenderSpan, Split, encode_short
 from voiceguide.units import CHANNELS, SAMPLE_RATE
 
 DEFAULT_TARGET = -16.0  # LUFS, integrated: the usual level for spoken podcasts
+MIN_TARGET, MAX_TARGET = -36.0, -9.0  # LUFS: the targets a session may ask for
 TRUE_PEAK_LIMIT = -1.0  # dBTP: the most the finished file may reach
 LIMITER_CEILING = -2.0  # dBFS, sample peak: leaves room for intersample and codec overshoot
 MAX_LIMITING = 12.0  # dB: more than this on the loudest peaks would be audible

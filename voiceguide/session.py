@@ -147,6 +147,17 @@ def load_chimes(extras: Extras | None = None) -> dict[str, AudioSegment]:
     return chimes
 
 
+def load_sounds(extras: Extras) -> dict[str, AudioSegment]:
+    """The chimes that sound (as :func:`load_chimes`), with the background's file, if
+    any, decoded too (once, and kept): so that a bad sound file fails before any work."""
+    chimes = load_chimes(extras)
+    if extras.background is not None and extras.background.source is not None:
+        from voiceguide.sounds import file_bed  # numpy: only when needed
+
+        file_bed(extras.background.source)
+    return chimes
+
+
 def prepare(
     options: SessionOptions,
     engine: SpeechEngine | None = None,
@@ -161,12 +172,7 @@ def prepare(
     routine, sheet = composed or cue_sheet(options)
     engine = engine or get_engine(options.engine, options.voice, options.rate, options.voice_model)
     cache = ClipCache() if options.use_cache else None
-    extras = session_extras(options, routine)
-    chimes = load_chimes(extras)  # a bad sound file fails first
-    if extras.background is not None and extras.background.source is not None:
-        from voiceguide.sounds import file_bed  # numpy: only when needed
-
-        file_bed(extras.background.source)  # so does a bad background (decoded once, kept)
+    chimes = load_sounds(session_extras(options, routine))  # a bad sound file fails first
     speech = speak(sheet.texts(), engine, cache, progress)
     return plan_session(options, routine, sheet, speech, chimes, fmt)
 

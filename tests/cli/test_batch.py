@@ -130,6 +130,32 @@ def test_a_bad_session_in_a_batch_file_writes_nothing(in_tmp: Path) -> None:
     assert names(in_tmp) == ["clients.yaml"]
 
 
+def test_a_batch_file_sets_each_sessions_extras(in_tmp: Path, fake_speech: FakeEngine) -> None:
+    (in_tmp / "clients.yaml").write_text(
+        "defaults: {routine: mini.yaml, hold: 20s}\n"
+        "sessions:\n  - {output: anna.mp3, countdown_from: 3}\n  - {output: ben.mp3}\n"
+    )
+    result = run("batch", "clients.yaml", "-q", "--no-cache")
+    assert result.exit_code == 0, result.output
+    assert names(in_tmp) == ["anna.mp3", "ben.mp3", "clients.yaml"]
+    assert {"Three.", "Two.", "One."} <= set(fake_speech.spoken)  # anna's countdown
+
+
+def test_a_missing_sound_file_in_a_batch_is_an_error_before_any_work(
+    in_tmp: Path, fake_speech: FakeEngine
+) -> None:
+    (in_tmp / "clients.yaml").write_text(
+        "sessions:\n  - {routine: mini.yaml, end_chime: gong.wav}\n"
+    )
+    assert_user_error(
+        run("batch", "clients.yaml"),
+        1,
+        "clients.yaml, line 2: session 1: end_chime: gong.wav: does not exist",
+    )
+    assert fake_speech.spoken == []
+    assert names(in_tmp) == ["clients.yaml"]
+
+
 def test_a_missing_batch_file(in_tmp: Path) -> None:
     assert_user_error(run("batch", "clients.yaml"), 1, "batch file clients.yaml does not exist")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 from pathlib import Path
 
@@ -9,9 +10,13 @@ import pytest
 
 from tests.fakes import FakeEngine
 from voiceguide import batch
-from voiceguide.batch import Job, build_batch, jobs_for, load_batch
-from voiceguide.errors import BatchError, ExportError
-from voiceguide.session import Prepared, Progress, SessionOptions
+from voiceguide.batch import Job, build_batch, jobs_for
+from voiceguide.batchfile import load_batch
+from voiceguide.errors import BatchError, ExportError, VoiceguideError
+from voiceguide.extras import Countdown, Pacer
+from voiceguide.routine import load_routine
+from voiceguide.routine_extras import package_sounds
+from voiceguide.session import Prepared, Progress, SessionOptions, session_extras
 
 # --- batch files -------------------------------------------------------------------------
 
@@ -55,6 +60,59 @@ sessions:
     assert fourth.options.voice_model == tmp_path / "voices" / "alan.onnx"
 
 
+def test_a_batch_file_sets_extras_and_loudness_as_the_build_options_do(tmp_path: Path) -> None:
+    (tmp_path / "sounds").mkdir()
+    shutil.copy(package_sounds() / "chime-end.wav", tmp_path / "sounds" / "bell.wav")
+    path = write(
+        tmp_path,
+        """\
+defaults:
+  pacer: true
+  volume: {pacer: -24}
+sessions:
+  - output: anna.mp3
+    countdown_from: 5
+    start_chime: sounds/bell.wav
+    volume: {chime: -6}
+    loudness: -18
+  - output: ben.mp3
+    pacer: false
+  - output: carla.mp3
+    background: off
+    end_chime: off
+    breaths: 4
+""",
+    )
+    anna, ben, carla = (job.options for job in load_batch(path))
+    routine = load_routine("hamstring")
+    extras = session_extras(anna, routine)
+    assert extras.countdown == Countdown(5)
+    assert extras.pacer == Pacer(volume=-24.0)
+    assert extras.start_chime == tmp_path / "sounds" / "bell.wav"
+    assert extras.end_chime == "default"
+    assert extras.chime_volume == -6.0
+    assert anna.loudness == -18.0
+    # Turning the pacer off drops the default's pacer volume, without an error.
+    assert session_extras(ben, routine).pacer is None
+    assert ben.loudness == SessionOptions().loudness
+    extras = session_extras(carla, routine)
+    assert extras.pacer == Pacer(4.0, -24.0)
+    assert (extras.background, extras.end_chime) == (None, "off")
+
+
+def test_a_session_turns_on_an_extra_the_defaults_turn_off(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "defaults: {countdown: false, pacer: false}\n"
+        "sessions:\n  - countdown_from: 4\n  - breaths: 5\n  - {}\n",
+    )
+    first, second, third = (session_extras(j.options, load_routine("hamstring")) for j in
+                            load_batch(path))  # fmt: skip
+    assert first.countdown == Countdown(4)
+    assert second.pacer == Pacer(5.0)
+    assert (third.countdown, third.pacer) == (None, None)
+
+
 def test_outputs_go_into_the_folder_given(tmp_path: Path) -> None:
     path = write(tmp_path, "sessions:\n  - output: anna.mp3\n")
     (tmp_path / "out").mkdir()
@@ -77,6 +135,16 @@ def test_outputs_go_into_the_folder_given(tmp_path: Path) -> None:
         ("sessions:\n  - &a {hold: 3m}\n  - *a\n", "line 2: invalid YAML: anchors and aliases"),
         ("sessoins: []\n", "line 1: unknown key 'sessoins'; did you mean 'sessions'?"),
         ("sessions:\n  - hold: 3m\x00\n", "line 2: invalid YAML: unacceptable character #x0000"),
+        ("sessions:\n  - {countdown: false, countdown_from: 3}\n",
+         "line 2: sessions[0]: countdown: false and countdown_from contradict each other"),
+        ("sessions:\n  - volume: {pacr: -3}\n",
+         "line 2: sessions[0].volume: 'pacr' is not an extra; give a volume for countdown,"),
+        ("sessions:\n  - volume: {pacer: -70}\n", "line 2: sessions[0].volume.pacer: Input"),
+        ("sessions:\n  - loudness: -5\n", "line 2: sessions[0].loudness: Input should be less"),
+        ("sessions:\n  - countdown: 3\n",
+         "line 2: sessions[0].countdown: give true or false (a number goes in countdown_from)"),
+        ("sessions:\n  - start_chime: ' '\n", "line 2: sessions[0].start_chime: give a sound"),
+        ("sessions:\n  - breaths: 30\n", "line 2: sessions[0].breaths: Input should be less"),
     ],
 )  # fmt: skip
 def test_bad_batch_files_name_the_line(tmp_path: Path, text: str, message: str) -> None:
@@ -156,6 +224,31 @@ def test_a_bad_session_names_itself(tmp_path: Path) -> None:
     with pytest.raises(Exception, match=r"clients.yaml, line 3: session 2: .*two hours"):
         build_batch(load_batch(path), engine_for=lambda _: FakeEngine())
     assert [p.name for p in tmp_path.iterdir()] == ["clients.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("session", "message"),
+    [
+        ("start_chime: bell.wav", r"line 4: session 2: start_chime: .*bell.wav: does not exist"),
+        ("background: rain.ogg", r"line 4: session 2: background: .*rain.ogg: does not exist"),
+        ("volume: {countdown: -3}", r"line 4: session 2: volume: \{countdown: -3\}: the "
+         "countdown is off in this session; turn it on with countdown: true"),
+        ("{start_chime: off, end_chime: off, volume: {chime: -3}}",
+         "turn it on with start_chime or end_chime"),
+    ],
+)  # fmt: skip
+def test_a_bad_extra_stops_the_batch_before_any_work(
+    tmp_path: Path, session: str, message: str
+) -> None:
+    routine = write(tmp_path, MINI, "mini.yaml")
+    path = write(
+        tmp_path, f"defaults: {{routine: mini.yaml}}\nsessions:\n  - {{}}\n  - {session}\n"
+    )
+    engine = FakeEngine()
+    with pytest.raises(VoiceguideError, match=message):
+        build_batch(load_batch(path), engine_for=lambda _: engine)
+    assert engine.spoken == []
+    assert sorted(tmp_path.iterdir()) == [path, routine]
 
 
 def test_a_failing_session_stops_the_others_and_keeps_what_finished(

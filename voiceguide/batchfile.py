@@ -1,0 +1,230 @@
+"""Batch files: the sessions to make, each with its own settings (``voiceguide batch``).
+
+A session may set what the options of ``voiceguide build`` set, under the same
+names (``voice_model`` for ``--voice-model``), extras included: ``countdown:
+false`` is ``--no-countdown``, ``volume: {pacer: -24}`` is ``--volume pacer=-24``.
+``defaults:`` applies to every session; a session's own keys win. Paths are
+relative to the batch file. The whole file is checked before anything is built,
+and an error names the line it is on.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    model_validator,
+)
+
+from voiceguide.batch import Job
+from voiceguide.durations import parse_duration
+from voiceguide.errors import BatchError
+from voiceguide.export import BITRATES, Bitrate
+from voiceguide.extras_change import VOLUMES, ExtrasChange, VolumeOf
+from voiceguide.files import read_user_text
+from voiceguide.loudness import MAX_TARGET, MIN_TARGET
+from voiceguide.routine_extras import (
+    MAX_BREATHS,
+    MAX_COUNTDOWN,
+    MAX_VOLUME,
+    MIN_BREATHS,
+    MIN_VOLUME,
+)
+from voiceguide.session import SessionOptions
+from voiceguide.yamlfile import line_of, load_yaml, located
+
+MAX_BATCH_BYTES = 1_000_000
+MAX_SESSIONS = 1000
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+Seconds = Annotated[float, BeforeValidator(parse_duration)]
+Volume = Annotated[float, Field(ge=MIN_VOLUME, le=MAX_VOLUME)]
+
+
+def _sound(value: Any) -> Any:
+    """YAML reads a bare ``off`` (or ``no``) as false: no chime, no background."""
+    if value is False:
+        return "off"
+    if isinstance(value, str) and not value.strip():
+        raise ValueError("give a sound file, or off")
+    return value
+
+
+Sound = Annotated[str, BeforeValidator(_sound)]
+
+#: Each extra's switch and the setting that implies it.
+_IMPLIED = {"countdown": "countdown_from", "pacer": "breaths"}
+
+
+class Entry(_Model):
+    """A session in a batch file; every key is optional."""
+
+    routine: str | None = Field(default=None, min_length=1)
+    hold: Seconds | None = None
+    output: str | None = Field(default=None, min_length=1)
+    templates: str | None = Field(default=None, min_length=1)
+    engine: str | None = Field(default=None, min_length=1)
+    voice: str | None = Field(default=None, min_length=1)
+    voice_model: str | None = Field(default=None, min_length=1)
+    rate: int | None = Field(default=None, ge=80, le=300)
+    bitrate: Bitrate | None = None
+    loudness: float | None = Field(default=None, ge=MIN_TARGET, le=MAX_TARGET)
+    countdown: StrictBool | None = None
+    countdown_from: StrictInt | None = Field(default=None, ge=1, le=MAX_COUNTDOWN)
+    pacer: StrictBool | None = None
+    breaths: float | None = Field(default=None, ge=MIN_BREATHS, le=MAX_BREATHS)
+    background: Sound | None = None  # noise, none (or off) or a sound file
+    start_chime: Sound | None = None  # default, off or a sound file
+    end_chime: Sound | None = None
+    volume: dict[VolumeOf, Volume] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Entry:
+        for switch, setting in _IMPLIED.items():
+            if getattr(self, switch) is False and getattr(self, setting) is not None:
+                raise ValueError(f"{switch}: false and {setting} contradict each other")
+        return self
+
+
+class BatchFile(_Model):
+    defaults: Entry = Entry()
+    sessions: list[Entry] = Field(min_length=1, max_length=MAX_SESSIONS)
+
+
+def load_batch(path: Path, folder: Path | None = None) -> list[Job]:
+    """The sessions listed in a batch file.
+
+    Routine, template and sound paths in the file are relative to the file.
+    Outputs go into ``folder`` if given (it must exist), else beside the batch file.
+    """
+    source = str(path)
+    text = read_user_text(path, "batch", MAX_BATCH_BYTES, BatchError)
+    if folder is not None and not folder.is_dir():
+        raise BatchError(f"{folder} is not a folder; give an existing folder for the sessions")
+    batch, node = _parse(text, source)
+    base = path.parent
+    jobs = []
+    for number, entry in enumerate(batch.sessions, start=1):
+        merged = _merged(batch.defaults, entry)
+        where = line_of(node, ("sessions", number - 1))
+        jobs.append(_job(merged, base, folder or base, f"{source}, line {where}: session {number}"))
+    return jobs
+
+
+def _merged(defaults: Entry, entry: Entry) -> Entry:
+    """``entry`` over ``defaults``: its own keys win, volumes are merged extra by
+    extra, and turning an extra on or off (or setting what implies it on) in the
+    session overrides how the defaults set it."""
+    given = entry.model_dump(exclude_none=True)
+    base = defaults.model_dump(exclude_none=True)
+    for switch, setting in _IMPLIED.items():
+        if switch in given or setting in given:
+            base.pop(switch, None)
+            base.pop(setting, None)
+    merged = {**base, **given}
+    # A default volume is for the sessions that have the extra: one that turns it off
+    # drops it (a volume the session itself gives for an extra it lacks is an error).
+    off = {name for name in _IMPLIED if given.get(name) is False}
+    off |= {"background"} if given.get("background") in ("none", "off") else set()
+    off |= {"chime"} if merged.get("start_chime") == merged.get("end_chime") == "off" else set()
+    volume = {k: v for k, v in base.get("volume", {}).items() if k not in off}
+    merged["volume"] = {**volume, **given.get("volume", {})} or None
+    return Entry.model_validate(merged)
+
+
+def _job(entry: Entry, base: Path, folder: Path, label: str) -> Job:
+    defaults = SessionOptions()
+    routine: str | Path = entry.routine or defaults.routine
+    if isinstance(routine, str) and _is_path(routine):
+        routine = base / routine
+    options = replace(
+        defaults,
+        routine=routine,
+        hold=entry.hold,
+        templates=base / entry.templates if entry.templates else None,
+        engine=entry.engine or ("piper" if entry.voice_model else defaults.engine),
+        voice=entry.voice,
+        voice_model=base / entry.voice_model if entry.voice_model else None,
+        rate=entry.rate or defaults.rate,
+        bitrate=entry.bitrate or defaults.bitrate,
+        loudness=defaults.loudness if entry.loudness is None else entry.loudness,
+        extras_change=_extras_change(entry, base),
+    )
+    return Job(options, Path(entry.output) if entry.output else None, folder, label)
+
+
+def _extras_change(entry: Entry, base: Path) -> ExtrasChange:
+    def sound(value: str | None, words: tuple[str, ...]) -> Any:
+        return value if value is None or value in words else base / value
+
+    background = "none" if entry.background == "off" else entry.background
+    volumes = tuple((entry.volume or {}).items())
+    return ExtrasChange(
+        countdown=entry.countdown,
+        countdown_from=entry.countdown_from,
+        pacer=entry.pacer,
+        breaths=entry.breaths,
+        background=sound(background, ("noise", "none")),
+        start_chime=sound(entry.start_chime, ("default", "off")),
+        end_chime=sound(entry.end_chime, ("default", "off")),
+        volumes=volumes,
+        said_as="keys",
+    )
+
+
+def _is_path(ref: str) -> bool:
+    """The rule :func:`voiceguide.routine.load_routine` uses to tell a path from a name."""
+    path = Path(ref)
+    return path.suffix in (".yaml", ".yml") or len(path.parts) > 1
+
+
+def _parse(text: str, source: str) -> tuple[BatchFile, Any]:
+    data, node = load_yaml(text, source, BatchError)
+    if not isinstance(data, dict):
+        raise BatchError(
+            f"{source}: a batch file must be a mapping with a list of sessions: "
+            "(and optional defaults:)"
+        )
+    try:
+        return BatchFile.model_validate(data), node
+    except ValidationError as e:
+        raise BatchError(located(e, node, source, _describe)) from None
+
+
+def _describe(error: Any, loc: tuple[Any, ...]) -> str:
+    name = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+    if error["type"] == "extra_forbidden":
+        key = str(loc[-1])
+        model = BatchFile if len(loc) == 1 else Entry
+        options = sorted(model.model_fields)
+        close = difflib.get_close_matches(key, options, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(options)}"
+        return f"unknown key {key!r}{hint}"
+    if error["type"] == "missing":
+        return f"{name} is required"
+    if error["type"] == "literal_error" and loc[-1] == "bitrate":
+        return f"{name}: use one of {', '.join(BITRATES)}"
+    if error["type"] == "literal_error" and loc[-1] == "[key]":  # a volume of no such extra
+        where = name.removesuffix(f".{loc[-2]}.[key]")
+        return f"{where}: {loc[-2]!r} is not an extra; give a volume for {', '.join(VOLUMES)}"
+    if error["type"] == "bool_type" and loc[-1] in _IMPLIED:
+        return f"{name}: give true or false (a number goes in {_IMPLIED[loc[-1]]})"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    ctx = error.get("ctx") or {}
+    if error["type"] == "value_error" and isinstance(ctx.get("error"), Exception):
+        message = str(ctx["error"])
+    return f"{name or 'batch'}: {message}"
