@@ -15,7 +15,12 @@ cache of its own; the table gives medians. For each case it measures:
   the very command the build uses (``voiceguide.export.mp3_command``); for the
   batch, the 20 encodes run as many at once as the batch runs sessions;
 - a naive pipeline: the same speech step, then every clip and pause joined in
-  memory with pydub's ``+`` and exported with ``AudioSegment.export``.
+  memory with pydub's ``+`` and exported with ``AudioSegment.export``;
+- and (case ``stages``) where the default session's time goes: Python's start-up
+  and imports (a fresh process), then each stage of a warm build on one core,
+  timed alone in this process with the library's own functions (preparing,
+  finding the gain, encoding the short render, measuring it, expanding it,
+  checking the finished file), beside the floor of the same run.
 
 It is not run in CI: it takes several minutes and its figures depend on the machine.
 """
@@ -37,15 +42,28 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from pydub import AudioSegment
 
 from voiceguide.durations import parse_duration
-from voiceguide.export import DEFAULT_BITRATE, Tags, find_tool, mp3_command
+from voiceguide.export import (
+    DEFAULT_BITRATE,
+    FORMATS,
+    Encoding,
+    Tags,
+    find_tool,
+    mp3_command,
+    verify_duration,
+)
+from voiceguide.loudness import find_level, level_filter, measure_file
 from voiceguide.render import render
-from voiceguide.session import SessionOptions, prepare
+from voiceguide.session import MEASURE_PAUSE, SessionOptions, mp3_shortcut, prepare
+from voiceguide.split import encode_short
+from voiceguide.timeline import condensed
 from voiceguide.units import CHANNELS, SAMPLE_RATE, SAMPLE_WIDTH
 
+T = TypeVar("T")
 POLL_SECONDS = 0.02
 PSS_EVERY = 50  # polls: PSS is read at each new peak of the RSS sum, and every second
 BATCH_HOLDS = ("1m", "1m30s", "2m", "2m30s", "3m")  # a physiotherapist's clients, cycled
@@ -55,7 +73,9 @@ CASES = {  # name: the --hold of a single session (None for the batch)
     "10min": "3m20s",  # 10 min 0 s in all
     "60min": "29m",  # 61 min 21 s in all
     "batch20": None,
+    "stages": "5m",  # the default session, stage by stage
 }
+STAGES = ("import", "prepare", "gain", "encode short", "measure short", "expand", "check")
 
 
 # --- measuring one process tree ----------------------------------------------------------
@@ -135,6 +155,12 @@ class TreeWatcher(threading.Thread):
                 self.peak_pss_kb = max(self.peak_pss_kb, sum(_pss_kb(pid) for pid in tree))
             self.peak_kb = max(self.peak_kb, rss)
             self.done.wait(POLL_SECONDS)
+
+
+def _cpu_seconds() -> float:
+    """User and system time of this process and of its children that have ended."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
 
 
 def measure(command: Sequence[str], env: dict[str, str], cwd: Path) -> Sample:
@@ -268,9 +294,54 @@ class Bench:
         path.write_text("\n".join(lines) + "\n", "utf-8")
         return path
 
+    def stages(self) -> None:
+        """The stages of a warm build of the default session, one after another in
+        this process, each timed alone (as ``write_session`` runs them with one process)."""
+        os.environ["VOICEGUIDE_CACHE_DIR"] = str(self.cache)
+
+        def timed(stage: str, work: Callable[[], T]) -> T:
+            began, cpu = time.perf_counter(), _cpu_seconds()
+            result = work()
+            self.results.add(
+                f"stage {stage}", Sample(time.perf_counter() - began, 0.0, _cpu_seconds() - cpu)
+            )
+            return result
+
+        prepared = timed("prepare", lambda: prepare(SessionOptions()))
+        timeline = prepared.timeline
+        probe = condensed(timeline, MEASURE_PAUSE)
+        level = timed(
+            "gain",
+            lambda: find_level(
+                lambda: render(probe, prepared.speech, prepared.chimes), probe.length
+            ),
+        )
+        tags = Tags(title="stages", artist="voiceguide", album="stages")
+        encoding = Encoding(FORMATS["mp3"], DEFAULT_BITRATE, tags)
+        shortcut = mp3_shortcut(prepared, encoding)
+        assert shortcut is not None
+        short, finished = self.work / "stages-short.mp3", self.work / "stages.mp3"
+        timed(
+            "encode short",
+            lambda: encode_short(
+                shortcut.render, shortcut.samples, short, encoding,
+                level_filter(level.gain), lambda *_: None,
+            ),
+        )  # fmt: skip
+        timed("measure short", lambda: measure_file(short))
+        timed("expand", lambda: shortcut.expand(short, finished))
+        timed("check", lambda: verify_duration(finished, timeline.length))
+
     def rounds(self, case: str) -> list[Callable[[], None]]:
         """What one run of a case measures, each a separate step."""
         hold = CASES[case]
+        if case == "stages":
+            python = [*self.python, "-c", "import voiceguide.cli"]
+            return [
+                lambda: self.run("stages floor", self.floor(hold or "5m", "floor.mp3")),
+                lambda: self.run("stage import", python),
+                self.stages,
+            ]
         if hold is None:
             batch = str(self.batch_file())
             holds = [BATCH_HOLDS[n % len(BATCH_HOLDS)] for n in range(BATCH_SIZE)]
@@ -420,7 +491,31 @@ def table(results: Results, runs: int) -> str:
             f"60-minute against 10-minute session: voiceguide {ours:.2f}x, "
             f"the floor {floor_ratio:.2f}x, naive pydub {naive_ratio:.2f}x."
         )
-    return "\n".join(out) + "\n\n" + " ".join(notes)
+    main_table = "\n".join(out) + "\n\n" + " ".join(notes) if len(out) > 2 else ""
+    return (main_table + "\n\n" + stage_table(results)).strip()
+
+
+def stage_table(results: Results) -> str:
+    """Where the default session's time goes, stage by stage, against the floor."""
+    if not results.has("stages floor"):
+        return ""
+    floor = results.seconds("stages floor")
+    out = [
+        "| stage of a warm default build (one process) | wall time | x floor | CPU time |",
+        "|---|---:|---:|---:|",
+    ]
+    total = 0.0
+    for stage in STAGES:
+        key = f"stage {stage}"
+        if results.has(key):
+            wall = results.seconds(key)
+            total += wall
+            out.append(
+                f"| {stage} | {wall:.2f} s | {wall / floor:.2f} | {results.cpu(key):.2f} s |"
+            )
+    out.append(f"| all stages | {total:.2f} s | {total / floor:.2f} | |")
+    out.append(f"| the floor | {floor:.2f} s | 1.00 | {results.cpu('stages floor'):.2f} s |")
+    return "\n".join(out)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -349,35 +349,28 @@ def find_gain(
     return gain, slope
 
 
-def level_and_encode(
-    render: Callable[[], Iterable[bytes]],
-    total_samples: int,
-    path: Path,
-    encoding: Encoding,
+@dataclass(frozen=True)
+class Level:
+    """The gain that levels a session, found before it is encoded."""
+
+    raw: Loudness  # the rendered PCM, before levelling (sample peak)
+    gain: float  # dB
+    slope: float  # of the levelled loudness against the gain, there (1: no limiting)
+    notes: tuple[str, ...] = ()
+
+
+def find_level(
+    probe: Callable[[], Iterable[bytes]],
+    probe_samples: int,
     target: float = DEFAULT_TARGET,
     progress: Progress = lambda *_: None,
-    measure: tuple[Callable[[], Iterable[bytes]], int] | None = None,
-    shortcut: Shortcut | None = None,
-    on_voice: bool = False,
     parallel: int = 1,
-) -> Levelled:
-    """Measure the rendered session, encode it levelled to ``target`` LUFS into ``path``,
-    measure the finished file; re-encode once if the codec moved it off target.
+) -> Level:
+    """Measure the rendered session (``probe()``, ``probe_samples`` long) and find the
+    gain that, with the limiter, brings it to ``target`` LUFS (see :func:`find_gain`).
 
-    ``measure`` may give a quicker render that measures the same (the session with
-    its long pauses cut short, see :func:`voiceguide.timeline.condensed`) and its
-    length, for the passes that find the gain. ``shortcut`` may give a shorter render
-    to encode and measure instead of the whole, and the way to expand its file.
-
-    ``on_voice``: ``measure`` renders the voice alone, without the layers that
-    ``render`` mixes under it; the gain brings the voice to ``target``, and the
-    finished file's loudness is reported but not steered (the layers fill the quiet
-    between the words, so the whole measures otherwise). Its true peak still is.
-
-    ``parallel``: how many ffmpeg processes may run at once (see :func:`find_gain`).
-    """
+    ``parallel``: how many ffmpeg processes may run at once."""
     notes: list[str] = []
-    probe, probe_samples = measure or (render, total_samples)
     raw = measure_pcm(probe(), probe_samples, progress=progress)
     if not math.isfinite(raw.integrated) or raw.integrated < QUIET:
         raise ExportError(f"the session measures {raw.integrated} LUFS: it is silent")
@@ -408,6 +401,39 @@ def level_and_encode(
         # in one ffmpeg took about as long as two rounds of one: 0.99 s, 0.51 + 0.46 s.)
         gain, slope = find_gain(limited, raw, target, most, per_round=2)
         gain = _capped(gain, raw.true_peak, notes, target)
+    return Level(raw, gain, slope, tuple(notes))
+
+
+def level_and_encode(
+    render: Callable[[], Iterable[bytes]],
+    total_samples: int,
+    path: Path,
+    encoding: Encoding,
+    target: float = DEFAULT_TARGET,
+    progress: Progress = lambda *_: None,
+    measure: tuple[Callable[[], Iterable[bytes]], int] | None = None,
+    shortcut: Shortcut | None = None,
+    on_voice: bool = False,
+    parallel: int = 1,
+) -> Levelled:
+    """Measure the rendered session, encode it levelled to ``target`` LUFS into ``path``,
+    measure the finished file; re-encode once if the codec moved it off target.
+
+    ``measure`` may give a quicker render that measures the same (the session with
+    its long pauses cut short, see :func:`voiceguide.timeline.condensed`) and its
+    length, for the passes that find the gain. ``shortcut`` may give a shorter render
+    to encode and measure instead of the whole, and the way to expand its file.
+
+    ``on_voice``: ``measure`` renders the voice alone, without the layers that
+    ``render`` mixes under it; the gain brings the voice to ``target``, and the
+    finished file's loudness is reported but not steered (the layers fill the quiet
+    between the words, so the whole measures otherwise). Its true peak still is.
+
+    ``parallel``: how many ffmpeg processes may run at once (see :func:`find_gain`).
+    """
+    probe, probe_samples = measure or (render, total_samples)
+    level = find_level(probe, probe_samples, target, progress, parallel)
+    raw, gain, slope, notes = level.raw, level.gain, level.slope, list(level.notes)
     ceiling = LIMITER_CEILING
     with tempfile.TemporaryDirectory(prefix="voiceguide-") as folder:
         short = Path(folder) / "short.mp3"

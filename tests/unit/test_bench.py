@@ -41,3 +41,17 @@ def test_peak_memory_sums_the_whole_process_tree(tmp_path: Path) -> None:
     # Their memory is their own: the proportional share counts it too, and counts the
     # interpreter's shared pages once, so it is a little less.
     assert 100 <= sample.peak_pss_mb <= sample.peak_mb
+
+
+def test_the_stage_table_adds_the_medians_of_each_stage_against_the_floor() -> None:
+    bench = load_bench()
+    results = bench.Results()
+    for floor, gain, encode in [(4.0, 1.0, 3.0), (2.0, 2.0, 1.0), (3.0, 1.5, 2.0)]:
+        results.add("stages floor", bench.Sample(floor, 50.0, floor))
+        results.add("stage gain", bench.Sample(gain, 0.0, gain))
+        results.add("stage encode short", bench.Sample(encode, 0.0, encode))
+    rows = bench.table(results, 3).splitlines()
+    assert rows[2] == "| gain | 1.50 s | 0.50 | 1.50 s |"
+    assert rows[3] == "| encode short | 2.00 s | 0.67 | 2.00 s |"
+    assert rows[4] == "| all stages | 3.50 s | 1.17 | |"
+    assert rows[5] == "| the floor | 3.00 s | 1.00 | 3.00 s |"
