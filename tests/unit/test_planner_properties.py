@@ -177,10 +177,12 @@ def check_every_cue_is_spoken_or_listed_as_dropped(p: Planned) -> None:
         dropped = [d for d in p.timeline.dropped if d.side == section.side]
         assert all(d.reason for d in dropped), "every dropped cue says why"
         assert len(spoken) + len(dropped) == len(section.cues)
-        # Fixed cues fall exactly on their marks; reminders keep their order.
+        # Fixed cues fall exactly on their marks (those timed by the time left, counted
+        # back from the end of the hold); reminders keep their order.
         for cue in section.cues:
             placed = [e for e in spoken if e.text == cue.text and e.role == cue.role]
-            if cue.role == COUNTDOWN and placed:  # counted back from the end
+            assert cue.from_end == (cue.role in {"time_left", "final_seconds", COUNTDOWN})
+            if cue.from_end and placed:
                 assert any(e.start == hold.end - to_samples(section.seconds - (cue.at or 0))
                            for e in placed)  # fmt: skip
             elif cue.at is not None and placed:
@@ -193,6 +195,4 @@ def check_every_cue_is_spoken_or_listed_as_dropped(p: Planned) -> None:
         assert reminders == wanted
         final = [e for e in spoken if e.role == "final_seconds"]
         for event in final:
-            # Marks are counted from the hold's start, so rounding the hold and the mark
-            # to samples separately may put the countdown one sample off ten seconds.
-            assert abs(event.start - (hold.end - to_samples(FINAL_SECONDS))) <= 1
+            assert event.start == hold.end - to_samples(FINAL_SECONDS)
