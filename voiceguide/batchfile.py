@@ -51,20 +51,33 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
-Seconds = Annotated[float, BeforeValidator(parse_duration)]
-Volume = Annotated[float, Field(ge=MIN_VOLUME, le=MAX_VOLUME)]
-
-
-def _sound(value: Any) -> Any:
-    """YAML reads a bare ``off`` (or ``no``) as false: no chime, no background."""
-    if value is False:
-        return "off"
-    if isinstance(value, str) and not value.strip():
-        raise ValueError("give a sound file, or off")
+def _number(value: Any) -> Any:
+    """A number; YAML's yes/no words (``off`` is false) are not 0 and 1."""
+    if isinstance(value, bool):
+        raise ValueError(f"give a number, not {str(value).lower()}")
     return value
 
 
-Sound = Annotated[str, BeforeValidator(_sound)]
+Seconds = Annotated[float, BeforeValidator(parse_duration)]
+Number = Annotated[float, BeforeValidator(_number)]
+
+
+def _word_or_file(false: str, words: str) -> Any:
+    """A sound: one of ``words`` or a file name; YAML's bare ``off`` (false) is ``false``."""
+
+    def check(value: Any) -> Any:
+        if value is False:
+            return false
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"give {words} or a sound file")
+        return value
+
+    return BeforeValidator(check)
+
+
+Chime = Annotated[str, _word_or_file("off", "default, off")]
+Bed = Annotated[str, _word_or_file("none", "noise, none")]
+Volume = Annotated[Number, Field(ge=MIN_VOLUME, le=MAX_VOLUME)]
 
 #: Each extra's switch and the setting that implies it.
 _IMPLIED = {"countdown": "countdown_from", "pacer": "breaths"}
@@ -82,14 +95,14 @@ class Entry(_Model):
     voice_model: str | None = Field(default=None, min_length=1)
     rate: int | None = Field(default=None, ge=80, le=300)
     bitrate: Bitrate | None = None
-    loudness: float | None = Field(default=None, ge=MIN_TARGET, le=MAX_TARGET)
+    loudness: Number | None = Field(default=None, ge=MIN_TARGET, le=MAX_TARGET)
     countdown: StrictBool | None = None
     countdown_from: StrictInt | None = Field(default=None, ge=1, le=MAX_COUNTDOWN)
     pacer: StrictBool | None = None
-    breaths: float | None = Field(default=None, ge=MIN_BREATHS, le=MAX_BREATHS)
-    background: Sound | None = None  # noise, none (or off) or a sound file
-    start_chime: Sound | None = None  # default, off or a sound file
-    end_chime: Sound | None = None
+    breaths: Number | None = Field(default=None, ge=MIN_BREATHS, le=MAX_BREATHS)
+    background: Bed | None = None
+    start_chime: Chime | None = None
+    end_chime: Chime | None = None
     volume: dict[VolumeOf, Volume] | None = None
 
     @model_validator(mode="after")
@@ -101,7 +114,7 @@ class Entry(_Model):
 
 
 class BatchFile(_Model):
-    defaults: Entry = Entry()
+    defaults: Annotated[Entry, BeforeValidator(lambda v: {} if v is None else v)] = Entry()
     sessions: list[Entry] = Field(min_length=1, max_length=MAX_SESSIONS)
 
 
@@ -119,34 +132,37 @@ def load_batch(path: Path, folder: Path | None = None) -> list[Job]:
     base = path.parent
     jobs = []
     for number, entry in enumerate(batch.sessions, start=1):
-        merged = _merged(batch.defaults, entry)
+        merged, fallback = _merged(batch.defaults, entry)
         where = line_of(node, ("sessions", number - 1))
-        jobs.append(_job(merged, base, folder or base, f"{source}, line {where}: session {number}"))
+        label = f"{source}, line {where}: session {number}"
+        jobs.append(_job(merged, fallback, base, folder or base, label))
     return jobs
 
 
-def _merged(defaults: Entry, entry: Entry) -> Entry:
-    """``entry`` over ``defaults``: its own keys win, volumes are merged extra by
-    extra, and turning an extra on or off (or setting what implies it on) in the
-    session overrides how the defaults set it."""
+def _merged(defaults: Entry, entry: Entry) -> tuple[Entry, dict[VolumeOf, float]]:
+    """``entry`` over ``defaults`` (its own keys win), and the defaults' volumes for
+    the extras it does not set a volume for: those apply only to the extras that the
+    session has (a volume the session itself gives for an extra it lacks is an error).
+
+    Turning an extra off in the session drops the defaults' setting for it (such as
+    ``countdown_from``); a setting in the session turns on an extra that the
+    defaults turn off."""
     given = entry.model_dump(exclude_none=True)
     base = defaults.model_dump(exclude_none=True)
     for switch, setting in _IMPLIED.items():
-        if switch in given or setting in given:
-            base.pop(switch, None)
+        if given.get(switch) is False:
             base.pop(setting, None)
-    merged = {**base, **given}
-    # A default volume is for the sessions that have the extra: one that turns it off
-    # drops it (a volume the session itself gives for an extra it lacks is an error).
-    off = {name for name in _IMPLIED if given.get(name) is False}
-    off |= {"background"} if given.get("background") in ("none", "off") else set()
-    off |= {"chime"} if merged.get("start_chime") == merged.get("end_chime") == "off" else set()
-    volume = {k: v for k, v in base.get("volume", {}).items() if k not in off}
-    merged["volume"] = {**volume, **given.get("volume", {})} or None
-    return Entry.model_validate(merged)
+        if setting in given and base.get(switch) is False:
+            del base[switch]
+    volumes: dict[VolumeOf, float] = base.pop("volume", {})
+    merged = Entry.model_validate({**base, **given})
+    own = merged.volume or {}
+    return merged, {name: db for name, db in volumes.items() if name not in own}
 
 
-def _job(entry: Entry, base: Path, folder: Path, label: str) -> Job:
+def _job(
+    entry: Entry, fallback: dict[VolumeOf, float], base: Path, folder: Path, label: str
+) -> Job:
     defaults = SessionOptions()
     routine: str | Path = entry.routine or defaults.routine
     if isinstance(routine, str) and _is_path(routine):
@@ -162,26 +178,25 @@ def _job(entry: Entry, base: Path, folder: Path, label: str) -> Job:
         rate=entry.rate or defaults.rate,
         bitrate=entry.bitrate or defaults.bitrate,
         loudness=defaults.loudness if entry.loudness is None else entry.loudness,
-        extras_change=_extras_change(entry, base),
+        extras_change=_extras_change(entry, fallback, base),
     )
     return Job(options, Path(entry.output) if entry.output else None, folder, label)
 
 
-def _extras_change(entry: Entry, base: Path) -> ExtrasChange:
+def _extras_change(entry: Entry, fallback: dict[VolumeOf, float], base: Path) -> ExtrasChange:
     def sound(value: str | None, words: tuple[str, ...]) -> Any:
         return value if value is None or value in words else base / value
 
-    background = "none" if entry.background == "off" else entry.background
-    volumes = tuple((entry.volume or {}).items())
     return ExtrasChange(
         countdown=entry.countdown,
         countdown_from=entry.countdown_from,
         pacer=entry.pacer,
         breaths=entry.breaths,
-        background=sound(background, ("noise", "none")),
+        background=sound(entry.background, ("noise", "none")),
         start_chime=sound(entry.start_chime, ("default", "off")),
         end_chime=sound(entry.end_chime, ("default", "off")),
-        volumes=volumes,
+        volumes=tuple((entry.volume or {}).items()),
+        fallback_volumes=tuple(fallback.items()),
         said_as="keys",
     )
 
@@ -206,7 +221,7 @@ def _parse(text: str, source: str) -> tuple[BatchFile, Any]:
 
 
 def _describe(error: Any, loc: tuple[Any, ...]) -> str:
-    name = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+    name = _name(loc)
     if error["type"] == "extra_forbidden":
         key = str(loc[-1])
         model = BatchFile if len(loc) == 1 else Entry
@@ -218,9 +233,10 @@ def _describe(error: Any, loc: tuple[Any, ...]) -> str:
         return f"{name} is required"
     if error["type"] == "literal_error" and loc[-1] == "bitrate":
         return f"{name}: use one of {', '.join(BITRATES)}"
-    if error["type"] == "literal_error" and loc[-1] == "[key]":  # a volume of no such extra
-        where = name.removesuffix(f".{loc[-2]}.[key]")
-        return f"{where}: {loc[-2]!r} is not an extra; give a volume for {', '.join(VOLUMES)}"
+    if loc[-1] == "[key]":  # a volume of no such extra
+        return f"{_name(loc[:-2])}: {loc[-2]!r} is not an extra; give a volume for " + ", ".join(
+            VOLUMES
+        )
     if error["type"] == "bool_type" and loc[-1] in _IMPLIED:
         return f"{name}: give true or false (a number goes in {_IMPLIED[loc[-1]]})"
     message = str(error["msg"]).removeprefix("Value error, ")
@@ -228,3 +244,14 @@ def _describe(error: Any, loc: tuple[Any, ...]) -> str:
     if error["type"] == "value_error" and isinstance(ctx.get("error"), Exception):
         message = str(ctx["error"])
     return f"{name or 'batch'}: {message}"
+
+
+def _name(loc: tuple[Any, ...]) -> str:
+    """Where in the file: ``session 2: volume.pacer``, ``defaults: rate``, ``sessions``."""
+    head, parts = "", list(loc)
+    if parts[:1] == ["sessions"] and len(parts) > 1 and isinstance(parts[1], int):
+        head, parts = f"session {parts[1] + 1}", parts[2:]
+    elif parts[:1] == ["defaults"] and len(parts) > 1:
+        head, parts = "defaults", parts[1:]
+    rest = ".".join(str(p) for p in parts)
+    return f"{head}: {rest}" if head and rest else head or rest

@@ -478,9 +478,13 @@ def batch(file: Path, output: Path | None, no_cache: bool, jobs: int | None, qui
     sessions:
       - {output: anna.mp3, hold: 3m}
       - {output: ben.mp3, hold: 90s, routine: my-routine.yaml, voice: gmw/en-GB-x-rp}
+      - {output: carla.mp3, countdown_from: 5, pacer: true, volume: {pacer: -24}}
 
-    Each session may set routine, hold, output, templates, voice, rate and
-    bitrate. Paths are relative to the batch file.
+    Each session may set routine, hold, output, templates, engine, voice,
+    voice_model, rate, bitrate and loudness, and change its routine's extras:
+    countdown, countdown_from, pacer, breaths, background, start_chime,
+    end_chime and volume, as build's options of those names do. Paths are
+    relative to the batch file.
     """
     loaded = load_batch(file, output)
     if no_cache:

@@ -147,7 +147,7 @@ def choose_bitrate(fmt: Format, bitrate: str | None) -> str | None:
     if re.fullmatch(r"\d+000", normal):
         normal = f"{int(normal) // 1000}k"
     if not fmt.bitrates:
-        raise ExportError(f"{fmt.name} is lossless; --bitrate does not apply to it")
+        raise ExportError(f"{fmt.name} is lossless; a bitrate does not apply to it")
     if normal not in fmt.bitrates:
         raise ExportError(
             f"{bitrate!r} is not a bitrate for {fmt.name}; choose one of: {', '.join(fmt.bitrates)}"

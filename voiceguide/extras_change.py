@@ -33,6 +33,9 @@ class ExtrasChange:
     start_chime: ChimeSound | None = None
     end_chime: ChimeSound | None = None
     volumes: Volumes = ()  # (extra, dB relative to the voice)
+    #: Volumes for those of the extras that are on; an extra that is off ignores its
+    #: (a batch file's defaults:, which may not suit every session's routine).
+    fallback_volumes: Volumes = ()
     #: Where the change was asked for, as errors name it: ``options`` of the command
     #: line (``--start-chime``), or ``keys`` of a batch file (``start_chime:``).
     said_as: Literal["options", "keys"] = "options"
@@ -106,7 +109,9 @@ def combine(extras: Extras, change: ExtrasChange) -> Extras:
     end_chime = _chime(extras.end_chime, change, "end_chime")
     chime_volume = extras.chime_volume
     chimes_on = start_chime != "off" or end_chime != "off"
-    for name, volume in change.volumes:
+    on = {"chime": chimes_on, "countdown": countdown, "pacer": pacer, "background": background}
+    wanted = [v for v in change.fallback_volumes if on[v[0]]] + list(change.volumes)
+    for name, volume in wanted:
         if name == "chime" and chimes_on:
             chime_volume = volume
         elif name == "countdown" and countdown is not None:
@@ -134,13 +139,15 @@ def _chime(current: ChimeSound, change: ExtrasChange, setting: str) -> ChimeSoun
     if wanted is None:
         return current
     if isinstance(wanted, Path):
-        return _user_file(wanted, change.given(setting, wanted))
+        # A bare word that is no file may have been meant as one: say which words there are.
+        hint = "" if wanted.suffix else f" (for no chime: {change.given(setting, 'off')})"
+        return _user_file(wanted, change.given(setting, wanted), hint)
     return wanted
 
 
-def _user_file(path: Path, given: str) -> Path:
+def _user_file(path: Path, given: str, hint: str = "") -> Path:
     """``path``, absolute, if it is a file; ``given`` says where the user named it."""
     if not path.is_file():
-        what = "is a folder, not a sound file" if path.is_dir() else "does not exist"
+        what = "is a folder, not a sound file" if path.is_dir() else f"does not exist{hint}"
         raise AudioError(f"{given}: {what}")
     return path.absolute()

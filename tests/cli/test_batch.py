@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from tests.cli.test_cli import assert_user_error, run
 from tests.fakes import FakeEngine
 from voiceguide import speech
+from voiceguide.routine_extras import package_sounds
 
 pytestmark = pytest.mark.usefixtures("fake_speech")
 
@@ -115,7 +117,7 @@ def test_batch_into_a_folder(in_tmp: Path) -> None:
 
 def test_a_bad_batch_file_names_file_and_line(in_tmp: Path) -> None:
     (in_tmp / "clients.yaml").write_text("sessions:\n  - hold: 20s\n    rate: fast\n")
-    assert_user_error(run("batch", "clients.yaml"), 1, "clients.yaml, line 3: sessions[0].rate")
+    assert_user_error(run("batch", "clients.yaml"), 1, "clients.yaml, line 3: session 1: rate")
 
 
 def test_a_bad_session_in_a_batch_file_writes_nothing(in_tmp: Path) -> None:
@@ -139,6 +141,22 @@ def test_a_batch_file_sets_each_sessions_extras(in_tmp: Path, fake_speech: FakeE
     assert result.exit_code == 0, result.output
     assert names(in_tmp) == ["anna.mp3", "ben.mp3", "clients.yaml"]
     assert {"Three.", "Two.", "One."} <= set(fake_speech.spoken)  # anna's countdown
+
+
+def test_a_batch_session_is_the_build_with_the_same_options(in_tmp: Path) -> None:
+    shutil.copy(package_sounds() / "chime-start.wav", in_tmp / "gong.wav")
+    options = ["--pacer", "--volume", "pacer=-30", "--countdown-from", "4", "--end-chime",
+               "gong.wav", "--background", "noise", "--loudness", "-20"]  # fmt: skip
+    built = run("build", "mini.yaml", "--hold", "20s", "-o", "built.mp3", "-q", *options)
+    assert built.exit_code == 0, built.output
+    (in_tmp / "clients.yaml").write_text(
+        "sessions:\n  - {routine: mini.yaml, hold: 20s, output: batched.mp3, pacer: true,\n"
+        "     volume: {pacer: -30}, countdown_from: 4, end_chime: gong.wav,\n"
+        "     background: noise, loudness: -20}\n"
+    )
+    batched = run("batch", "clients.yaml", "-q")
+    assert batched.exit_code == 0, batched.output
+    assert (in_tmp / "batched.mp3").read_bytes() == (in_tmp / "built.mp3").read_bytes()
 
 
 def test_a_missing_sound_file_in_a_batch_is_an_error_before_any_work(

@@ -113,6 +113,46 @@ def test_a_session_turns_on_an_extra_the_defaults_turn_off(tmp_path: Path) -> No
     assert (third.countdown, third.pacer) == (None, None)
 
 
+def test_a_session_keeps_the_defaults_setting_when_it_turns_the_extra_on(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "defaults: {countdown_from: 5, breaths: 8, volume: {pacer: -24, countdown: -3}}\n"
+        "sessions:\n  - {countdown: true, pacer: true}\n  - {countdown: false, pacer: false}\n",
+    )
+    first, second = (session_extras(j.options, load_routine("hamstring")) for j in
+                     load_batch(path))  # fmt: skip
+    assert first.countdown == Countdown(5, -3.0)
+    assert first.pacer == Pacer(8.0, -24.0)
+    assert (second.countdown, second.pacer) == (None, None)
+
+
+def test_a_default_volume_applies_only_where_the_session_has_the_extra(tmp_path: Path) -> None:
+    mini = write(tmp_path, MINI, "mini.yaml")
+    path = write(
+        tmp_path,
+        "defaults: {routine: mini.yaml, volume: {pacer: -24, chime: -3}}\n"
+        "sessions:\n  - {}\n  - {pacer: true}\n  - {start_chime: off, end_chime: off}\n",
+    )
+    routine = load_routine(mini)
+    plain, paced, quiet = (session_extras(j.options, routine) for j in load_batch(path))
+    assert (plain.pacer, plain.chime_volume) == (None, -3.0)  # the mini routine has no pacer
+    assert paced.pacer == Pacer(volume=-24.0)
+    assert (quiet.start_chime, quiet.end_chime) == ("off", "off")
+
+
+def test_the_readme_example_batch_file_reads(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    section = readme[readme.index("A batch file lists sessions") :]
+    example = section[section.index("```yaml\n") + 8 : section.index("```\n", 10)]
+    jobs = load_batch(write(tmp_path, example))
+    assert [j.output for j in jobs] == [Path(f"{n}.mp3") for n in ("anna", "ben", "carla", "dan")]
+    dan = jobs[3].options
+    assert dan.loudness == -18.0
+    assert dan.extras_change.countdown_from == 5
+    assert dan.extras_change.volumes == (("pacer", -24.0),)
+    assert dan.extras_change.end_chime == tmp_path / "sounds" / "gong.wav"
+
+
 def test_outputs_go_into_the_folder_given(tmp_path: Path) -> None:
     path = write(tmp_path, "sessions:\n  - output: anna.mp3\n")
     (tmp_path / "out").mkdir()
@@ -126,9 +166,9 @@ def test_outputs_go_into_the_folder_given(tmp_path: Path) -> None:
     ("text", "message"),
     [
         ("sessions:\n  - hold: 3m\n    outptu: a.mp3\n", "line 3: unknown key 'outptu'; did you"),
-        ("sessions:\n  - hold: soon\n", "line 2: sessions[0].hold: 'soon' is not a duration"),
-        ("sessions:\n  - rate: 20\n", "line 2: sessions[0].rate: Input should be greater"),
-        ("sessions:\n  - bitrate: 100k\n", "line 2: sessions[0].bitrate: use one of 64k, 96k"),
+        ("sessions:\n  - hold: soon\n", "line 2: session 1: hold: 'soon' is not a duration"),
+        ("sessions:\n  - rate: 20\n", "line 2: session 1: rate: Input should be greater"),
+        ("sessions:\n  - bitrate: 100k\n", "line 2: session 1: bitrate: use one of 64k, 96k"),
         ("sessions: []\n", "line 1: sessions: List should have at least 1 item"),
         ("defaults: {}\n", "sessions is required"),
         ("- hold: 3m\n", "a batch file must be a mapping with a list of sessions"),
@@ -136,15 +176,25 @@ def test_outputs_go_into_the_folder_given(tmp_path: Path) -> None:
         ("sessoins: []\n", "line 1: unknown key 'sessoins'; did you mean 'sessions'?"),
         ("sessions:\n  - hold: 3m\x00\n", "line 2: invalid YAML: unacceptable character #x0000"),
         ("sessions:\n  - {countdown: false, countdown_from: 3}\n",
-         "line 2: sessions[0]: countdown: false and countdown_from contradict each other"),
+         "line 2: session 1: countdown: false and countdown_from contradict each other"),
         ("sessions:\n  - volume: {pacr: -3}\n",
-         "line 2: sessions[0].volume: 'pacr' is not an extra; give a volume for countdown,"),
-        ("sessions:\n  - volume: {pacer: -70}\n", "line 2: sessions[0].volume.pacer: Input"),
-        ("sessions:\n  - loudness: -5\n", "line 2: sessions[0].loudness: Input should be less"),
+         "line 2: session 1: volume: 'pacr' is not an extra; give a volume for countdown,"),
+        ("sessions:\n  - volume: {pacer: -70}\n", "line 2: session 1: volume.pacer: Input"),
+        ("sessions:\n  - loudness: -5\n", "line 2: session 1: loudness: Input should be less"),
         ("sessions:\n  - countdown: 3\n",
-         "line 2: sessions[0].countdown: give true or false (a number goes in countdown_from)"),
-        ("sessions:\n  - start_chime: ' '\n", "line 2: sessions[0].start_chime: give a sound"),
-        ("sessions:\n  - breaths: 30\n", "line 2: sessions[0].breaths: Input should be less"),
+         "line 2: session 1: countdown: give true or false (a number goes in countdown_from)"),
+        ("sessions:\n  - start_chime: ' '\n",
+         "line 2: session 1: start_chime: give default, off or a sound file"),
+        ("sessions:\n  - breaths: 30\n", "line 2: session 1: breaths: Input should be less"),
+        ("sessions:\n  - volume: {pacer: off}\n",
+         "line 2: session 1: volume.pacer: give a number, not false"),
+        ("sessions:\n  - loudness: no\n", "line 2: session 1: loudness: give a number, not false"),
+        ("sessions:\n  - volume: {1: -6}\n", "line 2: session 1: volume: 1 is not an extra"),
+        ("sessions:\n  - start_chime: on\n",
+         "line 2: session 1: start_chime: give default, off or a sound file"),
+        ("sessions:\n  - background: true\n",
+         "line 2: session 1: background: give noise, none or a sound file"),
+        ("defaults: {rate: 1}\nsessions:\n  - {}\n", "line 1: defaults: rate: Input should be"),
     ],
 )  # fmt: skip
 def test_bad_batch_files_name_the_line(tmp_path: Path, text: str, message: str) -> None:
@@ -235,12 +285,17 @@ def test_a_bad_session_names_itself(tmp_path: Path) -> None:
          "countdown is off in this session; turn it on with countdown: true"),
         ("{start_chime: off, end_chime: off, volume: {chime: -3}}",
          "turn it on with start_chime or end_chime"),
+        ("end_chime: none", r"end_chime: .*none: does not exist \(for no chime: end_chime: off\)"),
+        ("end_chime: sounds", "end_chime: .*sounds: is a folder, not a sound file"),
+        ("start_chime: notes.txt", r"the start chime .*notes.txt"),
     ],
 )  # fmt: skip
 def test_a_bad_extra_stops_the_batch_before_any_work(
     tmp_path: Path, session: str, message: str
 ) -> None:
-    routine = write(tmp_path, MINI, "mini.yaml")
+    write(tmp_path, MINI, "mini.yaml")
+    write(tmp_path, "not a sound", "notes.txt")
+    (tmp_path / "sounds").mkdir()
     path = write(
         tmp_path, f"defaults: {{routine: mini.yaml}}\nsessions:\n  - {{}}\n  - {session}\n"
     )
@@ -248,7 +303,7 @@ def test_a_bad_extra_stops_the_batch_before_any_work(
     with pytest.raises(VoiceguideError, match=message):
         build_batch(load_batch(path), engine_for=lambda _: engine)
     assert engine.spoken == []
-    assert sorted(tmp_path.iterdir()) == [path, routine]
+    assert list(tmp_path.glob("*.mp3")) == []
 
 
 def test_a_failing_session_stops_the_others_and_keeps_what_finished(
