@@ -363,7 +363,7 @@ def jobs_option(func: Any) -> Any:
         type=click.IntRange(min=1),
         help="Sessions built at once (default: one per CPU core). For a single session: "
         "how many processes it runs side by side (default 1; 2 is faster on two cores and "
-        "takes about 60 MB more resident memory, 27 MB of it not shared).",
+        "takes about 60 MB more resident memory, 20 to 30 MB of it not shared).",
     )(func)
 
 

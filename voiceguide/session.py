@@ -257,8 +257,9 @@ def write_session(
     encoders share the MP3 encode (voiceguide/split.py), the two gains of a round are
     measured side by side, and the short file is measured while it is expanded (the
     file is the same, byte for byte): faster on two cores, but each ffmpeg at work
-    beside another adds about 58 MB to the build's summed resident memory (about
-    27 MB that it does not share). A batch, which builds a session per core, gives 1."""
+    beside another adds about 58 MB to the build's summed resident memory (20 to
+    30 MB that it does not share, by the bench's PSS). A batch, which builds a
+    session per core, gives 1."""
     fmt = choose_format(target, options.format)
     bitrate = choose_bitrate(fmt, options.bitrate)
     routine, timeline = prepared.routine, prepared.timeline
