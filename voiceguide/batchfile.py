@@ -105,6 +105,16 @@ class Entry(_Model):
     end_chime: Chime | None = None
     volume: dict[VolumeOf, Volume] | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_blanks(cls, data: Any) -> Any:
+        """A key with no value (``end_chime:``) is a slip, not a choice: say so."""
+        if isinstance(data, dict):
+            blank = next((key for key, value in data.items() if value is None), None)
+            if blank is not None:
+                raise ValueError(f"{blank} has no value; give one, or leave the key out")
+        return data
+
     @model_validator(mode="after")
     def _consistent(self) -> Entry:
         for switch, setting in _IMPLIED.items():

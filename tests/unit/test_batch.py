@@ -195,6 +195,8 @@ def test_outputs_go_into_the_folder_given(tmp_path: Path) -> None:
         ("sessions:\n  - background: true\n",
          "line 2: session 1: background: give noise, none or a sound file"),
         ("defaults: {rate: 1}\nsessions:\n  - {}\n", "line 1: defaults: rate: Input should be"),
+        ("sessions:\n  - end_chime:\n",
+         "line 2: session 1: end_chime has no value; give one, or leave the key out"),
     ],
 )  # fmt: skip
 def test_bad_batch_files_name_the_line(tmp_path: Path, text: str, message: str) -> None:
