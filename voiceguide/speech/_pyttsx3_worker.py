@@ -95,7 +95,9 @@ def _speak(request: dict[str, Any], out: Any) -> None:
             for v in engine.getProperty("voices")
         ]
     if voice is not None:
-        match = [v for v in voices if voice in (v["id"], v["name"])]
+        match = [v for v in voices if voice in (v["id"], v["name"])] or [
+            v for v in voices if voice.casefold() in (v["id"].casefold(), v["name"].casefold())
+        ]  # an id as people write it, such as gmw/en-GB-x-rp for gmw/en-gb-x-rp
         if not match:
             _send(out, {"error": "voice", "message": voice})
             return
