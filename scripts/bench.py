@@ -1,6 +1,6 @@
 """Benchmark voiceguide builds against the ffmpeg floor and a naive pydub pipeline.
 
-    python scripts/bench.py [--runs 3] [--cases default,10min,60min,batch20]
+    python scripts/bench.py [--runs 3] [--cases default,10min,60min,batch20,stages]
 
 Every case runs ``--runs`` times, interleaved, in fresh processes, with a speech
 cache of its own; the table gives medians. For each case it measures:

@@ -93,7 +93,7 @@ class Entry(_Model):
     engine: str | None = Field(default=None, min_length=1)
     voice: str | None = Field(default=None, min_length=1)
     voice_model: str | None = Field(default=None, min_length=1)
-    rate: int | None = Field(default=None, ge=80, le=300)
+    rate: Annotated[int, BeforeValidator(_number)] | None = Field(default=None, ge=80, le=300)
     bitrate: Bitrate | None = None
     loudness: Number | None = Field(default=None, ge=MIN_TARGET, le=MAX_TARGET)
     countdown: StrictBool | None = None
@@ -238,7 +238,8 @@ def _describe(error: Any, loc: tuple[Any, ...]) -> str:
         options = sorted(model.model_fields)
         close = difflib.get_close_matches(key, options, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(options)}"
-        return f"unknown key {key!r}{hint}"
+        where = _name(loc[:-1])
+        return f"{where + ': ' if where else ''}unknown key {key!r}{hint}"
     if error["type"] == "missing":
         return f"{name} is required"
     if error["type"] == "literal_error" and loc[-1] == "bitrate":

@@ -356,14 +356,19 @@ def cli() -> None:
     """Turn a stretching routine into a voice-guided, exactly timed MP3 session."""
 
 
-def jobs_option(func: Any) -> Any:
+def jobs_option(func: Any, single: bool = True) -> Any:
+    """``--jobs``; ``single``: the command may build a single session, which the
+    option then runs in that many processes."""
+    one = (
+        " For a single session: how many processes it runs side by side (default 1; 2 is "
+        "faster on two cores and takes about 60 MB more resident memory, 20 to 30 MB of it "
+        "not shared)."
+    )
     return click.option(
         "-j",
         "--jobs",
         type=click.IntRange(min=1),
-        help="Sessions built at once (default: one per CPU core). For a single session: "
-        "how many processes it runs side by side (default 1; 2 is faster on two cores and "
-        "takes about 60 MB more resident memory, 20 to 30 MB of it not shared).",
+        help="Sessions built at once (default: one per CPU core)." + (one if single else ""),
     )(func)
 
 
@@ -466,7 +471,7 @@ def _report_written(written: Written) -> None:
     help="Folder for the sessions. Default: the batch file's folder.",
 )
 @click.option("--no-cache", is_flag=True, help="Synthesise every clip again, ignoring the cache.")
-@jobs_option
+@functools.partial(jobs_option, single=False)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 def batch(file: Path, output: Path | None, no_cache: bool, jobs: int | None, quiet: bool) -> None:
     """Build every session listed in a batch FILE (YAML), in parallel.

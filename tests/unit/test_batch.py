@@ -165,7 +165,8 @@ def test_outputs_go_into_the_folder_given(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("sessions:\n  - hold: 3m\n    outptu: a.mp3\n", "line 3: unknown key 'outptu'; did you"),
+        ("sessions:\n  - hold: 3m\n    outptu: a.mp3\n",
+         "line 3: session 1: unknown key 'outptu'; did you"),
         ("sessions:\n  - hold: soon\n", "line 2: session 1: hold: 'soon' is not a duration"),
         ("sessions:\n  - rate: 20\n", "line 2: session 1: rate: Input should be greater"),
         ("sessions:\n  - bitrate: 100k\n", "line 2: session 1: bitrate: use one of 64k, 96k"),
@@ -195,6 +196,9 @@ def test_outputs_go_into_the_folder_given(tmp_path: Path) -> None:
         ("sessions:\n  - background: true\n",
          "line 2: session 1: background: give noise, none or a sound file"),
         ("defaults: {rate: 1}\nsessions:\n  - {}\n", "line 1: defaults: rate: Input should be"),
+        ("sessions:\n  - rate: yes\n", "line 2: session 1: rate: give a number, not true"),
+        ("defaults: {pacer_volume: -3}\nsessions:\n  - {}\n",
+         "line 1: defaults: unknown key 'pacer_volume'"),
         ("sessions:\n  - end_chime:\n",
          "line 2: session 1: end_chime has no value; give one, or leave the key out"),
     ],
