@@ -10,7 +10,6 @@ and an error names the line it is on.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -30,10 +29,11 @@ from voiceguide.batch import Job
 from voiceguide.durations import parse_duration
 from voiceguide.errors import BatchError
 from voiceguide.export import BITRATES, Bitrate
-from voiceguide.extras_change import VOLUMES, ExtrasChange, VolumeOf
+from voiceguide.extras_change import BED_WORDS, VOLUMES, ExtrasChange, VolumeOf, sound_choice
 from voiceguide.files import read_user_text
 from voiceguide.loudness import MAX_TARGET, MIN_TARGET
 from voiceguide.routine_extras import (
+    CHIME_WORDS,
     MAX_BREATHS,
     MAX_COUNTDOWN,
     MAX_VOLUME,
@@ -41,7 +41,7 @@ from voiceguide.routine_extras import (
     MIN_VOLUME,
 )
 from voiceguide.session import SessionOptions
-from voiceguide.yamlfile import line_of, load_yaml, located
+from voiceguide.yamlfile import line_of, load_yaml, located, unknown_key
 
 MAX_BATCH_BYTES = 1_000_000
 MAX_SESSIONS = 1000
@@ -75,8 +75,8 @@ def _word_or_file(false: str, words: str) -> Any:
     return BeforeValidator(check)
 
 
-Chime = Annotated[str, _word_or_file("off", "default, off")]
-Bed = Annotated[str, _word_or_file("none", "noise, none")]
+Chime = Annotated[str, _word_or_file("off", ", ".join(CHIME_WORDS))]
+Bed = Annotated[str, _word_or_file("none", ", ".join(BED_WORDS))]
 Volume = Annotated[Number, Field(ge=MIN_VOLUME, le=MAX_VOLUME)]
 
 #: Each extra's switch and the setting that implies it.
@@ -194,17 +194,14 @@ def _job(
 
 
 def _extras_change(entry: Entry, fallback: dict[VolumeOf, float], base: Path) -> ExtrasChange:
-    def sound(value: str | None, words: tuple[str, ...]) -> Any:
-        return value if value is None or value in words else base / value
-
     return ExtrasChange(
         countdown=entry.countdown,
         countdown_from=entry.countdown_from,
         pacer=entry.pacer,
         breaths=entry.breaths,
-        background=sound(entry.background, ("noise", "none")),
-        start_chime=sound(entry.start_chime, ("default", "off")),
-        end_chime=sound(entry.end_chime, ("default", "off")),
+        background=sound_choice(entry.background, BED_WORDS, base),
+        start_chime=sound_choice(entry.start_chime, CHIME_WORDS, base),
+        end_chime=sound_choice(entry.end_chime, CHIME_WORDS, base),
         volumes=tuple((entry.volume or {}).items()),
         fallback_volumes=tuple(fallback.items()),
         said_as="keys",
@@ -233,13 +230,10 @@ def _parse(text: str, source: str) -> tuple[BatchFile, Any]:
 def _describe(error: Any, loc: tuple[Any, ...]) -> str:
     name = _name(loc)
     if error["type"] == "extra_forbidden":
-        key = str(loc[-1])
         model = BatchFile if len(loc) == 1 else Entry
-        options = sorted(model.model_fields)
-        close = difflib.get_close_matches(key, options, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(options)}"
         where = _name(loc[:-1])
-        return f"{where + ': ' if where else ''}unknown key {key!r}{hint}"
+        said = unknown_key(str(loc[-1]), sorted(model.model_fields))
+        return f"{where}: {said}" if where else said
     if error["type"] == "missing":
         return f"{name} is required"
     if error["type"] == "literal_error" and loc[-1] == "bitrate":

@@ -23,13 +23,20 @@ from voiceguide.cache import ClipCache
 from voiceguide.durations import EXAMPLES, format_compact, parse_duration
 from voiceguide.errors import DurationError, VoiceguideError
 from voiceguide.export import FORMATS
-from voiceguide.extras import ChimeSound
-from voiceguide.extras_change import VOLUMES, ExtrasChange, VolumeOf, Volumes
+from voiceguide.extras_change import (
+    BED_WORDS,
+    VOLUMES,
+    ExtrasChange,
+    VolumeOf,
+    Volumes,
+    sound_choice,
+)
 from voiceguide.info import describe
 from voiceguide.layers import describe as describe_layers
 from voiceguide.loudness import DEFAULT_TARGET, MAX_TARGET, MIN_TARGET, TRUE_PEAK_LIMIT
 from voiceguide.routine import builtin_names, builtin_text, load_routine
 from voiceguide.routine_extras import (
+    CHIME_WORDS,
     MAX_BREATHS,
     MAX_COUNTDOWN,
     MAX_VOLUME,
@@ -296,22 +303,16 @@ def _extras_options() -> list[Any]:
     ]
 
 
-def _chime_choice(value: str | None) -> ChimeSound | None:
-    if value is None or value in ("default", "off"):
-        return value  # type: ignore[return-value]
-    return Path(value)
-
-
 def _extras_change(countdown: bool | None, countdown_from: int | None, pacer: bool | None,
                    breaths: float | None, background: str | None, start_chime: str | None,
                    end_chime: str | None, volumes: Volumes,
                    ) -> ExtrasChange:  # fmt: skip
-    bed = background if background in (None, "noise", "none") else Path(str(background))
     try:
         return ExtrasChange(
             countdown=countdown, countdown_from=countdown_from, pacer=pacer, breaths=breaths,
-            background=bed,  # type: ignore[arg-type]
-            start_chime=_chime_choice(start_chime), end_chime=_chime_choice(end_chime),
+            background=sound_choice(background, BED_WORDS),
+            start_chime=sound_choice(start_chime, CHIME_WORDS),
+            end_chime=sound_choice(end_chime, CHIME_WORDS),
             volumes=volumes,
         )  # fmt: skip
     except ValueError as e:

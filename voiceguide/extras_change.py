@@ -15,6 +15,7 @@ from typing import Any, Literal, TypeVar
 
 from voiceguide.errors import AudioError, PlanError
 from voiceguide.extras import Background, ChimeSound, Countdown, Extras, Pacer
+from voiceguide.routine_extras import BACKGROUND_WORDS
 
 VolumeOf = Literal["countdown", "pacer", "background", "chime"]
 VOLUMES: tuple[VolumeOf, ...] = ("countdown", "pacer", "background", "chime")
@@ -71,6 +72,17 @@ class ExtrasChange:
             return f"--volume {extra}={db:g}"
         separator = ": " if self.said_as == "keys" else " "
         return f"{self.name(setting)}{separator}{value}"
+
+
+#: The words the command line and a batch file take for the background instead of a
+#: sound file (for a chime, those of a routine file: CHIME_WORDS).
+BED_WORDS = (*BACKGROUND_WORDS, "none")
+
+
+def sound_choice(value: str | None, words: tuple[str, ...], folder: Path = Path()) -> Any:
+    """A chime or background as the user named it: ``None`` (left alone), one of
+    ``words``, or a sound file (relative to ``folder``)."""
+    return value if value is None or value in words else folder / value
 
 
 _Extra = TypeVar("_Extra", Countdown, Pacer)

@@ -8,7 +8,6 @@ routines can later be composed from these without changing them.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -34,7 +33,7 @@ from voiceguide.routine_extras import (
     ExtrasSection,
     package_sounds,
 )
-from voiceguide.yamlfile import load_yaml, located
+from voiceguide.yamlfile import load_yaml, located, unknown_key
 
 MAX_ROUTINE_BYTES = 1_000_000
 MAX_HOLD_SECONDS = 2 * 3600
@@ -156,11 +155,7 @@ def parse_routine(text: str, source: str, sounds: Path | None = None) -> Routine
 def _describe(error: Any, loc: tuple[Any, ...]) -> str:
     field = _dotted(loc)
     if error["type"] == "extra_forbidden":
-        key = str(loc[-1])
-        options = _field_names(loc[:-1])
-        close = difflib.get_close_matches(key, options, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(options)}"
-        return f"unknown key {key!r}{hint}"
+        return unknown_key(str(loc[-1]), _field_names(loc[:-1]))
     if error["type"] == "missing":
         return f"{field} is required"
     if error["type"] == "less_than_equal" and loc[-1] in _DURATION_FIELDS:

@@ -6,7 +6,8 @@ becomes one line naming the file, the line and the problem.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import difflib
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import yaml
@@ -69,6 +70,13 @@ def located(
     line = line_of(node, loc)
     where = f", line {line}" if line else ""
     return f"{source}{where}: {describe(error, loc)}"
+
+
+def unknown_key(key: str, options: Sequence[str]) -> str:
+    """What to say of a key the file may not have: the nearest valid one, or them all."""
+    close = difflib.get_close_matches(key, options, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(options)}"
+    return f"unknown key {key!r}{hint}"
 
 
 def line_of(node: Any, loc: tuple[Any, ...]) -> int | None:
