@@ -12,7 +12,7 @@ cache of its own; the table gives medians. For each case it measures:
   several processes once in all (every ffmpeg maps the same 40 MB of libraries),
   read at each new peak of the RSS sum and every second (reading it costs CPU);
 - the floor: ffmpeg alone encoding the same session's PCM, from a raw file, with
-  the very command the build uses (``voiceguide.export.mp3_command``); for the
+  the very command the build uses (``voiceguide.encode.export.mp3_command``); for the
   batch, the 20 encodes run as many at once as the batch runs sessions;
 - a naive pipeline: the same speech step, then every clip and pause joined in
   memory with pydub's ``+`` and exported with ``AudioSegment.export``;
@@ -46,8 +46,8 @@ from typing import TypeVar
 
 from pydub import AudioSegment
 
-from voiceguide.durations import parse_duration
-from voiceguide.export import (
+from voiceguide.build.session import MEASURE_PAUSE, SessionOptions, mp3_shortcut, prepare
+from voiceguide.encode.export import (
     DEFAULT_BITRATE,
     FORMATS,
     Encoding,
@@ -56,11 +56,11 @@ from voiceguide.export import (
     mp3_command,
     verify_duration,
 )
-from voiceguide.loudness import find_level, level_filter, measure_file
-from voiceguide.render import render
-from voiceguide.session import MEASURE_PAUSE, SessionOptions, mp3_shortcut, prepare
-from voiceguide.split import encode_short
-from voiceguide.timeline import condensed
+from voiceguide.encode.loudness import find_level, level_filter, measure_file
+from voiceguide.encode.mp3.split import encode_short
+from voiceguide.plan.timeline import condensed
+from voiceguide.sound.render import render
+from voiceguide.text.durations import parse_duration
 from voiceguide.units import CHANNELS, SAMPLE_RATE, SAMPLE_WIDTH
 
 T = TypeVar("T")

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 warnings.filterwarnings("ignore", "Couldn't find ffmpeg or avconv", RuntimeWarning)
 
 if TYPE_CHECKING:
+    from voiceguide.build.session import BuildResult, SessionOptions, build_session, prepare
     from voiceguide.errors import VoiceguideError
-    from voiceguide.session import BuildResult, SessionOptions, build_session, prepare
 
 __all__ = ["BuildResult", "SessionOptions", "VoiceguideError", "build_session", "prepare"]
 __version__ = "0.1.0"
@@ -24,7 +24,7 @@ def __getattr__(name: str) -> Any:
 
         return errors.VoiceguideError
     if name in __all__:
-        from voiceguide import session
+        from voiceguide.build import session
 
         return getattr(session, name)
     raise AttributeError(f"module 'voiceguide' has no attribute {name!r}")

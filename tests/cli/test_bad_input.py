@@ -19,9 +19,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import voiceguide.export
-from voiceguide import files, sandbox
+import voiceguide.encode.export
+from voiceguide import files
 from voiceguide.cli import cli
+from voiceguide.text import sandbox
 
 pytestmark = pytest.mark.usefixtures("fake_speech")
 
@@ -612,7 +613,7 @@ def test_the_corpus_is_large_enough() -> None:
 
 
 def _disk_full(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(voiceguide.export, "atomic_path", full_disk_atomic_path)
+    monkeypatch.setattr(voiceguide.encode.export, "atomic_path", full_disk_atomic_path)
 
 
 def _routine_unreadable(monkeypatch: pytest.MonkeyPatch) -> None:

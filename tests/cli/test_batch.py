@@ -10,7 +10,7 @@ import pytest
 from tests.cli.test_cli import assert_user_error, run
 from tests.fakes import FakeEngine
 from voiceguide import speech
-from voiceguide.routine_extras import package_sounds
+from voiceguide.text.routine_extras import package_sounds
 
 pytestmark = pytest.mark.usefixtures("fake_speech")
 

@@ -14,7 +14,7 @@ from tests.fakes import MINI, FakeEngine
 from voiceguide import speech
 from voiceguide.cli import cli
 from voiceguide.errors import MissingToolError
-from voiceguide.routine import builtin_text
+from voiceguide.text.routine import builtin_text
 
 pytestmark = pytest.mark.usefixtures("fake_speech")
 
@@ -70,7 +70,7 @@ def test_build_with_output_and_a_routine_file(in_tmp: Path) -> None:
 def test_build_jobs_lets_one_session_run_two_processes(
     in_tmp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from voiceguide import loudness
+    from voiceguide.encode import loudness
 
     seen: list[int] = []
     level_and_encode = loudness.level_and_encode
@@ -79,7 +79,7 @@ def test_build_jobs_lets_one_session_run_two_processes(
         seen.append(parallel)
         return level_and_encode(*args, parallel=parallel, **kwargs)  # type: ignore[arg-type,misc]
 
-    monkeypatch.setattr("voiceguide.session.level_and_encode", record)
+    monkeypatch.setattr("voiceguide.build.session.level_and_encode", record)
     assert run("build", "--hold", "20s", "-q", "-o", "one.mp3").exit_code == 0
     assert run("build", "--hold", "20s", "-q", "-o", "two.mp3", "--jobs", "2").exit_code == 0
     assert seen == [1, 2]

@@ -35,7 +35,7 @@ def test_a_corrupt_chime_is_reported_by_name(
     def patched(package: str) -> Any:
         return assets if package == "voiceguide.audio_assets" else files(package)
 
-    monkeypatch.setattr(resources, "files", patched)  # as voiceguide.audio sees it
+    monkeypatch.setattr(resources, "files", patched)  # as voiceguide.sound.audio sees it
     monkeypatch.chdir(tmp_path)
     Path("out.mp3").write_bytes(b"the previous session")
 

@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import require_tools
 from tests.integration.measure import check_session, probe
-from voiceguide.session import SessionOptions, build_session, prepare
+from voiceguide.build.session import SessionOptions, build_session, prepare
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,8 @@ from tests.conftest import require_tools
 from tests.fakes import MINI
 from tests.integration.measure import ONSET_THRESHOLD, TOLERANCE, decode, onset
 from tests.unit.test_extras_session import write_wav
-from voiceguide.extras_change import ExtrasChange
-from voiceguide.session import SessionOptions, build_session
+from voiceguide.build.session import SessionOptions, build_session
+from voiceguide.text.extras_change import ExtrasChange
 from voiceguide.units import SAMPLE_RATE
 
 pytestmark = pytest.mark.integration

@@ -16,8 +16,8 @@ from tests.integration.measure import (
     probe,
 )
 from tests.integration.test_real_build import check_clean_sound
-from voiceguide.loudness import measure_file
-from voiceguide.session import SessionOptions, build_session
+from voiceguide.build.session import SessionOptions, build_session
+from voiceguide.encode.loudness import measure_file
 from voiceguide.units import SAMPLE_RATE
 
 pytestmark = pytest.mark.integration

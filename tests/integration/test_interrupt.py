@@ -26,9 +26,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import require_tools
-from voiceguide.cache import ClipCache, is_whole_wav
 from voiceguide.checkpoint import VARIABLE
 from voiceguide.files import is_temp_name
+from voiceguide.speech.cache import ClipCache, is_whole_wav
 
 pytestmark = pytest.mark.integration
 

@@ -10,10 +10,10 @@ import pytest
 
 from tests.conftest import require_tools
 from tests.fakes import FakeEngine
-from voiceguide.loudness import level_filter, measure_each, measure_pcm, parse_summary
-from voiceguide.render import render
-from voiceguide.session import MEASURE_PAUSE, SessionOptions, prepare
-from voiceguide.timeline import condensed
+from voiceguide.build.session import MEASURE_PAUSE, SessionOptions, prepare
+from voiceguide.encode.loudness import level_filter, measure_each, measure_pcm, parse_summary
+from voiceguide.plan.timeline import condensed
+from voiceguide.sound.render import render
 from voiceguide.units import SAMPLE_RATE
 
 pytestmark = pytest.mark.integration

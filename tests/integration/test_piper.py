@@ -18,9 +18,9 @@ from click.testing import CliRunner, Result
 from tests.conftest import require_tools
 from tests.fakes import MINI
 from tests.integration.measure import decode, onset
-from voiceguide.audio import samples, tidy_speech
 from voiceguide.cli import cli
-from voiceguide.clips import check_clip
+from voiceguide.sound.audio import samples, tidy_speech
+from voiceguide.speech.clips import check_clip
 from voiceguide.speech.piper_engine import VOLUME, PiperEngine
 from voiceguide.units import SAMPLE_RATE, to_seconds
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import require_tools
 from tests.integration.measure import check_session
-from voiceguide.session import SessionOptions, build_session
+from voiceguide.build.session import SessionOptions, build_session
 
 pytestmark = pytest.mark.integration
 

@@ -19,12 +19,12 @@ from click.testing import CliRunner
 import voiceguide.speech.pyttsx3_engine as engine_module
 from tests.conftest import require_tools
 from tests.integration.measure import check_session, decode, id3_chapters, momentary, probe
+from voiceguide.build.session import SessionOptions, build_session
 from voiceguide.cli import cli
+from voiceguide.encode.loudness import measure_file
 from voiceguide.errors import SpeechError
-from voiceguide.loudness import measure_file
-from voiceguide.session import SessionOptions, build_session
+from voiceguide.plan.timeline import Timeline
 from voiceguide.speech.pyttsx3_engine import Pyttsx3Engine
-from voiceguide.timeline import Timeline
 from voiceguide.units import SAMPLE_RATE
 
 pytestmark = pytest.mark.integration

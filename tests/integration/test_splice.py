@@ -1,5 +1,5 @@
 """The default MP3 path encodes a session with its long silences cut out and splices
-them back in as repeated silent frames (voiceguide/splice.py). Proof that this is
+them back in as repeated silent frames (voiceguide/encode/mp3/splice.py). Proof that this is
 safe: the result is, byte for byte, the file that encoding the whole session writes,
 so ffmpeg decodes it to the same samples; and the short file, which the build
 measures, measures as the finished one.
@@ -20,17 +20,18 @@ from typing import Any
 import numpy as np
 import pytest
 
-import voiceguide.session as session_module
+import voiceguide.build.session as session_module
 from tests.conftest import require_tools
 from tests.fakes import FakeEngine
 from tests.integration.measure import assert_agrees_with_ffmpeg, check_session, decode
-from voiceguide import loudness, splice, split
-from voiceguide.export import FORMATS, Encoding, Tags
-from voiceguide.extras import Extras, Pacer
-from voiceguide.loudness import level_filter, measure_file
-from voiceguide.render import render as render_timeline
-from voiceguide.render import span
-from voiceguide.session import SessionOptions, build_session
+from voiceguide.build.session import SessionOptions, build_session
+from voiceguide.encode import loudness
+from voiceguide.encode.export import FORMATS, Encoding, Tags
+from voiceguide.encode.loudness import level_filter, measure_file
+from voiceguide.encode.mp3 import splice, split
+from voiceguide.sound.render import render as render_timeline
+from voiceguide.sound.render import span
+from voiceguide.text.extras import Extras, Pacer
 from voiceguide.units import SAMPLE_RATE
 
 pytestmark = pytest.mark.integration
@@ -63,7 +64,7 @@ def test_the_spliced_mp3_is_the_whole_session_encoded(
         shutil.copyfile(source, short)
         return expand(source, *rest)  # type: ignore[arg-type]
 
-    # Two encoders share the short render's encode (voiceguide/split.py): jobs=2.
+    # Two encoders share the short render's encode (voiceguide/encode/mp3/split.py): jobs=2.
     encodes: list[tuple[Any, ...]] = []
     encode_short = split.encode_short
 
@@ -110,7 +111,7 @@ def test_the_spliced_mp3_is_the_whole_session_encoded(
     check_session(spliced, 60.0, timeline)
 
     # The short file two encoders wrote is the file one encoder writes, to the byte:
-    # frames, tags and header (filled in by voiceguide/xing.py) alike.
+    # frames, tags and header (filled in by voiceguide/encode/mp3/xing.py) alike.
     render, samples, _, encoding, chain, _, plan = encodes[-1]
     assert plan is not None
     assert joins[-1] == plan

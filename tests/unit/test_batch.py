@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import FakeEngine
-from voiceguide import batch
-from voiceguide.batch import Job, build_batch, jobs_for
-from voiceguide.batchfile import load_batch
+from voiceguide.build import batch
+from voiceguide.build.batch import Job, build_batch, jobs_for
+from voiceguide.build.batchfile import load_batch
+from voiceguide.build.session import Prepared, Progress, SessionOptions, session_extras
 from voiceguide.errors import BatchError, ExportError, VoiceguideError
-from voiceguide.extras import Countdown, Pacer
-from voiceguide.routine import load_routine
-from voiceguide.routine_extras import package_sounds
-from voiceguide.session import Prepared, Progress, SessionOptions, session_extras
+from voiceguide.text.extras import Countdown, Pacer
+from voiceguide.text.routine import load_routine
+from voiceguide.text.routine_extras import package_sounds
 
 # --- batch files -------------------------------------------------------------------------
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.fakes import tone
-from voiceguide.audio import samples
-from voiceguide.cache import ClipCache, is_whole_wav
+from voiceguide.sound.audio import samples
+from voiceguide.speech.cache import ClipCache, is_whole_wav
 from voiceguide.units import SAMPLE_RATE
 
 

@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 
 from tests.unit.test_planner import CHIMES, PACING, lengths
-from voiceguide.cues import COUNTDOWN, compose
 from voiceguide.errors import PlanError
-from voiceguide.extras import Countdown, Extras
-from voiceguide.planner import END_CHIME, START_CHIME, plan
-from voiceguide.routine import load_routine
-from voiceguide.timeline import Timeline, format_script
-from voiceguide.transcript import to_vtt
+from voiceguide.plan.planner import END_CHIME, START_CHIME, plan
+from voiceguide.plan.timeline import Timeline, format_script
+from voiceguide.plan.transcript import to_vtt
+from voiceguide.text.cues import COUNTDOWN, compose
+from voiceguide.text.extras import Countdown, Extras
+from voiceguide.text.routine import load_routine
+from voiceguide.text.wording import Wording
 from voiceguide.units import SAMPLE_RATE, to_samples
-from voiceguide.wording import Wording
 
 SECOND = SAMPLE_RATE
 GAP = to_samples(PACING.cue_gap)

@@ -1,4 +1,4 @@
-"""Unit tests for voiceguide.durations: parsing durations and saying them in words."""
+"""Unit tests for voiceguide.text.durations: parsing durations and saying them in words."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ import math
 
 import pytest
 
-from voiceguide.durations import (
+from voiceguide.errors import DurationError, VoiceguideError
+from voiceguide.text.durations import (
     EXAMPLES,
     duration_words,
     format_compact,
     number_words,
     parse_duration,
 )
-from voiceguide.errors import DurationError, VoiceguideError
 
 # --- parse_duration: accepted forms ------------------------------------------------------
 

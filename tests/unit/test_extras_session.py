@@ -10,19 +10,19 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import MINI, FakeEngine
-from voiceguide.audio import (
+from voiceguide.build.session import SessionOptions, prepare
+from voiceguide.errors import AudioError, PlanError
+from voiceguide.plan.planner import START_CHIME
+from voiceguide.sound.audio import (
     CHIME_FADE_IN_MS,
     CHIME_FADE_OUT_MS,
     CHIME_PEAK_DBFS,
     load_chime_file,
     samples,
 )
-from voiceguide.errors import AudioError, PlanError
-from voiceguide.extras import Background, Countdown, Extras, Pacer
-from voiceguide.extras_change import ExtrasChange, combine
-from voiceguide.planner import START_CHIME
-from voiceguide.render import render
-from voiceguide.session import SessionOptions, prepare
+from voiceguide.sound.render import render
+from voiceguide.text.extras import Background, Countdown, Extras, Pacer
+from voiceguide.text.extras_change import ExtrasChange, combine
 from voiceguide.units import SAMPLE_RATE, SAMPLE_WIDTH
 
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from voiceguide.loudness import (
+from voiceguide.encode.loudness import (
     LIMITER_CEILING,
     PCM_PASSES,
     PCM_TOLERANCE,

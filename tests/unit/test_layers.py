@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from voiceguide.extras import Background, Extras, Pacer
-from voiceguide.layers import (
+from voiceguide.plan.layers import (
     BED_FADE,
     DUCK_HANG,
     DUCK_LEAD,
@@ -19,7 +18,8 @@ from voiceguide.layers import (
     plan_layers,
     tone_length,
 )
-from voiceguide.timeline import Event, Hold, Timeline, condensed
+from voiceguide.plan.timeline import Event, Hold, Timeline, condensed
+from voiceguide.text.extras import Background, Extras, Pacer
 from voiceguide.units import SAMPLE_RATE, to_samples
 
 S = SAMPLE_RATE

@@ -10,13 +10,12 @@ import numpy.typing as npt
 import pytest
 
 from tests.fakes import FakeEngine, tone
+from voiceguide.build.session import Prepared, SessionOptions, prepare
 from voiceguide.errors import AudioError
-from voiceguide.extras import Background, Countdown, Extras, Pacer
-from voiceguide.layers import gain_at, tone_length
-from voiceguide.mix import Mixer, layer_sounds
-from voiceguide.render import render, voice_track
-from voiceguide.session import Prepared, SessionOptions, prepare
-from voiceguide.sounds import (
+from voiceguide.plan.layers import gain_at, tone_length
+from voiceguide.sound.mix import Mixer, layer_sounds
+from voiceguide.sound.render import render, voice_track
+from voiceguide.sound.sounds import (
     Samples,
     active_level,
     file_bed,
@@ -25,6 +24,7 @@ from voiceguide.sounds import (
     noise_bed,
     pacer_tone,
 )
+from voiceguide.text.extras import Background, Countdown, Extras, Pacer
 from voiceguide.units import SAMPLE_RATE
 
 S = SAMPLE_RATE

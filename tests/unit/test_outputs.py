@@ -10,10 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import FakeEngine
-from voiceguide.audio import load_chime
-from voiceguide.chapters import chapters
-from voiceguide.errors import ExportError
-from voiceguide.export import (
+from voiceguide.build.session import SessionOptions, default_output, prepare
+from voiceguide.encode.export import (
     AAC_FRAME,
     FORMATS,
     OPUS_STEP,
@@ -23,10 +21,12 @@ from voiceguide.export import (
     choose_format,
     ffmetadata,
 )
-from voiceguide.loudness import level_filter, parse_summaries, parse_summary
-from voiceguide.session import SessionOptions, default_output, prepare
-from voiceguide.timeline import Timeline
-from voiceguide.transcript import to_lrc, to_vtt, write_transcript
+from voiceguide.encode.loudness import level_filter, parse_summaries, parse_summary
+from voiceguide.errors import ExportError
+from voiceguide.plan.chapters import chapters
+from voiceguide.plan.timeline import Timeline
+from voiceguide.plan.transcript import to_lrc, to_vtt, write_transcript
+from voiceguide.sound.audio import load_chime
 from voiceguide.units import SAMPLE_RATE
 
 

@@ -6,14 +6,14 @@ import itertools
 
 import pytest
 
-from voiceguide.cues import CueSheet, compose
+from voiceguide.encode.export import MP3_FRAME, mp3_exact_length
 from voiceguide.errors import PlanError
-from voiceguide.export import MP3_FRAME, mp3_exact_length
-from voiceguide.planner import END_CHIME, START_CHIME, Pacing, plan
-from voiceguide.routine import Routine, load_routine
-from voiceguide.timeline import Timeline
+from voiceguide.plan.planner import END_CHIME, START_CHIME, Pacing, plan
+from voiceguide.plan.timeline import Timeline
+from voiceguide.text.cues import CueSheet, compose
+from voiceguide.text.routine import Routine, load_routine
+from voiceguide.text.wording import Wording
 from voiceguide.units import SAMPLE_RATE, to_samples
-from voiceguide.wording import Wording
 
 CHIMES = {START_CHIME: to_samples(3.0), END_CHIME: to_samples(3.4)}
 PACING = Pacing()

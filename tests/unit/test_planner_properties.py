@@ -15,14 +15,14 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from voiceguide.cues import COUNTDOWN, FINAL_SECONDS, CueSheet, HoldCues, compose
-from voiceguide.export import MP3_FRAME, mp3_exact_length
-from voiceguide.extras import Countdown, Extras
-from voiceguide.planner import END_CHIME, START_CHIME, Pacing, plan
-from voiceguide.routine import MAX_HOLD_SECONDS, Routine
-from voiceguide.timeline import Timeline
+from voiceguide.encode.export import MP3_FRAME, mp3_exact_length
+from voiceguide.plan.planner import END_CHIME, START_CHIME, Pacing, plan
+from voiceguide.plan.timeline import Timeline
+from voiceguide.text.cues import COUNTDOWN, FINAL_SECONDS, CueSheet, HoldCues, compose
+from voiceguide.text.extras import Countdown, Extras
+from voiceguide.text.routine import MAX_HOLD_SECONDS, Routine
+from voiceguide.text.wording import Wording
 from voiceguide.units import to_samples
-from voiceguide.wording import Wording
 
 WORDS = ["breathe", "slowly", "keep", "your", "knee", "straight", "relax", "the", "strap", "foot"]
 SIDES = ["left", "right", "front", "back", "upper", "lower"]

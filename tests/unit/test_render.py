@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import SECONDS_PER_WORD, FakeEngine, tone
-from voiceguide.audio import loud_edges, samples, tidy_speech
-from voiceguide.cache import ClipCache
-from voiceguide.clips import check_clip, speak
+from voiceguide.build.session import SessionOptions, no_progress, prepare
 from voiceguide.errors import PlanError, SpeechError
-from voiceguide.render import render, silence
-from voiceguide.session import SessionOptions, no_progress, prepare
-from voiceguide.timeline import condensed
+from voiceguide.plan.timeline import condensed
+from voiceguide.sound.audio import loud_edges, samples, tidy_speech
+from voiceguide.sound.render import render, silence
+from voiceguide.speech.cache import ClipCache
+from voiceguide.speech.clips import check_clip, speak
 from voiceguide.units import SAMPLE_RATE, SAMPLE_WIDTH, to_samples
 
 

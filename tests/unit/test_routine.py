@@ -1,4 +1,4 @@
-"""Unit tests for voiceguide.routine: the built-in routine and loading routine files."""
+"""Unit tests for voiceguide.text.routine: the built-in routine and loading routine files."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from voiceguide import routine as routine_module
 from voiceguide.errors import RoutineError, VoiceguideError
-from voiceguide.routine import (
+from voiceguide.text import routine as routine_module
+from voiceguide.text.routine import (
     MAX_HOLD_SECONDS,
     MAX_ROUTINE_BYTES,
     Routine,
@@ -20,7 +20,7 @@ from voiceguide.routine import (
     load_routine,
     parse_routine,
 )
-from voiceguide.wording import Wording
+from voiceguide.text.wording import Wording
 
 # shared/ sits beside the repository (in development and in CI).
 ARTICLE = Path(__file__).resolve().parents[3] / "shared" / "seed" / "hamstring-stretch-article.txt"

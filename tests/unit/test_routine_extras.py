@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from voiceguide.errors import RoutineError
-from voiceguide.extras import Background, Countdown, Extras, Pacer
-from voiceguide.routine import load_routine, parse_routine
-from voiceguide.routine_extras import package_sounds
+from voiceguide.text.extras import Background, Countdown, Extras, Pacer
+from voiceguide.text.routine import load_routine, parse_routine
+from voiceguide.text.routine_extras import package_sounds
 
 BASE = "name: test\ntitle: Test stretch\nsteps:\n  - Lie down.\n"
 

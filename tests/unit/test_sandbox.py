@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import FakeEngine
-from voiceguide import sandbox
+from voiceguide.build.session import SessionOptions, prepare
 from voiceguide.errors import TemplateError
-from voiceguide.markup import neutralise_markup
-from voiceguide.session import SessionOptions, prepare
-from voiceguide.wording import Wording
+from voiceguide.text import sandbox
+from voiceguide.text.markup import neutralise_markup
+from voiceguide.text.wording import Wording
 
 CONTEXT = {"side": "left", "other_side": "right", "routine": {"name": "x", "title": "X"}}
 

@@ -1,4 +1,4 @@
-"""Where the MP3 path cuts silence out before encoding (voiceguide/splice.py)."""
+"""Where the MP3 path cuts silence out before encoding (voiceguide/encode/mp3/splice.py)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import FakeEngine
-from voiceguide.export import MP3_FRAME
-from voiceguide.render import render
-from voiceguide.session import SessionOptions, prepare
-from voiceguide.splice import (
+from voiceguide.build.session import SessionOptions, prepare
+from voiceguide.encode.export import MP3_FRAME
+from voiceguide.encode.mp3.splice import (
     CUT_STEP,
     ENCODER_DELAY,
     LEAD,
@@ -23,6 +22,7 @@ from voiceguide.splice import (
     shortened,
     splice,
 )
+from voiceguide.sound.render import render
 from voiceguide.units import SAMPLE_WIDTH
 
 

@@ -1,4 +1,4 @@
-"""Where two encoders share the encode of the short render (voiceguide/split.py)."""
+"""Where two encoders share the encode of the short render (voiceguide/encode/mp3/split.py)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,19 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import FakeEngine
-from voiceguide.export import MP3_FRAME
-from voiceguide.render import BLOCK, render, span
-from voiceguide.session import SessionOptions, prepare
-from voiceguide.splice import ENCODER_DELAY, PERIOD_SAMPLES, SETTLE, NotSpliceable, plan_cuts
-from voiceguide.splice import shortened as cut_short
-from voiceguide.split import CHECK, FRESH, Split, join, plan_split
-from voiceguide.timeline import Event, Timeline
+from voiceguide.build.session import SessionOptions, prepare
+from voiceguide.encode.export import MP3_FRAME
+from voiceguide.encode.mp3.splice import (
+    ENCODER_DELAY,
+    PERIOD_SAMPLES,
+    SETTLE,
+    NotSpliceable,
+    plan_cuts,
+)
+from voiceguide.encode.mp3.splice import shortened as cut_short
+from voiceguide.encode.mp3.split import CHECK, FRESH, Split, join, plan_split
+from voiceguide.plan.timeline import Event, Timeline
+from voiceguide.sound.render import BLOCK, render, span
 from voiceguide.units import SAMPLE_WIDTH, to_samples
 
 

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from voiceguide import truepeak
-from voiceguide.truepeak import PHASES, TruePeakMeter, to_dbtp, true_peak
+from voiceguide.encode import truepeak
+from voiceguide.encode.truepeak import PHASES, TruePeakMeter, to_dbtp, true_peak
 
 FILTER = np.array(PHASES).T.ravel()  # the 48 taps: tap 4k + p is PHASES[p][k]
 

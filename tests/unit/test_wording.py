@@ -1,4 +1,4 @@
-"""Unit tests for voiceguide.wording: cue templates, overrides and the sandbox."""
+"""Unit tests for voiceguide.text.wording: cue templates, overrides and the sandbox."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from voiceguide.errors import TemplateError, VoiceguideError
-from voiceguide.wording import (
+from voiceguide.text.wording import (
     MAX_LINE_CHARS,
     SUFFIX,
     TEMPLATES,

@@ -1,4 +1,4 @@
-"""The Xing/LAME header filled in as ffmpeg fills it in (voiceguide/xing.py). That
+"""The Xing/LAME header filled in as ffmpeg fills it in (voiceguide/encode/mp3/xing.py). That
 the result is ffmpeg's to the byte is checked on real files in
 tests/integration/test_splice.py; here, the parts."""
 
@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from voiceguide import xing
+from voiceguide.encode.mp3 import xing
 
 
 def test_crc16_is_crc16_arc() -> None:
@@ -62,7 +62,8 @@ def test_numpy_waits_until_a_build_needs_it() -> None:
     """numpy takes about 15 MB; imported with the modules, it sat beside the encoding
     ffmpeg and raised the build's peak memory from 119 MB to 128 MB."""
     code = (
-        "import sys, voiceguide.cli, voiceguide.session, voiceguide.splice, voiceguide.xing;"
+        "import sys, voiceguide.cli, voiceguide.build.session,"
+        " voiceguide.encode.mp3.splice, voiceguide.encode.mp3.xing;"
         "print('numpy' in sys.modules)"
     )
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

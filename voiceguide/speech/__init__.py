@@ -2,7 +2,7 @@
 
 An engine turns texts into audio and hands the audio back; it owns no files of
 the caller's. Checking, tidying and caching the clips is the caller's job
-(:mod:`voiceguide.clips`), so every engine gets the same checks.
+(:mod:`voiceguide.speech.clips`), so every engine gets the same checks.
 """
 
 from __future__ import annotations

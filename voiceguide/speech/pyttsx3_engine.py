@@ -28,8 +28,8 @@ from typing import Any, NoReturn
 
 from pydub import AudioSegment
 
-from voiceguide.audio import from_wav_bytes
 from voiceguide.errors import AudioError, MissingToolError, SpeechError
+from voiceguide.sound.audio import from_wav_bytes
 from voiceguide.speech import Voice
 
 WORKER = Path(__file__).with_name("_pyttsx3_worker.py")

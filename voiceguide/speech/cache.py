@@ -20,9 +20,9 @@ from pathlib import Path
 
 from pydub import AudioSegment
 
-from voiceguide.audio import from_wav_bytes, samples, to_wav_bytes
 from voiceguide.errors import AudioError
 from voiceguide.files import atomic_write_bytes, is_temp_name, remove_stale_temps
+from voiceguide.sound.audio import from_wav_bytes, samples, to_wav_bytes
 from voiceguide.units import CHANNELS, SAMPLE_RATE, SAMPLE_WIDTH
 
 FORMAT = 3  # bump when the way clips are tidied changes (2: integer-exact fade ramps, 3: no DC)

@@ -6,11 +6,11 @@ from collections.abc import Callable, Sequence
 
 from pydub import AudioSegment
 
-from voiceguide.audio import samples, tidy_speech
-from voiceguide.cache import ClipCache
 from voiceguide.checkpoint import checkpoint
 from voiceguide.errors import SpeechError
+from voiceguide.sound.audio import samples, tidy_speech
 from voiceguide.speech import SpeechEngine
+from voiceguide.speech.cache import ClipCache
 from voiceguide.units import to_seconds
 
 Progress = Callable[[str, int, int], None]

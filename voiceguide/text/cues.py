@@ -10,11 +10,11 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from voiceguide.durations import duration_words
 from voiceguide.errors import PlanError
-from voiceguide.extras import ChimeSound, Extras
-from voiceguide.routine import MAX_HOLD_SECONDS, Routine
-from voiceguide.wording import Wording
+from voiceguide.text.durations import duration_words
+from voiceguide.text.extras import ChimeSound, Extras
+from voiceguide.text.routine import MAX_HOLD_SECONDS, Routine
+from voiceguide.text.wording import Wording
 
 MIN_HOLD_SECONDS = 10.0
 FINAL_SECONDS = 10

@@ -1,5 +1,5 @@
 """Many sessions at once: several holds, several routines, or a batch file
-(read by :mod:`voiceguide.batchfile`).
+(read by :mod:`voiceguide.build.batchfile`).
 
 A batch is built in three steps. Every session is composed first, so a bad
 routine, template or output stops the batch before any work. The speech of all
@@ -21,18 +21,18 @@ from pathlib import Path
 
 from pydub import AudioSegment
 
-from voiceguide.cache import ClipCache
-from voiceguide.clips import speak
-from voiceguide.cues import CueSheet
+from voiceguide.speech.cache import ClipCache
+from voiceguide.speech.clips import speak
+from voiceguide.text.cues import CueSheet
 from voiceguide.errors import BatchError, VoiceguideError
-from voiceguide.export import (
+from voiceguide.encode.export import (
     check_output_path,
     choose_bitrate,
     choose_format,
     find_tool,
 )
-from voiceguide.routine import Routine
-from voiceguide.session import (
+from voiceguide.text.routine import Routine
+from voiceguide.build.session import (
     BuildResult,
     Prepared,
     Progress,

@@ -26,7 +26,7 @@ Everything this relies on is checked on the encoded file; where a check fails,
 :func:`splice` raises :class:`NotSpliceable` and the caller encodes the whole
 session instead. The spliced file gets the short file's tags and its Xing/LAME
 header, filled in (frame and byte counts, seek table, music length and CRC) as
-ffmpeg fills it in when it encodes (:mod:`voiceguide.xing`): the result is, to the
+ffmpeg fills it in when it encodes (:mod:`voiceguide.encode.mp3.xing`): the result is, to the
 byte, the file that encoding the whole session writes.
 """
 
@@ -38,9 +38,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from voiceguide import xing
-from voiceguide.export import MP3_DELAY, MP3_FRAME
-from voiceguide.timeline import Event, Timeline
+from voiceguide.encode.export import MP3_DELAY, MP3_FRAME
+from voiceguide.encode.mp3 import xing
+from voiceguide.plan.timeline import Event, Timeline
 from voiceguide.units import SAMPLE_RATE, to_samples
 
 PADDING_PERIOD = 49  # frames: 44100 / gcd(144 * bitrate % 44100, 44100) for every bitrate
@@ -211,7 +211,7 @@ def splice(source: Path, cuts: tuple[Cut, ...], target: Path) -> int:
     out) with the silent frames put back; return how many frames it now has.
 
     ``target`` has ``source``'s tags, and its header filled in for the frames it
-    now has, as ffmpeg fills it in (:func:`voiceguide.xing.filled`).
+    now has, as ffmpeg fills it in (:func:`voiceguide.encode.mp3.xing.filled`).
     """
     data = source.read_bytes()
     info, audio = parse(data)
@@ -274,7 +274,7 @@ def write_frames(
     sizes: Sequence[int],
 ) -> None:
     """Write to ``target`` an MP3 of ``tags``, the header frame ``header`` filled in
-    (:func:`voiceguide.xing.filled`) for audio frames of ``sizes`` bytes, and the
+    (:func:`voiceguide.encode.mp3.xing.filled`) for audio frames of ``sizes`` bytes, and the
     audio: ``pieces``, each written ``times`` over."""
     music = xing.MusicCrc()
     for piece, times in pieces:

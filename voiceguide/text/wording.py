@@ -17,11 +17,11 @@ from typing import Any
 
 import jinja2
 
-from voiceguide.durations import duration_words, number_words
 from voiceguide.errors import TemplateError
 from voiceguide.files import atomic_write_bytes
-from voiceguide.markup import neutralise_markup
-from voiceguide.sandbox import LimitedSandbox, RenderLimitError
+from voiceguide.text.durations import duration_words, number_words
+from voiceguide.text.markup import neutralise_markup
+from voiceguide.text.sandbox import LimitedSandbox, RenderLimitError
 
 #: Each built-in template, and what it says.
 TEMPLATES: dict[str, str] = {
@@ -44,7 +44,7 @@ MAX_TEMPLATE_BYTES = 64_000
 
 
 def _builtin_folder() -> Path:
-    return Path(str(resources.files("voiceguide.templates")))
+    return Path(str(resources.files("voiceguide.text.templates")))
 
 
 class Wording:

@@ -3,7 +3,7 @@
 The timeline's events tile the session exactly, so rendering is a walk along
 them: each clip's samples, or silence for a pause. Nothing is joined in memory.
 Layers under the voice (pacer, background bed), if any, are added to each block
-as it passes (see :mod:`voiceguide.mix`); without them the voice track is
+as it passes (see :mod:`voiceguide.sound.mix`); without them the voice track is
 streamed untouched.
 """
 
@@ -14,9 +14,9 @@ from typing import Protocol
 
 from pydub import AudioSegment
 
-from voiceguide.audio import samples
 from voiceguide.errors import PlanError
-from voiceguide.timeline import Timeline
+from voiceguide.plan.timeline import Timeline
+from voiceguide.sound.audio import samples
 from voiceguide.units import SAMPLE_RATE, SAMPLE_WIDTH
 
 BLOCK = SAMPLE_RATE  # samples of silence per block: one second
@@ -33,7 +33,7 @@ def silence(length: int) -> Iterator[bytes]:
 
 
 class Layers(Protocol):
-    """Sounds mixed under the voice track (:class:`voiceguide.mix.Mixer`)."""
+    """Sounds mixed under the voice track (:class:`voiceguide.sound.mix.Mixer`)."""
 
     def mix(self, block: bytes, start: int) -> bytes:
         """``block`` of the voice track, from sample ``start``, with the layers added."""

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from voiceguide.cues import COUNTDOWN, CueSheet, HoldCue, HoldCues
 from voiceguide.errors import PlanError
-from voiceguide.timeline import Dropped, Event, Hold, Timeline
+from voiceguide.plan.timeline import Dropped, Event, Hold, Timeline
+from voiceguide.text.cues import COUNTDOWN, CueSheet, HoldCue, HoldCues
 from voiceguide.units import to_samples, to_seconds
 
 START_CHIME, END_CHIME = "chime_start", "chime_end"

@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING
 
 from pydub import AudioSegment
 
-from voiceguide import splice
-from voiceguide.audio import load_chime, load_chime_file, samples
-from voiceguide.cache import ClipCache
-from voiceguide.chapters import Chapter, chapters
-from voiceguide.clips import speak
-from voiceguide.cues import CueSheet, compose
-from voiceguide.durations import duration_words, format_compact
-from voiceguide.export import (
+from voiceguide.encode.mp3 import splice
+from voiceguide.sound.audio import load_chime, load_chime_file, samples
+from voiceguide.speech.cache import ClipCache
+from voiceguide.plan.chapters import Chapter, chapters
+from voiceguide.speech.clips import speak
+from voiceguide.text.cues import CueSheet, compose
+from voiceguide.text.durations import duration_words, format_compact
+from voiceguide.encode.export import (
     Encoding,
     Format,
     Tags,
@@ -30,22 +30,22 @@ from voiceguide.export import (
     find_tool,
     write_atomically,
 )
-from voiceguide.extras import ChimeSound, Extras
-from voiceguide.extras_change import ExtrasChange, combine
-from voiceguide.layers import LayerPlan, plan_layers
-from voiceguide.loudness import DEFAULT_TARGET, Levelled, Shortcut, level_and_encode
-from voiceguide.planner import END_CHIME, START_CHIME, Pacing, plan
-from voiceguide.render import Layers, render, span
-from voiceguide.routine import Routine, load_routine
+from voiceguide.text.extras import ChimeSound, Extras
+from voiceguide.text.extras_change import ExtrasChange, combine
+from voiceguide.plan.layers import LayerPlan, plan_layers
+from voiceguide.encode.loudness import DEFAULT_TARGET, Levelled, Shortcut, level_and_encode
+from voiceguide.plan.planner import END_CHIME, START_CHIME, Pacing, plan
+from voiceguide.sound.render import Layers, render, span
+from voiceguide.text.routine import Routine, load_routine
 from voiceguide.speech import DEFAULT_RATE, SpeechEngine, get_engine
-from voiceguide.split import plan_split
-from voiceguide.timeline import Timeline, condensed
-from voiceguide.transcript import check_transcript_path, write_transcript
+from voiceguide.encode.mp3.split import plan_split
+from voiceguide.plan.timeline import Timeline, condensed
+from voiceguide.plan.transcript import check_transcript_path, write_transcript
 from voiceguide.units import to_samples
-from voiceguide.wording import Wording
+from voiceguide.text.wording import Wording
 
 if TYPE_CHECKING:
-    from voiceguide.mix import LayerSounds
+    from voiceguide.sound.mix import LayerSounds
 
 Progress = Callable[[str, int, int], None]
 # Pauses are cut to this long when measuring loudness: more than an EBU R128 block
@@ -95,7 +95,7 @@ class Prepared:
         plan = plan_layers(self.timeline, self.extras)
         if not plan or self.sounds is None:
             return plan, None
-        from voiceguide.mix import Mixer  # numpy: imported only when layers are on
+        from voiceguide.sound.mix import Mixer  # numpy: imported only when layers are on
 
         return plan, Mixer(plan, self.sounds)
 
@@ -152,7 +152,7 @@ def load_sounds(extras: Extras) -> dict[str, AudioSegment]:
     any, decoded too (once, and kept): so that a bad sound file fails before any work."""
     chimes = load_chimes(extras)
     if extras.background is not None and extras.background.source is not None:
-        from voiceguide.sounds import file_bed  # numpy: only when needed
+        from voiceguide.sound.sounds import file_bed  # numpy: only when needed
 
         file_bed(extras.background.source)
     return chimes
@@ -202,7 +202,7 @@ def plan_session(
     )
     layer_sounds = None
     if extras.pacer is not None or extras.background is not None:
-        from voiceguide.mix import layer_sounds as make_sounds  # numpy: only when needed
+        from voiceguide.sound.mix import layer_sounds as make_sounds  # numpy: only when needed
 
         layer_sounds = make_sounds(extras, timeline, clips, sounds)
     return Prepared(routine, timeline, clips, sounds, extras, layer_sounds)
@@ -254,7 +254,7 @@ def write_session(
     in the format ``target``'s name (or ``options.format``) asks for.
 
     ``parallel``: how many processes it may keep busy at once. With 2 or more, two
-    encoders share the MP3 encode (voiceguide/split.py), the two gains of a round are
+    encoders share the MP3 encode (voiceguide/encode/mp3/split.py), the two gains of a round are
     measured side by side, and the short file is measured while it is expanded (the
     file is the same, byte for byte): faster on two cores, but each ffmpeg at work
     beside another adds about 58 MB to the build's summed resident memory (20 to
@@ -299,10 +299,10 @@ def write_session(
 
 def mp3_shortcut(prepared: Prepared, encoding: Encoding, encoders: int = 1) -> Shortcut | None:
     """Encode the session with its long silences cut out, then splice them back in as
-    repeated silent frames (voiceguide/splice.py); None where there is nothing to cut.
+    repeated silent frames (voiceguide/encode/mp3/splice.py); None where there is nothing to cut.
 
     With ``encoders`` 2 or more, two encoders share that encode where the session
-    allows it (voiceguide/split.py)."""
+    allows it (voiceguide/encode/mp3/split.py)."""
     timeline = prepared.timeline
     cuts = splice.plan_cuts(timeline)
     if not cuts:

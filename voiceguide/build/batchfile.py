@@ -25,14 +25,14 @@ from pydantic import (
     model_validator,
 )
 
-from voiceguide.batch import Job
-from voiceguide.durations import parse_duration
+from voiceguide.build.batch import Job
+from voiceguide.text.durations import parse_duration
 from voiceguide.errors import BatchError
-from voiceguide.export import BITRATES, Bitrate
-from voiceguide.extras_change import BED_WORDS, VOLUMES, ExtrasChange, VolumeOf, sound_choice
+from voiceguide.encode.export import BITRATES, Bitrate
+from voiceguide.text.extras_change import BED_WORDS, VOLUMES, ExtrasChange, VolumeOf, sound_choice
 from voiceguide.files import read_user_text
-from voiceguide.loudness import MAX_TARGET, MIN_TARGET
-from voiceguide.routine_extras import (
+from voiceguide.encode.loudness import MAX_TARGET, MIN_TARGET
+from voiceguide.text.routine_extras import (
     CHIME_WORDS,
     MAX_BREATHS,
     MAX_COUNTDOWN,
@@ -40,8 +40,8 @@ from voiceguide.routine_extras import (
     MIN_BREATHS,
     MIN_VOLUME,
 )
-from voiceguide.session import SessionOptions
-from voiceguide.yamlfile import line_of, load_yaml, located, unknown_key
+from voiceguide.build.session import SessionOptions
+from voiceguide.text.yamlfile import line_of, load_yaml, located, unknown_key
 
 MAX_BATCH_BYTES = 1_000_000
 MAX_SESSIONS = 1000
@@ -209,7 +209,7 @@ def _extras_change(entry: Entry, fallback: dict[VolumeOf, float], base: Path) ->
 
 
 def _is_path(ref: str) -> bool:
-    """The rule :func:`voiceguide.routine.load_routine` uses to tell a path from a name."""
+    """The rule :func:`voiceguide.text.routine.load_routine` uses to tell a path from a name."""
     path = Path(ref)
     return path.suffix in (".yaml", ".yml") or len(path.parts) > 1
 

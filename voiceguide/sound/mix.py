@@ -5,7 +5,7 @@ layers that sound in it, at their own volumes, to the sample. Nothing is held
 but the layer sounds themselves (a few seconds of tone, a loop of the bed).
 
 **Volume relative to the voice.** A layer at ``volume`` dB has an active level
-(see :func:`voiceguide.sounds.active_level`: the RMS of its 20 ms blocks that are
+(see :func:`voiceguide.sound.sounds.active_level`: the RMS of its 20 ms blocks that are
 not much quieter than the rest) ``volume`` dB from the active level of the
 session's speech clips, measured once per session on the clips themselves. The
 pacer's level is that of one tone while it sounds; the bed's, that of the bed
@@ -27,10 +27,10 @@ import numpy as np
 import numpy.typing as npt
 from pydub import AudioSegment
 
-from voiceguide.extras import Extras
-from voiceguide.layers import LayerPlan, ToneKind, tone_length
-from voiceguide.sounds import Samples, active_level, file_bed, from_pcm, noise_bed, pacer_tone
-from voiceguide.timeline import Timeline
+from voiceguide.plan.layers import LayerPlan, ToneKind, tone_length
+from voiceguide.plan.timeline import Timeline
+from voiceguide.sound.sounds import Samples, active_level, file_bed, from_pcm, noise_bed, pacer_tone
+from voiceguide.text.extras import Extras
 from voiceguide.units import SAMPLE_RATE, SAMPLE_WIDTH
 
 FULL_SCALE = 32768
@@ -103,7 +103,7 @@ def _voice_peak(
 
 
 class Mixer:
-    """Adds a plan's layers to blocks of the voice track (see :func:`voiceguide.render.render`)."""
+    """Adds a plan's layers to blocks of the voice track (see :func:`.render.render`)."""
 
     def __init__(self, plan: LayerPlan, sounds: LayerSounds) -> None:
         self.tones = plan.tones
@@ -160,7 +160,7 @@ class Mixer:
 
 
 def _envelope(points: Iterable[tuple[int, float]], at: npt.NDArray[np.int64]) -> Samples:
-    """A piecewise-linear envelope (see :data:`voiceguide.layers.Envelope`) at ``at``."""
+    """A piecewise-linear envelope (see :data:`voiceguide.plan.layers.Envelope`) at ``at``."""
     xs, ys = zip(*points, strict=True)
     values: Samples = np.interp(at, xs, ys)
     return values

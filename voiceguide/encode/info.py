@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from voiceguide.encode.export import find_tool
+from voiceguide.encode.loudness import Loudness, measure_file
 from voiceguide.errors import ExportError
-from voiceguide.export import find_tool
-from voiceguide.loudness import Loudness, measure_file
 
 
 @dataclass(frozen=True)

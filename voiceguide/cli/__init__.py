@@ -17,13 +17,20 @@ from typing import Any, ClassVar, NoReturn
 import click
 
 from voiceguide import interrupts
-from voiceguide.batch import Job, build_batch, jobs_for
-from voiceguide.batchfile import load_batch
-from voiceguide.cache import ClipCache
-from voiceguide.durations import EXAMPLES, format_compact, parse_duration
+from voiceguide.build.batch import Job, build_batch, jobs_for
+from voiceguide.build.batchfile import load_batch
+from voiceguide.build.session import BuildResult, SessionOptions, Written, build_session, prepare
+from voiceguide.encode.export import FORMATS
+from voiceguide.encode.info import describe
+from voiceguide.encode.loudness import DEFAULT_TARGET, MAX_TARGET, MIN_TARGET, TRUE_PEAK_LIMIT
 from voiceguide.errors import DurationError, VoiceguideError
-from voiceguide.export import FORMATS
-from voiceguide.extras_change import (
+from voiceguide.plan.layers import describe as describe_layers
+from voiceguide.plan.timeline import Timeline, format_script
+from voiceguide.speech import DEFAULT_RATE, ENGINES, get_engine
+from voiceguide.speech.cache import ClipCache
+from voiceguide.speech.piper_engine import INSTALL_HINT as PIPER_INSTALL
+from voiceguide.text.durations import EXAMPLES, format_compact, parse_duration
+from voiceguide.text.extras_change import (
     BED_WORDS,
     VOLUMES,
     ExtrasChange,
@@ -31,11 +38,8 @@ from voiceguide.extras_change import (
     Volumes,
     sound_choice,
 )
-from voiceguide.info import describe
-from voiceguide.layers import describe as describe_layers
-from voiceguide.loudness import DEFAULT_TARGET, MAX_TARGET, MIN_TARGET, TRUE_PEAK_LIMIT
-from voiceguide.routine import builtin_names, builtin_text, load_routine
-from voiceguide.routine_extras import (
+from voiceguide.text.routine import builtin_names, builtin_text, load_routine
+from voiceguide.text.routine_extras import (
     CHIME_WORDS,
     MAX_BREATHS,
     MAX_COUNTDOWN,
@@ -43,12 +47,8 @@ from voiceguide.routine_extras import (
     MIN_BREATHS,
     MIN_VOLUME,
 )
-from voiceguide.session import BuildResult, SessionOptions, Written, build_session, prepare
-from voiceguide.speech import DEFAULT_RATE, ENGINES, get_engine
-from voiceguide.speech.piper_engine import INSTALL_HINT as PIPER_INSTALL
-from voiceguide.timeline import Timeline, format_script
+from voiceguide.text.wording import TEMPLATES, export_templates
 from voiceguide.units import clock, to_samples
-from voiceguide.wording import TEMPLATES, export_templates
 
 
 class BuildInterruptedError(Exception):

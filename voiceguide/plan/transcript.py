@@ -7,7 +7,7 @@ from pathlib import Path
 
 from voiceguide.errors import ExportError
 from voiceguide.files import atomic_write_bytes
-from voiceguide.timeline import Timeline
+from voiceguide.plan.timeline import Timeline
 
 
 def _vtt_time(samples: int, rate: int) -> str:

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from voiceguide.errors import AudioError, PlanError
-from voiceguide.extras import Background, ChimeSound, Countdown, Extras, Pacer
-from voiceguide.routine_extras import BACKGROUND_WORDS
+from voiceguide.text.extras import Background, ChimeSound, Countdown, Extras, Pacer
+from voiceguide.text.routine_extras import BACKGROUND_WORDS
 
 VolumeOf = Literal["countdown", "pacer", "background", "chime"]
 VOLUMES: tuple[VolumeOf, ...] = ("countdown", "pacer", "background", "chime")

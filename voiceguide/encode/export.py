@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypeVar, get_args
 
-from voiceguide.chapters import Chapter
 from voiceguide.checkpoint import checkpoint
 from voiceguide.errors import ExportError, MissingToolError
 from voiceguide.files import atomic_path, fds_for
+from voiceguide.plan.chapters import Chapter
 from voiceguide.units import CHANNELS, SAMPLE_RATE, SAMPLE_WIDTH, to_seconds
 
 FFMPEG_HINT = "install it with: apt-get install ffmpeg (Debian/Ubuntu)"
@@ -89,7 +89,7 @@ class Format:
 
 _LOSSY = BITRATES
 # The bit reservoir is off, so that every frame carries its own data and the silent
-# frames can be repeated (voiceguide/splice.py); at these bitrates, for mono speech,
+# frames can be repeated (voiceguide/encode/mp3/splice.py); at these bitrates, for mono speech,
 # it costs nothing audible.
 MP3_OPTIONS = ("-reservoir", "0", "-id3v2_version", "3", "-write_xing", "1")
 

@@ -3,7 +3,7 @@
 Pure and exact, like the planner: from a timeline and the session's extras it
 gives the sample span of every pacer tone, the span of each hold's bed, and the
 bed's gain envelopes (its fades, and its ducking under speech) as breakpoints.
-No audio is made here; see :mod:`voiceguide.sounds` and :mod:`voiceguide.mix`.
+No audio is made here; see :mod:`voiceguide.sound.sounds` and :mod:`voiceguide.sound.mix`.
 
 Within a hold (from the onset of its start chime to the onset of its end chime):
 
@@ -26,8 +26,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from voiceguide.extras import Extras
-from voiceguide.timeline import Event, Hold, Timeline
+from voiceguide.plan.timeline import Event, Hold, Timeline
+from voiceguide.text.extras import Extras
 from voiceguide.units import SAMPLE_RATE, to_samples
 
 ToneKind = Literal["inhale", "exhale"]

@@ -1,4 +1,4 @@
-"""The ``extras:`` section of a routine file, validated into :class:`voiceguide.extras.Extras`.
+"""The ``extras:`` section of a routine file, validated into :class:`voiceguide.text.extras.Extras`.
 
 Sound files named here (a chime, a background) are shared along with the routine,
 so they resolve only inside the routine file's own folder (for a built-in
@@ -24,7 +24,7 @@ from pydantic import (
     field_validator,
 )
 
-from voiceguide.extras import Background, ChimeSound, Countdown, Extras, Pacer
+from voiceguide.text.extras import Background, ChimeSound, Countdown, Extras, Pacer
 
 MIN_VOLUME, MAX_VOLUME = -60.0, 6.0  # dB relative to the voice
 MIN_BREATHS, MAX_BREATHS = 2.0, 20.0  # a minute

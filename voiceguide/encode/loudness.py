@@ -8,7 +8,7 @@ down. Since the limiter takes a little loudness off the peaks, the levelled PCM
 is measured again (a few times at most) to find the gain that makes up for it.
 The finished file is measured with true peak, and that is what is reported. (On
 the default MP3 path the file encoded is the session with its long silences cut
-out, which measures exactly as the finished file: see :mod:`voiceguide.splice`.)
+out, which measures exactly as the finished file: see :mod:`voiceguide.encode.mp3.splice`.)
 """
 
 from __future__ import annotations
@@ -23,8 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from voiceguide.errors import ExportError
-from voiceguide.export import (
+from voiceguide.encode.export import (
     Encoding,
     Progress,
     encode,
@@ -32,8 +31,9 @@ from voiceguide.export import (
     pipe_to_ffmpeg,
     verify_duration,
 )
+from voiceguide.encode.mp3.split import RenderSpan, Split, encode_short
+from voiceguide.errors import ExportError
 from voiceguide.files import fds_for
-from voiceguide.split import RenderSpan, Split, encode_short
 from voiceguide.units import CHANNELS, SAMPLE_RATE
 
 DEFAULT_TARGET = -16.0  # LUFS, integrated: the usual level for spoken podcasts
@@ -152,12 +152,12 @@ def measure_file(path: Path, channels: int = CHANNELS) -> Loudness:
 
     One ffmpeg decodes the file once: one copy of the audio goes through the
     ``ebur128`` meter (integrated loudness and loudness range), the other comes
-    out as 32-bit float PCM, whose true peak :mod:`voiceguide.truepeak` measures
+    out as 32-bit float PCM, whose true peak :mod:`voiceguide.encode.truepeak` measures
     block by block as ffmpeg goes (the two run side by side, on two cores).
     ffmpeg's own true-peak meter (``ebur128=peak=true``) resamples to 192 kHz
     and took most of the time.
     """
-    from voiceguide.truepeak import to_dbtp
+    from voiceguide.encode.truepeak import to_dbtp
 
     command = [
         find_tool("ffmpeg"), "-hide_banner", "-nostats", "-nostdin", "-loglevel", "info",
@@ -206,7 +206,7 @@ def _stream_true_peak(wav: IO[bytes], channels: int) -> float:
     """The true peak (linear) of the float samples that follow a WAV header."""
     import numpy as np
 
-    from voiceguide.truepeak import BLOCK, TruePeakMeter
+    from voiceguide.encode.truepeak import BLOCK, TruePeakMeter
 
     meter = TruePeakMeter(channels)
     frame = 4 * channels
@@ -244,7 +244,7 @@ def level_filter(gain: float, ceiling: float = LIMITER_CEILING) -> str:
     ``level=false`` keeps the limiter from making up the gain it takes; ``latency``
     compensates its look-ahead, so the output lines up with the input to the sample.
     (The DC offset some engines leave is taken off each clip: see
-    :func:`voiceguide.audio.without_dc`.)
+    :func:`voiceguide.sound.audio.without_dc`.)
     """
     limit = 10 ** (ceiling / 20)
     return (
@@ -255,7 +255,7 @@ def level_filter(gain: float, ceiling: float = LIMITER_CEILING) -> str:
 @dataclass(frozen=True)
 class Shortcut:
     """A shorter render of the session whose encoded file ``expand`` turns into the
-    whole session's (see :mod:`voiceguide.splice`).
+    whole session's (see :mod:`voiceguide.encode.mp3.splice`).
 
     ``expand(short_file, path)`` writes the finished file into ``path`` and returns
     True, or returns False where it cannot; the whole session is then encoded. It
@@ -265,7 +265,9 @@ class Shortcut:
     render: RenderSpan  # samples [start, end) of the shorter render
     samples: int
     expand: Callable[[Path, Path], bool]
-    split: Split | None = None  # where two encoders share the encode (voiceguide/split.py)
+    split: Split | None = (
+        None  # where two encoders share the encode (voiceguide/encode/mp3/split.py)
+    )
 
 
 @dataclass(frozen=True)
@@ -420,7 +422,7 @@ def level_and_encode(
     measure the finished file; re-encode once if the codec moved it off target.
 
     ``measure`` may give a quicker render that measures the same (the session with
-    its long pauses cut short, see :func:`voiceguide.timeline.condensed`) and its
+    its long pauses cut short, see :func:`voiceguide.plan.timeline.condensed`) and its
     length, for the passes that find the gain. ``shortcut`` may give a shorter render
     to encode and measure instead of the whole, and the way to expand its file.
 

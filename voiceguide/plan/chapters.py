@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from voiceguide.timeline import Timeline
+from voiceguide.plan.timeline import Timeline
 
 SETUP_ROLES = frozenset({"side_start", "step", "hold_start"})
 

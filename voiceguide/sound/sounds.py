@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from voiceguide.encode.export import find_tool
 from voiceguide.errors import AudioError
-from voiceguide.export import find_tool
-from voiceguide.layers import ToneKind
+from voiceguide.plan.layers import ToneKind
 from voiceguide.units import SAMPLE_RATE, to_samples
 
 Samples = npt.NDArray[np.floating[Any]]

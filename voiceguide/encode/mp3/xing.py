@@ -3,7 +3,7 @@
 ffmpeg starts an MP3 with a header frame (``Info`` at a constant bitrate) and,
 once the last frame is written, fills in its frame and byte counts, a seek table,
 the LAME tag's music length and music CRC, and the tag's own CRC. The spliced
-session (:mod:`voiceguide.splice`) is written here instead of copied by ffmpeg, so
+session (:mod:`voiceguide.encode.mp3.splice`) is written here instead of copied by ffmpeg, so
 this does the same to the byte: ``tests/integration/test_splice.py`` checks the
 spliced file against the whole session encoded by ffmpeg.
 """

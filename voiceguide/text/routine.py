@@ -23,17 +23,17 @@ from pydantic import (
     field_validator,
 )
 
-from voiceguide.durations import duration_words, parse_duration
 from voiceguide.errors import RoutineError
 from voiceguide.files import read_user_text
-from voiceguide.routine_extras import (
+from voiceguide.text.durations import duration_words, parse_duration
+from voiceguide.text.routine_extras import (
     MAX_VOLUME,
     MIN_VOLUME,
     SOUNDS,
     ExtrasSection,
     package_sounds,
 )
-from voiceguide.yamlfile import load_yaml, located, unknown_key
+from voiceguide.text.yamlfile import load_yaml, located, unknown_key
 
 MAX_ROUTINE_BYTES = 1_000_000
 MAX_HOLD_SECONDS = 2 * 3600
@@ -108,7 +108,7 @@ class Routine(_Model):
 
 
 def builtin_names() -> list[str]:
-    folder = resources.files("voiceguide.routines")
+    folder = resources.files("voiceguide.text.routines")
     return sorted(
         p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
     )
@@ -120,7 +120,7 @@ def builtin_text(name: str) -> str:
             f"there is no built-in routine called {name!r}; built-in routines: "
             f"{', '.join(builtin_names())} (or give the path to a .yaml file)"
         )
-    return (resources.files("voiceguide.routines") / f"{name}.yaml").read_text("utf-8")
+    return (resources.files("voiceguide.text.routines") / f"{name}.yaml").read_text("utf-8")
 
 
 def load_routine(ref: str | Path) -> Routine:

@@ -1,4 +1,4 @@
-"""Encode the short render of a session (see :mod:`voiceguide.splice`) with two LAME
+"""Encode the short render of a session (see :mod:`voiceguide.encode.mp3.splice`) with two LAME
 encoders side by side, and join their frames into the file one encoder writes.
 
 With the bit reservoir off, an MP3 frame depends on nothing but the encoder's state
@@ -12,7 +12,7 @@ first one writes. The session is split in a silence (:func:`plan_split`):
   what comes out of them from :attr:`Split.start` on is encoded: filtering is
   cheap, and the limiter can stay a hair below unity for minutes after a peak, so
   its state is the same in both only if both have seen all the audio;
-- B starts :data:`~voiceguide.splice.SETTLE` or more after the sound before it,
+- B starts :data:`~voiceguide.encode.mp3.splice.SETTLE` or more after the sound before it,
   so that A's encoder has settled into the silence (as at a cut), and on a frame
   boundary of A's stream, a whole number of 49-frame periods of the padding
   pattern into it, so that B's frames line up with A's, padding and all;
@@ -39,16 +39,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from voiceguide import splice
-from voiceguide.export import MP3_FRAME, Encoding, Progress, encode
-from voiceguide.splice import (
+from voiceguide.encode.export import MP3_FRAME, Encoding, Progress, encode
+from voiceguide.encode.mp3 import splice
+from voiceguide.encode.mp3.splice import (
     DECODER_DELAY,
     ENCODER_DELAY,
     PERIOD_SAMPLES,
     SETTLE,
     NotSpliceable,
 )
-from voiceguide.timeline import Timeline
+from voiceguide.plan.timeline import Timeline
 from voiceguide.units import to_samples
 
 FRESH = to_samples(1.5)  # silence a new encoder needs before a sound: 0.94 s, with room
@@ -114,7 +114,7 @@ def join(first: Path, second: Path, split: Split, samples: int, target: Path) ->
     (from ``second``) from there on, with a header that counts them; raise
     :class:`NotSpliceable` where anything is not as this needs it.
 
-    The header is B's, filled in for the joined frames (:func:`voiceguide.splice.write_frames`).
+    The header is B's, filled in for the joined frames (:func:`.splice.write_frames`).
     """
     a, b = first.read_bytes(), second.read_bytes()
     (info_a, frames_a), (info_b, frames_b) = splice.parse(a), splice.parse(b)
