@@ -56,7 +56,8 @@ from voiceguide.encode.export import (
     mp3_command,
     verify_duration,
 )
-from voiceguide.encode.loudness import find_level, level_filter, measure_file
+from voiceguide.encode.levelling import find_level, level_filter
+from voiceguide.encode.meter import measure_file
 from voiceguide.encode.mp3.split import encode_short
 from voiceguide.plan.timeline import condensed
 from voiceguide.sound.render import render

@@ -70,12 +70,12 @@ def test_build_with_output_and_a_routine_file(in_tmp: Path) -> None:
 def test_build_jobs_lets_one_session_run_two_processes(
     in_tmp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from voiceguide.encode import loudness
+    from voiceguide.encode import levelling
 
     seen: list[int] = []
-    level_and_encode = loudness.level_and_encode
+    level_and_encode = levelling.level_and_encode
 
-    def record(*args: object, parallel: int = 1, **kwargs: object) -> loudness.Levelled:
+    def record(*args: object, parallel: int = 1, **kwargs: object) -> levelling.Levelled:
         seen.append(parallel)
         return level_and_encode(*args, parallel=parallel, **kwargs)  # type: ignore[arg-type,misc]
 

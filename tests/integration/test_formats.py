@@ -17,7 +17,7 @@ from tests.integration.measure import (
 )
 from tests.integration.test_real_build import check_clean_sound
 from voiceguide.build.session import SessionOptions, build_session
-from voiceguide.encode.loudness import measure_file
+from voiceguide.encode.meter import measure_file
 from voiceguide.units import SAMPLE_RATE
 
 pytestmark = pytest.mark.integration

@@ -17,7 +17,7 @@ from tests.conftest import require_tools
 from tests.fakes import FakeEngine
 from tests.integration.measure import decode
 from voiceguide.build.session import BuildResult, SessionOptions, build_session
-from voiceguide.encode.loudness import TRUE_PEAK_LIMIT
+from voiceguide.encode.levelling import TRUE_PEAK_LIMIT
 from voiceguide.text.extras import Background, Extras, Pacer
 
 pytestmark = pytest.mark.integration

@@ -11,7 +11,8 @@ import pytest
 from tests.conftest import require_tools
 from tests.fakes import FakeEngine
 from voiceguide.build.session import MEASURE_PAUSE, SessionOptions, prepare
-from voiceguide.encode.loudness import level_filter, measure_each, measure_pcm, parse_summary
+from voiceguide.encode.levelling import level_filter
+from voiceguide.encode.meter import measure_each, measure_pcm, parse_summary
 from voiceguide.plan.timeline import condensed
 from voiceguide.sound.render import render
 from voiceguide.units import SAMPLE_RATE

@@ -21,7 +21,7 @@ from tests.conftest import require_tools
 from tests.integration.measure import check_session, decode, id3_chapters, momentary, probe
 from voiceguide.build.session import SessionOptions, build_session
 from voiceguide.cli import cli
-from voiceguide.encode.loudness import measure_file
+from voiceguide.encode.meter import measure_file
 from voiceguide.errors import SpeechError
 from voiceguide.plan.timeline import Timeline
 from voiceguide.speech.pyttsx3_engine import Pyttsx3Engine

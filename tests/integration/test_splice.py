@@ -25,9 +25,10 @@ from tests.conftest import require_tools
 from tests.fakes import FakeEngine
 from tests.integration.measure import assert_agrees_with_ffmpeg, check_session, decode
 from voiceguide.build.session import SessionOptions, build_session
-from voiceguide.encode import loudness
+from voiceguide.encode import levelling
 from voiceguide.encode.export import FORMATS, Encoding, Tags
-from voiceguide.encode.loudness import level_filter, measure_file
+from voiceguide.encode.levelling import level_filter
+from voiceguide.encode.meter import measure_file
 from voiceguide.encode.mp3 import splice, split
 from voiceguide.sound.render import render as render_timeline
 from voiceguide.sound.render import span
@@ -72,7 +73,7 @@ def test_the_spliced_mp3_is_the_whole_session_encoded(
         encodes.append(args)
         encode_short(*args)
 
-    monkeypatch.setattr(loudness, "encode_short", record)
+    monkeypatch.setattr(levelling, "encode_short", record)
     joins: list[split.Split] = []
     join = split.join
 

@@ -1,4 +1,4 @@
-"""voiceguide measures files (voiceguide.encode.loudness.measure_file: ffmpeg's ebur128 for
+"""voiceguide measures files (voiceguide.encode.meter.measure_file: ffmpeg's ebur128 for
 the loudness, numpy for the true peak) as ffmpeg's own meter does, true peak and all.
 
 Real ffmpeg; these fail, never skip, without it.
@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import require_tools
 from tests.integration.measure import assert_agrees_with_ffmpeg, ffmpeg_loudness
-from voiceguide.encode.loudness import measure_file
+from voiceguide.encode.meter import measure_file
 from voiceguide.errors import ExportError
 from voiceguide.units import SAMPLE_RATE
 

@@ -1,4 +1,4 @@
-"""The search for the gain that levels a limited session (loudness.find_gain), on a
+"""The search for the gain that levels a limited session (levelling.find_gain), on a
 model of the limiter's loudness curve: no ffmpeg."""
 
 from __future__ import annotations
@@ -8,14 +8,14 @@ from collections.abc import Sequence
 
 import pytest
 
-from voiceguide.encode.loudness import (
+from voiceguide.encode.levelling import (
     LIMITER_CEILING,
     PCM_PASSES,
     PCM_TOLERANCE,
     TOLERANCE,
-    Loudness,
     find_gain,
 )
+from voiceguide.encode.meter import Loudness
 
 RAW = Loudness(integrated=-20.3, true_peak=-0.1, loudness_range=5.0)  # as espeak measures
 TARGET = -16.0

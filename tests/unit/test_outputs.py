@@ -21,7 +21,8 @@ from voiceguide.encode.export import (
     choose_format,
     ffmetadata,
 )
-from voiceguide.encode.loudness import level_filter, parse_summaries, parse_summary
+from voiceguide.encode.levelling import level_filter
+from voiceguide.encode.meter import parse_summaries, parse_summary
 from voiceguide.errors import ExportError
 from voiceguide.plan.chapters import chapters
 from voiceguide.plan.timeline import Timeline

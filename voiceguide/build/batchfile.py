@@ -31,7 +31,7 @@ from voiceguide.errors import BatchError
 from voiceguide.encode.export import BITRATES, Bitrate
 from voiceguide.text.extras_change import BED_WORDS, VOLUMES, ExtrasChange, VolumeOf, sound_choice
 from voiceguide.files import read_user_text
-from voiceguide.encode.loudness import MAX_TARGET, MIN_TARGET
+from voiceguide.encode.levelling import MAX_TARGET, MIN_TARGET
 from voiceguide.text.routine_extras import (
     CHIME_WORDS,
     MAX_BREATHS,

@@ -33,7 +33,7 @@ from voiceguide.encode.export import (
 from voiceguide.text.extras import ChimeSound, Extras
 from voiceguide.text.extras_change import ExtrasChange, combine
 from voiceguide.plan.layers import LayerPlan, plan_layers
-from voiceguide.encode.loudness import DEFAULT_TARGET, Levelled, Shortcut, level_and_encode
+from voiceguide.encode.levelling import DEFAULT_TARGET, Levelled, Shortcut, level_and_encode
 from voiceguide.plan.planner import END_CHIME, START_CHIME, Pacing, plan
 from voiceguide.sound.render import Layers, render, span
 from voiceguide.text.routine import Routine, load_routine

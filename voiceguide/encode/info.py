@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from voiceguide.encode.export import find_tool
-from voiceguide.encode.loudness import Loudness, measure_file
+from voiceguide.encode.meter import Loudness, measure_file
 from voiceguide.errors import ExportError
 
 

@@ -1,0 +1,298 @@
+"""Levelling: one gain for the whole session, and a limiter where peaks need it.
+
+The session is never normalised clip by clip. Its rendered PCM is measured
+(:mod:`voiceguide.encode.meter`); one gain brings it to the target, and where
+that gain would push peaks above the ceiling, a look-ahead limiter
+(delay-compensated, so every sample stays where it was planned) holds them
+down. Since the limiter takes a little loudness off the peaks, the levelled PCM
+is measured again (a few times at most) to find the gain that makes up for it.
+The finished file is measured with true peak, and that is what is reported. (On
+the default MP3 path the file encoded is the session with its long silences cut
+out, which measures exactly as the finished file: see :mod:`voiceguide.encode.mp3.splice`.)
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from voiceguide.encode.export import (
+    Encoding,
+    Progress,
+    encode,
+    verify_duration,
+)
+from voiceguide.encode.meter import Loudness, measure_each, measure_file, measure_pcm
+from voiceguide.encode.mp3.split import RenderSpan, Split, encode_short
+from voiceguide.errors import ExportError
+
+DEFAULT_TARGET = -16.0  # LUFS, integrated: the usual level for spoken podcasts
+MIN_TARGET, MAX_TARGET = -36.0, -9.0  # LUFS: the targets a session may ask for
+TRUE_PEAK_LIMIT = -1.0  # dBTP: the most the finished file may reach
+LIMITER_CEILING = -2.0  # dBFS, sample peak: leaves room for intersample and codec overshoot
+MAX_LIMITING = 12.0  # dB: more than this on the loudest peaks would be audible
+TOLERANCE = 0.5  # LU: re-encode once when the finished file is further than this from target
+PCM_TOLERANCE = 0.2  # LU: close enough, measured on the PCM before encoding
+PCM_PASSES = 4  # rounds of measuring the levelled PCM, at most
+QUIET = -60.0  # LUFS: a session this quiet holds no speech worth levelling
+
+
+def level_filter(gain: float, ceiling: float = LIMITER_CEILING) -> str:
+    """One gain for the whole session, then a look-ahead limiter at ``ceiling`` dBFS.
+
+    ``level=false`` keeps the limiter from making up the gain it takes; ``latency``
+    compensates its look-ahead, so the output lines up with the input to the sample.
+    (The DC offset some engines leave is taken off each clip: see
+    :func:`voiceguide.sound.audio.without_dc`.)
+    """
+    limit = 10 ** (ceiling / 20)
+    return (
+        f"volume={gain:.3f}dB:precision=double,alimiter=limit={limit:.6f}:level=false:latency=true"
+    )
+
+
+@dataclass(frozen=True)
+class Shortcut:
+    """A shorter render of the session whose encoded file ``expand`` turns into the
+    whole session's (see :mod:`voiceguide.encode.mp3.splice`).
+
+    ``expand(short_file, path)`` writes the finished file into ``path`` and returns
+    True, or returns False where it cannot; the whole session is then encoded. It
+    runs no process.
+    """
+
+    render: RenderSpan  # samples [start, end) of the shorter render
+    samples: int
+    expand: Callable[[Path, Path], bool]
+    split: Split | None = (
+        None  # where two encoders share the encode (voiceguide/encode/mp3/split.py)
+    )
+
+
+@dataclass(frozen=True)
+class Levelled:
+    """How a session was levelled, and what its finished file measures."""
+
+    target: float
+    measured: Loudness  # the rendered PCM, before levelling (sample peak)
+    gain: float  # dB
+    final: Loudness  # the finished file (true peak)
+    notes: tuple[str, ...] = field(default=())
+    #: The gain was set on the voice alone (and its chimes): ``final`` is the whole
+    #: session, layers and all, which the pacer or bed make measure differently.
+    on_voice: bool = False
+
+
+def _quiet(stage: str, done: int, total: int) -> None:
+    """Progress nobody is shown."""
+
+
+def _capped(gain: float, peak: float, notes: list[str], target: float) -> float:
+    """``gain``, lowered if the loudest peaks would need more than MAX_LIMITING dB."""
+    over = peak + gain - LIMITER_CEILING
+    if over <= MAX_LIMITING:
+        return gain
+    notes.append(
+        f"note: reaching {target:g} LUFS would take more than {MAX_LIMITING:g} dB of peak "
+        "limiting, so the session is quieter than asked"
+    )
+    return gain - (over - MAX_LIMITING)
+
+
+def find_gain(
+    limited: Callable[[Sequence[float]], list[float]],
+    raw: Loudness,
+    target: float,
+    most: float,
+    per_round: int = 1,
+) -> tuple[float, float]:
+    """The gain (dB) that brings the levelled PCM to ``target``, and the slope of its
+    loudness against the gain there.
+
+    ``limited(gains)`` measures the PCM levelled (and limited) at each gain. Where
+    the limiter works, it takes some loudness off the peaks, the more the louder:
+    the secant method finds the gain that makes up for it, from the unlimited
+    measurement (gain 0, ``raw``). The limiter only takes loudness away, so the
+    first gain tried is too low, or right. With ``per_round`` 2 each round also
+    measures a gain further on, by half what the peaks would pass the ceiling by,
+    so that one round usually brackets the target; the gain is then interpolated.
+    No gain past ``most`` is measured (the caller caps the gain it returns).
+    """
+    gain = min(most, target - raw.integrated)
+    points = [(0.0, raw.integrated)]
+    slope = 1.0
+    for _ in range(PCM_PASSES):
+        if raw.true_peak + gain <= LIMITER_CEILING:
+            break  # nothing to limit: the gain is exact
+        gains = [gain]
+        if per_round > 1:
+            reach = (
+                (raw.true_peak + gain - LIMITER_CEILING) / 2 if len(points) == 1
+                else gain - points[-1][0]
+            )  # fmt: skip
+            further = min(most, gain + max(PCM_TOLERANCE, abs(reach)))
+            gains += [further] if further > gain else []
+        points += zip(gains, limited(gains), strict=True)
+        (g0, f0), (g1, f1) = points[-2:]
+        if g1 != g0:
+            slope = min(1.0, max(0.2, (f1 - f0) / (g1 - g0)))
+        best = min(points[1:], key=lambda p: abs(p[1] - target))
+        if abs(best[1] - target) <= PCM_TOLERANCE:
+            return best[0], slope
+        below = [p for p in points if p[1] < target]
+        above = [p for p in points if p[1] > target]
+        if below and above:  # bracketed: interpolate between the nearest either side
+            (gb, fb), (ga, fa) = max(below, key=lambda p: p[1]), min(above, key=lambda p: p[1])
+            return gb + (target - fb) / (fa - fb) * (ga - gb), slope
+        gain = g1 + (target - f1) / slope
+        if abs(f1 - target) <= TOLERANCE or gain >= most:
+            break  # a small last step, or the cap: the finished file is measured anyway
+    return gain, slope
+
+
+@dataclass(frozen=True)
+class Level:
+    """The gain that levels a session, found before it is encoded."""
+
+    raw: Loudness  # the rendered PCM, before levelling (sample peak)
+    gain: float  # dB
+    slope: float  # of the levelled loudness against the gain, there (1: no limiting)
+    notes: tuple[str, ...] = ()
+
+
+def find_level(
+    probe: Callable[[], Iterable[bytes]],
+    probe_samples: int,
+    target: float = DEFAULT_TARGET,
+    progress: Progress = lambda *_: None,
+    parallel: int = 1,
+) -> Level:
+    """Measure the rendered session (``probe()``, ``probe_samples`` long) and find the
+    gain that, with the limiter, brings it to ``target`` LUFS (see :func:`find_gain`).
+
+    ``parallel``: how many ffmpeg processes may run at once."""
+    notes: list[str] = []
+    raw = measure_pcm(probe(), probe_samples, progress=progress)
+    if not math.isfinite(raw.integrated) or raw.integrated < QUIET:
+        raise ExportError(f"the session measures {raw.integrated} LUFS: it is silent")
+    gain = _capped(target - raw.integrated, raw.true_peak, notes, target)
+    slope = 1.0
+    if raw.true_peak + gain > LIMITER_CEILING and not notes:
+
+        def limited(gains: Sequence[float]) -> list[float]:
+            """The levelled PCM's loudness at each of ``gains``: in one ffmpeg, or with
+            ``parallel`` > 1 in one each, side by side (this thread measures the first,
+            and reports the progress)."""
+            if parallel < 2:
+                chains = [level_filter(g) for g in gains]
+                return [
+                    m.integrated for m in measure_each(probe(), probe_samples, chains, progress)
+                ]
+
+            def one(gain: float, shown: Progress) -> float:
+                return measure_pcm(probe(), probe_samples, level_filter(gain), shown).integrated
+
+            with ThreadPoolExecutor(max(1, len(gains) - 1)) as pool:
+                others = [pool.submit(one, g, _quiet) for g in gains[1:]]
+                return [one(gains[0], progress), *(f.result() for f in others)]
+
+        most = LIMITER_CEILING + MAX_LIMITING - raw.true_peak
+        # Two gains a round, with a core to spare or not: the search, and so the file,
+        # is the same either way, and a bracketed target is interpolated. (Two chains
+        # in one ffmpeg took about as long as two rounds of one: 0.99 s, 0.51 + 0.46 s.)
+        gain, slope = find_gain(limited, raw, target, most, per_round=2)
+        gain = _capped(gain, raw.true_peak, notes, target)
+    return Level(raw, gain, slope, tuple(notes))
+
+
+def level_and_encode(
+    render: Callable[[], Iterable[bytes]],
+    total_samples: int,
+    path: Path,
+    encoding: Encoding,
+    target: float = DEFAULT_TARGET,
+    progress: Progress = lambda *_: None,
+    measure: tuple[Callable[[], Iterable[bytes]], int] | None = None,
+    shortcut: Shortcut | None = None,
+    on_voice: bool = False,
+    parallel: int = 1,
+) -> Levelled:
+    """Measure the rendered session, encode it levelled to ``target`` LUFS into ``path``,
+    measure the finished file; re-encode once if the codec moved it off target.
+
+    ``measure`` may give a quicker render that measures the same (the session with
+    its long pauses cut short, see :func:`voiceguide.plan.timeline.condensed`) and its
+    length, for the passes that find the gain. ``shortcut`` may give a shorter render
+    to encode and measure instead of the whole, and the way to expand its file.
+
+    ``on_voice``: ``measure`` renders the voice alone, without the layers that
+    ``render`` mixes under it; the gain brings the voice to ``target``, and the
+    finished file's loudness is reported but not steered (the layers fill the quiet
+    between the words, so the whole measures otherwise). Its true peak still is.
+
+    ``parallel``: how many ffmpeg processes may run at once (see :func:`find_gain`).
+    """
+    probe, probe_samples = measure or (render, total_samples)
+    level = find_level(probe, probe_samples, target, progress, parallel)
+    raw, gain, slope, notes = level.raw, level.gain, level.slope, list(level.notes)
+    ceiling = LIMITER_CEILING
+    with tempfile.TemporaryDirectory(prefix="voiceguide-") as folder:
+        short = Path(folder) / "short.mp3"
+
+        def encode_levelled() -> tuple[Loudness, bool | None]:
+            """Encode, and measure what was encoded; and, with a shortcut and a core
+            to spare, expand the short file meanwhile (whether that could be done)."""
+            chain = level_filter(gain, ceiling)
+            if shortcut is None:
+                encode(render(), total_samples, path, encoding, chain, progress)
+                return measure_file(path), None
+
+            def scaled(stage: str, done: int, _: int) -> None:  # in samples of the session
+                progress(stage, done * total_samples // shortcut.samples, total_samples)
+
+            encode_short(
+                shortcut.render, shortcut.samples, short, encoding, chain, scaled, shortcut.split
+            )
+            # The short file measures exactly as the finished file: see splice.py.
+            if parallel < 2:
+                return measure_file(short), None
+            # Expanded meanwhile, by Python alone. Not with one process: holding the
+            # short file beside the ffmpeg that measures it raised the peak from 119 MB
+            # to 126 MB (default session) and 135 MB (60 minutes), to save about 0.1 s.
+            with ThreadPoolExecutor(1) as pool:
+                measuring = pool.submit(measure_file, short)
+                expanded = shortcut.expand(short, path)  # a re-encode expands again
+                return measuring.result(), expanded
+
+        final, expanded = encode_levelled()
+        off_target = abs(final.integrated - target) > TOLERANCE and not notes and not on_voice
+        if off_target or final.true_peak > TRUE_PEAK_LIMIT:
+            # A lossy codec shifts the loudness a little and can overshoot the peaks.
+            if off_target:
+                gain = _capped(
+                    gain + (target - final.integrated) / slope, raw.true_peak, notes, target
+                )
+            if final.true_peak > TRUE_PEAK_LIMIT:
+                ceiling -= final.true_peak - TRUE_PEAK_LIMIT + 0.3
+            final, expanded = encode_levelled()
+        if expanded is None and shortcut is not None:
+            expanded = shortcut.expand(short, path)
+        if expanded is False:
+            encode(render(), total_samples, path, encoding, level_filter(gain, ceiling), progress)
+            final = measure_file(path)
+        elif expanded:
+            verify_duration(path, total_samples)
+    if final.true_peak > TRUE_PEAK_LIMIT:
+        notes.append(
+            f"note: the true peak is {final.true_peak:.1f} dBTP, above {TRUE_PEAK_LIMIT:g} dBTP"
+        )
+    if abs(final.integrated - target) > 1.0 and not on_voice:
+        notes.append(
+            f"note: the session measures {final.integrated:.1f} LUFS, "
+            f"more than 1 LU from the {target:g} LUFS target"
+        )
+    return Levelled(target, raw, gain, final, tuple(dict.fromkeys(notes)), on_voice)
