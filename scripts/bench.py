@@ -60,6 +60,7 @@ from voiceguide.encode.levelling import find_level, level_filter
 from voiceguide.encode.meter import measure_file
 from voiceguide.encode.mp3.split import encode_short
 from voiceguide.plan.timeline import condensed
+from voiceguide.progress import no_progress
 from voiceguide.sound.render import render
 from voiceguide.text.durations import parse_duration
 from voiceguide.units import CHANNELS, SAMPLE_RATE, SAMPLE_WIDTH
@@ -326,7 +327,7 @@ class Bench:
             "encode short",
             lambda: encode_short(
                 shortcut.render, shortcut.samples, short, encoding,
-                level_filter(level.gain), lambda *_: None,
+                level_filter(level.gain), no_progress,
             ),
         )  # fmt: skip
         timed("measure short", lambda: measure_file(short))

@@ -30,6 +30,7 @@ from voiceguide.encode.export import FORMATS, Encoding, Tags
 from voiceguide.encode.levelling import level_filter
 from voiceguide.encode.meter import measure_file
 from voiceguide.encode.mp3 import splice, split
+from voiceguide.progress import no_progress
 from voiceguide.sound.render import render as render_timeline
 from voiceguide.sound.render import span
 from voiceguide.text.extras import Extras, Pacer
@@ -117,7 +118,7 @@ def test_the_spliced_mp3_is_the_whole_session_encoded(
     assert plan is not None
     assert joins[-1] == plan
     alone = tmp_path / "alone.mp3"
-    split.encode_short(render, samples, alone, encoding, chain, lambda *_: None)
+    split.encode_short(render, samples, alone, encoding, chain, no_progress)
     assert short.read_bytes() == alone.read_bytes()
 
     # The short file the build measured measures as the finished one: silence is gated out.
@@ -163,7 +164,7 @@ def test_encoders_that_do_not_agree_give_way_to_one(tmp_path: Path) -> None:
 
     chain = level_filter(6.0)
     one, two = tmp_path / "one.mp3", tmp_path / "two.mp3"
-    split.encode_short(render, timeline.length, one, encoding, chain, lambda *_: None)
+    split.encode_short(render, timeline.length, one, encoding, chain, no_progress)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(split, "join", join)
         split.encode_short(

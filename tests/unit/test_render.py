@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import SECONDS_PER_WORD, FakeEngine, tone
-from voiceguide.build.session import SessionOptions, no_progress, prepare
+from voiceguide.build.session import SessionOptions, prepare
 from voiceguide.errors import PlanError, SpeechError
 from voiceguide.plan.timeline import condensed
+from voiceguide.progress import no_progress
 from voiceguide.sound.audio import loud_edges, samples, tidy_speech
 from voiceguide.sound.render import render, silence
 from voiceguide.speech.cache import ClipCache

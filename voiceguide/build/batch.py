@@ -35,16 +35,15 @@ from voiceguide.text.routine import Routine
 from voiceguide.build.session import (
     BuildResult,
     Prepared,
-    Progress,
     SessionOptions,
     cue_sheet,
     default_output,
     load_sounds,
-    no_progress,
     plan_session,
     session_extras,
     write_session,
 )
+from voiceguide.progress import Progress, no_progress
 from voiceguide.speech import SpeechEngine, get_engine
 
 

@@ -15,6 +15,9 @@ from pydub import AudioSegment
 
 from voiceguide.encode.mp3 import splice
 from voiceguide.sound.audio import load_chime, load_chime_file, samples
+# Progress is part of the front door: callers type their callbacks with it.
+from voiceguide.progress import Progress as Progress
+from voiceguide.progress import no_progress
 from voiceguide.speech.cache import ClipCache
 from voiceguide.plan.chapters import Chapter, chapters
 from voiceguide.speech.clips import speak
@@ -47,16 +50,11 @@ from voiceguide.text.wording import Wording
 if TYPE_CHECKING:
     from voiceguide.sound.mix import LayerSounds
 
-Progress = Callable[[str, int, int], None]
 # Pauses are cut to this long when measuring loudness: more than an EBU R128 block
 # (400 ms), so every block of sound measures as in the full session, and than the
 # limiter's release (50 ms). The default session's probe is then 221 s of its 800 s
 # (250 s with 1 s pauses), and measures the same (tests/integration/test_loudness_measure.py).
 MEASURE_PAUSE = to_samples(0.5)
-
-
-def no_progress(stage: str, done: int, total: int) -> None:
-    """A progress callback that reports nothing."""
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from voiceguide.checkpoint import checkpoint
 from voiceguide.errors import ExportError, MissingToolError
 from voiceguide.files import atomic_path, fds_for
 from voiceguide.plan.chapters import Chapter
+from voiceguide.progress import Progress, no_progress
 from voiceguide.units import CHANNELS, SAMPLE_RATE, SAMPLE_WIDTH, to_seconds
 
 FFMPEG_HINT = "install it with: apt-get install ffmpeg (Debian/Ubuntu)"
@@ -26,7 +27,6 @@ Bitrate = Literal["64k", "96k", "128k", "160k", "192k", "256k", "320k"]
 BITRATES: tuple[str, ...] = get_args(Bitrate)
 DEFAULT_BITRATE = "128k"
 HEADER_TOLERANCE = 3 * 1152 / SAMPLE_RATE  # seconds: three MP3 frames
-Progress = Callable[[str, int, int], None]
 T = TypeVar("T")
 
 
@@ -302,7 +302,7 @@ def encode(
     path: Path,
     encoding: Encoding,
     audio_filter: str | None = None,
-    progress: Progress = lambda *_: None,
+    progress: Progress = no_progress,
     skip: int = 0,
     verify: bool = True,
 ) -> None:

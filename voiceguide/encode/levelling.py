@@ -20,15 +20,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from voiceguide.encode.export import (
-    Encoding,
-    Progress,
-    encode,
-    verify_duration,
-)
+from voiceguide.encode.export import Encoding, encode, verify_duration
 from voiceguide.encode.meter import Loudness, measure_each, measure_file, measure_pcm
 from voiceguide.encode.mp3.split import RenderSpan, Split, encode_short
 from voiceguide.errors import ExportError
+from voiceguide.progress import Progress, no_progress
 
 DEFAULT_TARGET = -16.0  # LUFS, integrated: the usual level for spoken podcasts
 MIN_TARGET, MAX_TARGET = -36.0, -9.0  # LUFS: the targets a session may ask for
@@ -85,10 +81,6 @@ class Levelled:
     #: The gain was set on the voice alone (and its chimes): ``final`` is the whole
     #: session, layers and all, which the pacer or bed make measure differently.
     on_voice: bool = False
-
-
-def _quiet(stage: str, done: int, total: int) -> None:
-    """Progress nobody is shown."""
 
 
 def _capped(gain: float, peak: float, notes: list[str], target: float) -> float:
@@ -168,7 +160,7 @@ def find_level(
     probe: Callable[[], Iterable[bytes]],
     probe_samples: int,
     target: float = DEFAULT_TARGET,
-    progress: Progress = lambda *_: None,
+    progress: Progress = no_progress,
     parallel: int = 1,
 ) -> Level:
     """Measure the rendered session (``probe()``, ``probe_samples`` long) and find the
@@ -197,7 +189,7 @@ def find_level(
                 return measure_pcm(probe(), probe_samples, level_filter(gain), shown).integrated
 
             with ThreadPoolExecutor(max(1, len(gains) - 1)) as pool:
-                others = [pool.submit(one, g, _quiet) for g in gains[1:]]
+                others = [pool.submit(one, g, no_progress) for g in gains[1:]]
                 return [one(gains[0], progress), *(f.result() for f in others)]
 
         most = LIMITER_CEILING + MAX_LIMITING - raw.true_peak
@@ -215,7 +207,7 @@ def level_and_encode(
     path: Path,
     encoding: Encoding,
     target: float = DEFAULT_TARGET,
-    progress: Progress = lambda *_: None,
+    progress: Progress = no_progress,
     measure: tuple[Callable[[], Iterable[bytes]], int] | None = None,
     shortcut: Shortcut | None = None,
     on_voice: bool = False,

@@ -16,13 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from voiceguide.encode.export import (
-    Progress,
-    find_tool,
-    pipe_to_ffmpeg,
-)
+from voiceguide.encode.export import find_tool, pipe_to_ffmpeg
 from voiceguide.errors import ExportError
 from voiceguide.files import fds_for
+from voiceguide.progress import Progress, no_progress
 from voiceguide.units import CHANNELS, SAMPLE_RATE
 
 NOISE_FLOOR = 1e-7  # linear: the white noise added before a meter, about -140 dBFS
@@ -99,7 +96,7 @@ def measure_pcm(
     pcm: Iterable[bytes],
     total_samples: int,
     audio_filter: str | None = None,
-    progress: Progress = lambda *_: None,
+    progress: Progress = no_progress,
 ) -> Loudness:
     """Integrated loudness and sample peak of streamed mono PCM (after ``audio_filter``)."""
     return measure_each(pcm, total_samples, [audio_filter], progress)[0]
@@ -109,7 +106,7 @@ def measure_each(
     pcm: Iterable[bytes],
     total_samples: int,
     audio_filters: Sequence[str | None],
-    progress: Progress = lambda *_: None,
+    progress: Progress = no_progress,
 ) -> list[Loudness]:
     """:func:`measure_pcm` after each of ``audio_filters``, in one ffmpeg: the PCM is
     rendered and read once, and ``asplit`` gives each filter and meter a copy."""

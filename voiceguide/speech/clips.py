@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from pydub import AudioSegment
 
 from voiceguide.checkpoint import checkpoint
 from voiceguide.errors import SpeechError
+from voiceguide.progress import Progress
 from voiceguide.sound.audio import samples, tidy_speech
 from voiceguide.speech import SpeechEngine
 from voiceguide.speech.cache import ClipCache
 from voiceguide.units import to_seconds
-
-Progress = Callable[[str, int, int], None]
 
 
 def expected_seconds(text: str, words_per_minute: int) -> float:

@@ -39,7 +39,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from voiceguide.encode.export import MP3_FRAME, Encoding, Progress, encode
+from voiceguide.encode.export import MP3_FRAME, Encoding, encode
 from voiceguide.encode.mp3 import splice
 from voiceguide.encode.mp3.splice import (
     DECODER_DELAY,
@@ -49,6 +49,7 @@ from voiceguide.encode.mp3.splice import (
     NotSpliceable,
 )
 from voiceguide.plan.timeline import Timeline
+from voiceguide.progress import Progress
 from voiceguide.units import to_samples
 
 FRESH = to_samples(1.5)  # silence a new encoder needs before a sound: 0.94 s, with room
