@@ -11,10 +11,11 @@ import pytest
 
 from tests.conftest import require_tools
 from tests.fakes import MINI
+from tests.helpers import gain_at
 from tests.integration.measure import assert_agrees_with_ffmpeg, decode, onset
 from voiceguide.build.session import SessionOptions, build_session, prepare
 from voiceguide.encode.meter import measure_file
-from voiceguide.plan.layers import gain_at, plan_layers, tone_length
+from voiceguide.plan.layers import plan_layers, tone_length
 from voiceguide.sound.sounds import active_level, pacer_tone
 from voiceguide.text.extras import Background, Extras, Pacer
 from voiceguide.units import SAMPLE_RATE

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.helpers import gain_at
 from voiceguide.plan.layers import (
     BED_FADE,
     DUCK_HANG,
@@ -13,7 +14,6 @@ from voiceguide.plan.layers import (
     Tone,
     describe,
     duck_envelope,
-    gain_at,
     pacer_tones,
     plan_layers,
     tone_length,

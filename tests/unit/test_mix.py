@@ -10,9 +10,10 @@ import numpy.typing as npt
 import pytest
 
 from tests.fakes import FakeEngine, tone
+from tests.helpers import gain_at
 from voiceguide.build.session import Prepared, SessionOptions, prepare
 from voiceguide.errors import AudioError
-from voiceguide.plan.layers import gain_at, tone_length
+from voiceguide.plan.layers import tone_length
 from voiceguide.sound.mix import Mixer, layer_sounds
 from voiceguide.sound.render import render, voice_track
 from voiceguide.sound.sounds import (

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import iter_texts
 from voiceguide.errors import RoutineError, VoiceguideError
 from voiceguide.text import routine as routine_module
 from voiceguide.text.routine import (
@@ -16,7 +17,6 @@ from voiceguide.text.routine import (
     Step,
     builtin_names,
     builtin_text,
-    iter_texts,
     load_routine,
     parse_routine,
 )

@@ -21,7 +21,6 @@ Within a hold (from the onset of its start chime to the onset of its end chime):
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -155,17 +154,6 @@ def duck_envelope(speech: Sequence[Event], duck: float) -> Envelope:
     for start, end in dips:
         points += [(start - DUCK_RAMP, 1.0), (start, low), (end, low), (end + DUCK_RAMP, 1.0)]
     return tuple(points) or ((0, 1.0),)
-
-
-def gain_at(envelope: Envelope, position: int) -> float:
-    """The value of ``envelope`` at sample ``position`` (what the mixer computes in bulk)."""
-    index = bisect.bisect_right([x for x, _ in envelope], position)
-    if index == 0:
-        return envelope[0][1]
-    if index == len(envelope):
-        return envelope[-1][1]
-    (x0, y0), (x1, y1) = envelope[index - 1], envelope[index]
-    return y0 + (y1 - y0) * (position - x0) / (x1 - x0)
 
 
 def describe(timeline: Timeline, extras: Extras) -> list[str]:

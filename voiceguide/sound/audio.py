@@ -61,14 +61,6 @@ def from_wav_bytes(data: bytes, name: str) -> AudioSegment:
         raise AudioError(f"{name} is not a valid WAV file ({e})") from None
 
 
-def read_wav(path: Path) -> AudioSegment:
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise AudioError(f"cannot read {path}: {e.strerror}") from None
-    return from_wav_bytes(data, str(path))
-
-
 def to_wav_bytes(audio: AudioSegment) -> bytes:
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as w:

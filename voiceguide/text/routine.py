@@ -8,7 +8,6 @@ routines can later be composed from these without changing them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -206,14 +205,3 @@ def _field_names(loc: tuple[Any, ...]) -> list[str]:
                 if isinstance(meta, type) and issubclass(meta, BaseModel):
                     model = meta
     return sorted(model.model_fields)
-
-
-def iter_texts(routine: Routine) -> Iterator[tuple[str, str]]:
-    """Every templated text field of a routine as (field name, text)."""
-    yield "why", routine.why
-    for i, step in enumerate(routine.steps):
-        yield f"steps[{i}]", step.text
-    for i, reminder in enumerate(routine.reminders):
-        yield f"reminders[{i}]", reminder.text
-    yield "release", routine.release
-    yield "outro", routine.outro
