@@ -62,7 +62,6 @@ def test_pacer_and_bed_under_a_real_voice(tmp_path: Path) -> None:
     # before levelling (whose limiter then tames the voice's peaks, not the layers).
     prepared = prepare(SessionOptions(routine=routine, hold=HOLD, extras=EXTRAS))
     assert prepared.timeline == timeline
-    assert result.written is not None
     gain = result.written.levelled.gain
     voice = prepared.sounds.voice_level * 10 ** (gain / 20)  # type: ignore[union-attr]
 

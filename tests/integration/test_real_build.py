@@ -56,7 +56,6 @@ def test_the_default_five_minute_session(tmp_path: Path) -> None:
     loudness = measure_file(out)
     assert abs(loudness.integrated - -16.0) <= 1.0
     assert loudness.true_peak <= -1.0
-    assert result.written is not None
     assert result.written.levelled.final == loudness
     check_clean_sound(decode(out), result.timeline)
     check_chime_balance(out, result.timeline)

@@ -112,7 +112,7 @@ class BuildResult:
     path: Path
     timeline: Timeline
     seconds_taken: float
-    written: Written | None = None  # None only where a test fakes the writing
+    written: Written
     transcript: Path | None = None
 
 

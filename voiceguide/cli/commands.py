@@ -102,8 +102,7 @@ def build(routine: tuple[str, ...], hold: tuple[float, ...], output: Path | None
             f"  {held.side} hold: {held.length / timeline.sample_rate:.3f} s, "
             f"from {clock(held.start)} to {clock(held.end)}"
         )
-    if result.written is not None:
-        _report_written(result.written)
+    _report_written(result.written)
     if result.transcript is not None:
         click.echo(f"  transcript: {result.transcript}")
     _report_notes(timeline)

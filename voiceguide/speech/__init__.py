@@ -41,11 +41,12 @@ class SpeechEngine(Protocol):
         ...
 
 
-#: Makes an engine from (voice, rate), and a voice model file where the engine takes one.
-EngineFactory = Callable[..., SpeechEngine]
+#: Makes an engine from (voice, rate, model): a voice model file, or None for the
+#: engine's default (an engine that takes no model file refuses one).
+EngineFactory = Callable[[str | None, int, Path | None], SpeechEngine]
 
 
-def _make_pyttsx3(voice: str | None, rate: int, model: Path | None = None) -> SpeechEngine:
+def _make_pyttsx3(voice: str | None, rate: int, model: Path | None) -> SpeechEngine:
     from voiceguide.errors import SpeechError
     from voiceguide.speech.pyttsx3_engine import Pyttsx3Engine
 
@@ -54,7 +55,7 @@ def _make_pyttsx3(voice: str | None, rate: int, model: Path | None = None) -> Sp
     return Pyttsx3Engine(voice=voice, rate=rate)
 
 
-def _make_piper(voice: str | None, rate: int, model: Path | None = None) -> SpeechEngine:
+def _make_piper(voice: str | None, rate: int, model: Path | None) -> SpeechEngine:
     from voiceguide.speech.piper_engine import PiperEngine
 
     return PiperEngine(voice=voice, rate=rate, model=model)
@@ -75,5 +76,4 @@ def get_engine(
         raise SpeechError(
             f"unknown speech engine {name!r}; available: {', '.join(ENGINES)}"
         ) from None
-    # Factories that take no model (such as test fakes) are called with two arguments.
-    return factory(voice, rate) if model is None else factory(voice, rate, model)
+    return factory(voice, rate, model)
