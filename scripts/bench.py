@@ -12,8 +12,9 @@ cache of its own; the table gives medians. For each case it measures:
   several processes once in all (every ffmpeg maps the same 40 MB of libraries),
   read at each new peak of the RSS sum and every second (reading it costs CPU);
 - the floor: ffmpeg alone encoding the same session's PCM, from a raw file, with
-  the very command the build uses (``voiceguide.encode.export.mp3_command``); for the
-  batch, the 20 encodes run as many at once as the batch runs sessions;
+  the very command the build encodes with (``voiceguide.encode.export.encode_command``,
+  tags and all), less the build's loudness filter; for the batch, the 20 encodes run
+  as many at once as the batch runs sessions;
 - a naive pipeline: the same speech step, then every clip and pause joined in
   memory with pydub's ``+`` and exported with ``AudioSegment.export``;
 - and (case ``stages``) where the default session's time goes: Python's start-up
@@ -52,8 +53,9 @@ from voiceguide.encode.export import (
     FORMATS,
     Encoding,
     Tags,
+    encode_command,
+    ffmetadata,
     find_tool,
-    mp3_command,
     verify_duration,
 )
 from voiceguide.encode.levelling import find_level, level_filter
@@ -283,9 +285,11 @@ class Bench:
         return path
 
     def floor(self, hold: str, output: str) -> list[str]:
-        tags = Tags(title="floor", artist="voiceguide", album="floor")
-        command = mp3_command(find_tool("ffmpeg"), tags, DEFAULT_BITRATE, str(self.pcm(hold)))
-        return [*command, str(self.work / output)]
+        """The build's encode command, reading the session's PCM from a raw file."""
+        encoding = Encoding(FORMATS["mp3"], DEFAULT_BITRATE, Tags("floor", "voiceguide", "floor"))
+        metadata = self.work / "floor-metadata.txt"
+        metadata.write_text(ffmetadata(encoding), "utf-8")
+        return encode_command(encoding, self.work / output, metadata, source=str(self.pcm(hold)))
 
     def batch_file(self) -> Path:
         path = self.work / "batch.yaml"

@@ -8,6 +8,11 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
+from voiceguide.encode import export
+from voiceguide.encode.export import DEFAULT_BITRATE, FORMATS, Encoding, Tags
+
 BENCH = Path(__file__).resolve().parents[2] / "scripts" / "bench.py"
 
 # A child that holds 60 MB and starts a grandchild holding 40 MB, at the same time.
@@ -55,3 +60,41 @@ def test_the_stage_table_adds_the_medians_of_each_stage_against_the_floor() -> N
     assert rows[3] == "| encode short | 2.00 s | 0.67 | 2.00 s |"
     assert rows[4] == "| all stages | 3.50 s | 1.17 | |"
     assert rows[5] == "| the floor | 3.00 s | 1.00 | 3.00 s |"
+
+
+def test_the_floor_runs_the_command_the_build_encodes_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bench = load_bench()
+    runs: list[tuple[list[str], str]] = []
+
+    def run(command: list[str], *args: object, **kwargs: object) -> str:
+        runs.append((command, _metadata(command).read_text("utf-8")))
+        return ""
+
+    monkeypatch.setattr(export, "pipe_to_ffmpeg", run)
+    floor = bench.Bench(tmp_path, 1)
+    monkeypatch.setattr(floor, "pcm", lambda hold: tmp_path / "floor-5m.pcm")
+    command = floor.floor("5m", "floor.mp3")
+    encoding = Encoding(FORMATS["mp3"], DEFAULT_BITRATE, Tags("floor", "voiceguide", "floor"))
+    export.encode([], 0, tmp_path / "floor.mp3", encoding, verify=False)
+    ((built, metadata),) = runs
+    assert _metadata(command).read_text("utf-8") == metadata
+    assert _source(command) == str(tmp_path / "floor-5m.pcm")
+    assert _source(built) == "pipe:0"
+    # Word for word the same, but for where the PCM and the metadata come from.
+    assert _general(command) == _general(built)
+    assert "libmp3lame" in built
+
+
+def _source(command: list[str]) -> str:
+    return command[command.index("-i") + 1]
+
+
+def _metadata(command: list[str]) -> Path:
+    return Path(command[command.index("ffmetadata") + 2])
+
+
+def _general(command: list[str]) -> list[str]:
+    named = {_source(command): "SOURCE", str(_metadata(command)): "METADATA"}
+    return [named.get(word, word) for word in command]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypeVar, get_args
@@ -195,18 +194,47 @@ def check_output_path(target: Path, fmt: Format | None = None) -> None:
         raise ExportError(f"cannot write {target}: {e.strerror}") from None
 
 
-def mp3_command(ffmpeg: str, tags: Tags, bitrate: str, source: str = "pipe:0") -> list[str]:
-    """The ffmpeg command that encodes raw session PCM from ``source``; the output path follows."""
+def pcm_command(
+    arguments: list[str], source: str = "pipe:0", more_inputs: bool = False
+) -> list[str]:
+    """``ffmpeg -i SOURCE ARGUMENTS``, where ``source`` holds the session's raw PCM: its
+    standard input (the pipe), or a raw file.
+
+    ``more_inputs``: ``ARGUMENTS`` name more inputs than the PCM."""
+    # With more than one input ffmpeg reads each in a thread, through a queue of 8
+    # packets (1024 samples each) by default; whenever the encoder finds it empty it
+    # sleeps 10 ms. A long queue keeps it fed: the default session's encode took 5.4 s
+    # instead of 3.4 s, ffmpeg idle the difference. With one input there is no queue.
+    queue = ["-thread_queue_size", str(THREAD_QUEUE)] if more_inputs else []
     return [
-        ffmpeg, "-hide_banner", "-nostats", "-loglevel", "error",
-        "-f", "s16le", "-ar", str(SAMPLE_RATE), "-ac", str(CHANNELS), "-i", source,
-        "-c:a", "libmp3lame", "-b:a", bitrate,
-        "-fflags", "+bitexact", "-flags:a", "+bitexact", *MP3_OPTIONS,
-        "-metadata", f"title={tags.title}",
-        "-metadata", f"artist={tags.artist}",
-        "-metadata", f"album={tags.album}",
-        "-f", "mp3", "-y",
+        find_tool("ffmpeg"), "-hide_banner", "-nostats",
+        "-f", "s16le", "-ar", str(SAMPLE_RATE), "-ac", str(CHANNELS), *queue, "-i", source,
+        *arguments,
     ]  # fmt: skip
+
+
+def encode_command(
+    encoding: Encoding,
+    path: Path,
+    metadata: Path,
+    audio_filter: str | None = None,
+    source: str = "pipe:0",
+) -> list[str]:
+    """The command :func:`encode` runs: ffmpeg encodes the session's raw PCM from
+    ``source`` into ``path``, through ``audio_filter``, with the tags and chapters
+    of the ``metadata`` file (written from :func:`ffmetadata`)."""
+    fmt = encoding.format
+    chapters = "1" if fmt.chapters else "-1"
+    arguments = [
+        "-loglevel", "error", "-f", "ffmetadata", "-i", str(metadata),
+        "-map", "0:a", "-map_metadata", "1", "-map_chapters", chapters,
+        *(["-af", audio_filter] if audio_filter else []),
+        "-c:a", fmt.codec,
+        *(["-b:a", encoding.bitrate] if encoding.bitrate else []),
+        "-fflags", "+bitexact", "-flags:a", "+bitexact",
+        *fmt.options, "-f", fmt.muxer, "-y", str(path),
+    ]  # fmt: skip
+    return pcm_command(arguments, source, more_inputs=True)  # the metadata is a second input
 
 
 def write_atomically(target: Path, fmt: Format, write: Callable[[Path], T]) -> T:
@@ -243,29 +271,18 @@ def ffmetadata(encoding: Encoding) -> str:
 
 
 def pipe_to_ffmpeg(
-    arguments: list[str],
+    command: list[str],
     pcm: Iterable[bytes],
     total_samples: int,
     what: str,
     stage: str,
     progress: Progress,
     pass_fds: tuple[int, ...] = (),
-    more_inputs: bool = False,
 ) -> str:
-    """Stream mono PCM into ``ffmpeg -i pipe:0 ARGUMENTS``; return what it logged.
+    """Stream mono PCM into ``command`` (from :func:`pcm_command`, reading the pipe);
+    return what it logged.
 
-    ``pass_fds`` lets ffmpeg open a temporary output (see :func:`files.fds_for`).
-    ``more_inputs``: ``ARGUMENTS`` name more inputs than the pipe."""
-    # With more than one input ffmpeg reads each in a thread, through a queue of 8
-    # packets (1024 samples each) by default; whenever the encoder finds it empty it
-    # sleeps 10 ms. A long queue keeps it fed: the default session's encode took 5.4 s
-    # instead of 3.4 s, ffmpeg idle the difference. With one input there is no queue.
-    queue = ["-thread_queue_size", str(THREAD_QUEUE)] if more_inputs else []
-    command = [
-        find_tool("ffmpeg"), "-hide_banner", "-nostats",
-        "-f", "s16le", "-ar", str(SAMPLE_RATE), "-ac", str(CHANNELS), *queue, "-i", "pipe:0",
-        *arguments,
-    ]  # fmt: skip
+    ``pass_fds`` lets ffmpeg open a temporary output (see :func:`files.fds_for`)."""
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=log, stderr=log, pass_fds=pass_fds
@@ -312,39 +329,18 @@ def encode(
     that its state is as in the whole stream, and are then left out of ``path``.
     ``verify``: check the duration players will read (:func:`verify_duration`); an
     intermediate file, such as the short file that is spliced, need not be."""
-    fmt = encoding.format
     trim = f"atrim=start_sample={skip},asetpts=PTS-STARTPTS" if skip else None
     audio_filter = ",".join(f for f in (audio_filter, trim) if f)
-    with _metadata(encoding) as metadata:
-        arguments = [
-            *metadata,
-            *(["-af", audio_filter] if audio_filter else []),
-            "-c:a", fmt.codec,
-            *(["-b:a", encoding.bitrate] if encoding.bitrate else []),
-            "-fflags", "+bitexact", "-flags:a", "+bitexact",
-            *fmt.options, "-f", fmt.muxer, "-y", str(path),
-        ]  # fmt: skip
-        what = f"encode {encoding.name or f'the {fmt.name} file'}"
-        log = pipe_to_ffmpeg(  # the metadata file is a second input
-            arguments, pcm, total_samples, what, "encoding", progress, fds_for(path), True
-        )
+    with tempfile.TemporaryDirectory(prefix="voiceguide-") as folder:
+        metadata = Path(folder) / "metadata.txt"
+        metadata.write_text(ffmetadata(encoding), encoding="utf-8")
+        command = encode_command(encoding, path, metadata, audio_filter)
+        what = f"encode {encoding.name or f'the {encoding.format.name} file'}"
+        log = pipe_to_ffmpeg(command, pcm, total_samples, what, "encoding", progress, fds_for(path))
     _check_log(log, what)
     checkpoint("encoded")
     if verify:
         verify_duration(path, total_samples - skip)
-
-
-@contextlib.contextmanager
-def _metadata(encoding: Encoding) -> Iterator[list[str]]:
-    """ffmpeg arguments that take the tags and chapters from a metadata file (input 1)."""
-    chapters = "1" if encoding.format.chapters else "-1"
-    with tempfile.TemporaryDirectory(prefix="voiceguide-") as folder:
-        metadata = Path(folder) / "metadata.txt"
-        metadata.write_text(ffmetadata(encoding), encoding="utf-8")
-        yield [
-            "-loglevel", "error", "-f", "ffmetadata", "-i", str(metadata),
-            "-map", "0:a", "-map_metadata", "1", "-map_chapters", chapters,
-        ]  # fmt: skip
 
 
 def _check_log(log: str, what: str) -> None:

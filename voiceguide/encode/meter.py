@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from voiceguide.encode.export import find_tool, pipe_to_ffmpeg
+from voiceguide.encode.export import find_tool, pcm_command, pipe_to_ffmpeg
 from voiceguide.errors import ExportError
 from voiceguide.files import fds_for
 from voiceguide.progress import Progress, no_progress
@@ -116,8 +116,8 @@ def measure_each(
         parts.append(f"[in{i}]{audio_filter or 'anull'}[pcm{i}]")
         parts.append(_meter(f"pcm{i}", "sample") + ("[out]" if i == count - 1 else ",anullsink"))
     log = pipe_to_ffmpeg(
-        ["-loglevel", "info", "-filter_complex", ";".join(parts),
-         "-map", "[out]", "-f", "null", "-"],
+        pcm_command(["-loglevel", "info", "-filter_complex", ";".join(parts),
+                     "-map", "[out]", "-f", "null", "-"]),
         pcm, total_samples, "measure the loudness", "loudness", progress,
     )  # fmt: skip
     return parse_summaries(log, count)
