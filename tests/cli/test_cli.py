@@ -75,9 +75,9 @@ def test_build_jobs_lets_one_session_run_two_processes(
     seen: list[int] = []
     level_and_encode = levelling.level_and_encode
 
-    def record(*args: object, parallel: int = 1, **kwargs: object) -> levelling.Levelled:
-        seen.append(parallel)
-        return level_and_encode(*args, parallel=parallel, **kwargs)  # type: ignore[arg-type,misc]
+    def record(*args: object, jobs: int = 1, **kwargs: object) -> levelling.Levelled:
+        seen.append(jobs)
+        return level_and_encode(*args, jobs=jobs, **kwargs)  # type: ignore[arg-type,misc]
 
     monkeypatch.setattr("voiceguide.build.session.level_and_encode", record)
     assert run("build", "--hold", "20s", "-q", "-o", "one.mp3").exit_code == 0

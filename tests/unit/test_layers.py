@@ -12,8 +12,8 @@ from voiceguide.plan.layers import (
     DUCK_RAMP,
     END_GAP,
     Tone,
-    describe,
     duck_envelope,
+    layer_lines,
     pacer_tones,
     plan_layers,
     tone_length,
@@ -158,8 +158,8 @@ def test_condensing_without_layers_cuts_every_long_pause_and_moves_the_holds() -
 
 
 def test_the_script_lists_the_layers() -> None:
-    assert describe(timeline(), Extras()) == []
-    assert describe(timeline(), PACER_AND_BED) == [
+    assert layer_lines(timeline(), Extras()) == []
+    assert layer_lines(timeline(), PACER_AND_BED) == [
         "breath pacer: 6 breaths a minute (a rising tone to breathe in, a falling one to "
         "breathe out), 12 tones in all, at -20 dB from the voice",
         "background: soft noise, looped and faded, at -28 dB from the voice, "

@@ -38,7 +38,7 @@ from voiceguide.build.session import (
     SessionOptions,
     cue_sheet,
     default_output,
-    load_sounds,
+    load_chimes,
     plan_session,
     session_extras,
     write_session,
@@ -174,7 +174,7 @@ def _compose(job: Job, sounds: dict[tuple[object, ...], dict[str, AudioSegment]]
         extras = session_extras(job.options, routine)
         choice = (extras.start_chime, extras.end_chime, extras.background)
         if choice not in sounds:
-            sounds[choice] = load_sounds(extras)
+            sounds[choice] = load_chimes(extras)
     except VoiceguideError as e:
         raise _labelled(job, e) from None
     return _Planned(job, target, routine, sheet, sounds[choice])

@@ -132,9 +132,8 @@ def cue_sheet(options: SessionOptions) -> tuple[Routine, CueSheet]:
 _PACKAGED = {START_CHIME: "chime-start", END_CHIME: "chime-end"}
 
 
-def load_chimes(extras: Extras | None = None) -> dict[str, AudioSegment]:
+def _chime_sounds(extras: Extras) -> dict[str, AudioSegment]:
     """The sound of each chime that sounds: the packaged one or the user's file."""
-    extras = extras or Extras()
     chosen: dict[str, ChimeSound] = {START_CHIME: extras.start_chime, END_CHIME: extras.end_chime}
     chimes: dict[str, AudioSegment] = {}
     for role, sound in chosen.items():
@@ -145,10 +144,12 @@ def load_chimes(extras: Extras | None = None) -> dict[str, AudioSegment]:
     return chimes
 
 
-def load_sounds(extras: Extras) -> dict[str, AudioSegment]:
-    """The chimes that sound (as :func:`load_chimes`), with the background's file, if
-    any, decoded too (once, and kept): so that a bad sound file fails before any work."""
-    chimes = load_chimes(extras)
+def load_chimes(extras: Extras) -> dict[str, AudioSegment]:
+    """The sound of each chime that sounds: the packaged one or the user's file.
+
+    The background's file, if any, is decoded too (once, and kept), so that a bad
+    sound file fails before any work."""
+    chimes = _chime_sounds(extras)
     if extras.background is not None and extras.background.source is not None:
         from voiceguide.sound.sounds import file_bed  # numpy: only when needed
 
@@ -170,7 +171,7 @@ def prepare(
     routine, sheet = composed or cue_sheet(options)
     engine = engine or get_engine(options.engine, options.voice, options.rate, options.voice_model)
     cache = ClipCache() if options.use_cache else None
-    chimes = load_sounds(session_extras(options, routine))  # a bad sound file fails first
+    chimes = load_chimes(session_extras(options, routine))  # a bad sound file fails first
     speech = speak(sheet.texts(), engine, cache, progress)
     return plan_session(options, routine, sheet, speech, chimes, fmt)
 
@@ -190,7 +191,7 @@ def plan_session(
     fmt = fmt or choose_format(None, options.format)
     extras = session_extras(options, routine)
     clips = {text: speech[text] for text in sheet.texts()}
-    sounds = dict(chimes) if chimes is not None else load_chimes(extras)
+    sounds = dict(chimes) if chimes is not None else _chime_sounds(extras)
     timeline = plan(
         sheet,
         {text: samples(clip) for text, clip in clips.items()},
@@ -246,12 +247,12 @@ def write_session(
     target: Path,
     options: SessionOptions,
     progress: Progress = no_progress,
-    parallel: int = 1,
+    jobs: int = 1,
 ) -> Written:
     """Render a prepared session, level it and encode it into ``target``, atomically,
     in the format ``target``'s name (or ``options.format``) asks for.
 
-    ``parallel``: how many processes it may keep busy at once. With 2 or more, two
+    ``jobs``: how many processes it may keep busy at once. With 2 or more, two
     encoders share the MP3 encode (voiceguide/encode/mp3/split.py), the two gains of a round are
     measured side by side, and the short file is measured while it is expanded (the
     file is the same, byte for byte): faster on two cores, but each ffmpeg at work
@@ -274,7 +275,7 @@ def write_session(
     encoding = Encoding(fmt, bitrate, tags, marks, str(target))
     # Layers sound through the holds, where the silence is: those sessions are encoded whole.
     shortcut = (
-        mp3_shortcut(prepared, encoding, parallel) if fmt.name == "mp3" and not plan else None
+        mp3_shortcut(prepared, encoding, jobs) if fmt.name == "mp3" and not plan else None
     )
     levelled = write_atomically(
         target,
@@ -289,17 +290,17 @@ def write_session(
             (lambda: render(short, prepared.speech, prepared.chimes), short.length),
             shortcut,
             on_voice=layers is not None,
-            parallel=parallel,
+            jobs=jobs,
         ),
     )
     return Written(fmt, levelled, marks)
 
 
-def mp3_shortcut(prepared: Prepared, encoding: Encoding, encoders: int = 1) -> Shortcut | None:
+def mp3_shortcut(prepared: Prepared, encoding: Encoding, jobs: int = 1) -> Shortcut | None:
     """Encode the session with its long silences cut out, then splice them back in as
     repeated silent frames (voiceguide/encode/mp3/splice.py); None where there is nothing to cut.
 
-    With ``encoders`` 2 or more, two encoders share that encode where the session
+    With ``jobs`` 2 or more, two encoders share that encode where the session
     allows it (voiceguide/encode/mp3/split.py)."""
     timeline = prepared.timeline
     cuts = splice.plan_cuts(timeline)
@@ -310,5 +311,5 @@ def mp3_shortcut(prepared: Prepared, encoding: Encoding, encoders: int = 1) -> S
         lambda start, end: span(render(short, prepared.speech, prepared.chimes), start, end),
         short.length,
         lambda source, path: splice.expand(source, cuts, path),
-        plan_split(short) if encoders >= 2 else None,
+        plan_split(short) if jobs >= 2 else None,
     )

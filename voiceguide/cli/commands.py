@@ -23,9 +23,9 @@ from voiceguide.cli.options import (
     to_session_options,
 )
 from voiceguide.cli.report import ProgressReport
-from voiceguide.encode.info import describe
+from voiceguide.encode.info import file_info
 from voiceguide.encode.levelling import DEFAULT_TARGET, MAX_TARGET, MIN_TARGET, TRUE_PEAK_LIMIT
-from voiceguide.plan.layers import describe as describe_layers
+from voiceguide.plan.layers import layer_lines
 from voiceguide.plan.timeline import Timeline, format_script
 from voiceguide.speech import get_engine
 from voiceguide.speech.cache import ClipCache
@@ -217,7 +217,7 @@ def script(as_json: bool, **kwargs: Any) -> None:
         click.echo(timeline.to_json())
         return
     click.echo(format_script(timeline))
-    layers = describe_layers(timeline, prepared.extras)
+    layers = layer_lines(timeline, prepared.extras)
     if layers:
         click.echo("\nUnder the voice during each hold:")
         click.echo("\n".join(f"  - {line}" for line in layers))
@@ -227,7 +227,7 @@ def script(as_json: bool, **kwargs: Any) -> None:
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 def info(file: Path) -> None:
     """Print a session file's tags, chapters and measured loudness."""
-    found = describe(file)
+    found = file_info(file)
     rate = f", {found.bit_rate // 1000} kb/s" if found.bit_rate else ""
     click.echo(f"{found.path}: {found.codec} in {found.container}, {found.sample_rate} Hz, "
                f"{found.channels} channel(s){rate}, {found.duration:.3f} s")  # fmt: skip

@@ -59,7 +59,7 @@ def _probe(path: Path) -> dict[str, Any]:
     return data
 
 
-def describe(path: Path) -> FileInfo:
+def file_info(path: Path) -> FileInfo:
     """Probe ``path`` and measure its loudness (EBU R128, true peak)."""
     data = _probe(path)
     audio = [s for s in data.get("streams", []) if s.get("codec_type") == "audio"]

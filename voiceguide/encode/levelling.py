@@ -161,12 +161,12 @@ def find_level(
     probe_samples: int,
     target: float = DEFAULT_TARGET,
     progress: Progress = no_progress,
-    parallel: int = 1,
+    jobs: int = 1,
 ) -> Level:
     """Measure the rendered session (``probe()``, ``probe_samples`` long) and find the
     gain that, with the limiter, brings it to ``target`` LUFS (see :func:`find_gain`).
 
-    ``parallel``: how many ffmpeg processes may run at once."""
+    ``jobs``: how many ffmpeg processes may run at once."""
     notes: list[str] = []
     raw = measure_pcm(probe(), probe_samples, progress=progress)
     if not math.isfinite(raw.integrated) or raw.integrated < QUIET:
@@ -177,9 +177,9 @@ def find_level(
 
         def limited(gains: Sequence[float]) -> list[float]:
             """The levelled PCM's loudness at each of ``gains``: in one ffmpeg, or with
-            ``parallel`` > 1 in one each, side by side (this thread measures the first,
+            ``jobs`` > 1 in one each, side by side (this thread measures the first,
             and reports the progress)."""
-            if parallel < 2:
+            if jobs < 2:
                 chains = [level_filter(g) for g in gains]
                 return [
                     m.integrated for m in measure_each(probe(), probe_samples, chains, progress)
@@ -211,7 +211,7 @@ def level_and_encode(
     measure: tuple[Callable[[], Iterable[bytes]], int] | None = None,
     shortcut: Shortcut | None = None,
     on_voice: bool = False,
-    parallel: int = 1,
+    jobs: int = 1,
 ) -> Levelled:
     """Measure the rendered session, encode it levelled to ``target`` LUFS into ``path``,
     measure the finished file; re-encode once if the codec moved it off target.
@@ -226,10 +226,10 @@ def level_and_encode(
     finished file's loudness is reported but not steered (the layers fill the quiet
     between the words, so the whole measures otherwise). Its true peak still is.
 
-    ``parallel``: how many ffmpeg processes may run at once (see :func:`find_gain`).
+    ``jobs``: how many ffmpeg processes may run at once (see :func:`find_gain`).
     """
     probe, probe_samples = measure or (render, total_samples)
-    level = find_level(probe, probe_samples, target, progress, parallel)
+    level = find_level(probe, probe_samples, target, progress, jobs)
     raw, gain, slope, notes = level.raw, level.gain, level.slope, list(level.notes)
     ceiling = LIMITER_CEILING
     with tempfile.TemporaryDirectory(prefix="voiceguide-") as folder:
@@ -250,7 +250,7 @@ def level_and_encode(
                 shortcut.render, shortcut.samples, short, encoding, chain, scaled, shortcut.split
             )
             # The short file measures exactly as the finished file: see splice.py.
-            if parallel < 2:
+            if jobs < 2:
                 return measure_file(short), None
             # Expanded meanwhile, by Python alone. Not with one process: holding the
             # short file beside the ffmpeg that measures it raised the peak from 119 MB

@@ -156,7 +156,7 @@ def duck_envelope(speech: Sequence[Event], duck: float) -> Envelope:
     return tuple(points) or ((0, 1.0),)
 
 
-def describe(timeline: Timeline, extras: Extras) -> list[str]:
+def layer_lines(timeline: Timeline, extras: Extras) -> list[str]:
     """The layers under the voice, a line each, for the script; none if they are off."""
     plan = plan_layers(timeline, extras)
     lines = []
