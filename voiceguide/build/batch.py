@@ -21,17 +21,6 @@ from pathlib import Path
 
 from pydub import AudioSegment
 
-from voiceguide.speech.cache import ClipCache
-from voiceguide.speech.clips import speak
-from voiceguide.text.cues import CueSheet
-from voiceguide.errors import BatchError, VoiceguideError
-from voiceguide.encode.export import (
-    check_output_path,
-    choose_bitrate,
-    choose_format,
-    find_tool,
-)
-from voiceguide.text.routine import Routine
 from voiceguide.build.session import (
     BuildResult,
     Prepared,
@@ -43,8 +32,19 @@ from voiceguide.build.session import (
     session_extras,
     write_session,
 )
+from voiceguide.encode.export import (
+    check_output_path,
+    choose_bitrate,
+    choose_format,
+    find_tool,
+)
+from voiceguide.errors import BatchError, VoiceguideError
 from voiceguide.progress import Progress, no_progress
 from voiceguide.speech import SpeechEngine, get_engine
+from voiceguide.speech.cache import ClipCache
+from voiceguide.speech.clips import speak
+from voiceguide.text.cues import CueSheet
+from voiceguide.text.routine import Routine
 
 
 @dataclass(frozen=True)

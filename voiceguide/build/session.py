@@ -6,23 +6,13 @@ This is the library's front door; the CLI is a thin layer over these functions.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydub import AudioSegment
 
-from voiceguide.encode.mp3 import splice
-from voiceguide.sound.audio import load_chime, load_chime_file, samples
-# Progress is part of the front door: callers type their callbacks with it.
-from voiceguide.progress import Progress as Progress
-from voiceguide.progress import no_progress
-from voiceguide.speech.cache import ClipCache
-from voiceguide.plan.chapters import Chapter, chapters
-from voiceguide.speech.clips import speak
-from voiceguide.text.cues import CueSheet, compose
-from voiceguide.text.durations import duration_words, format_compact
 from voiceguide.encode.export import (
     Encoding,
     Format,
@@ -33,19 +23,28 @@ from voiceguide.encode.export import (
     find_tool,
     write_atomically,
 )
-from voiceguide.text.extras import ChimeSound, Extras
-from voiceguide.text.extras_change import ExtrasChange, combine
-from voiceguide.plan.layers import LayerPlan, plan_layers
 from voiceguide.encode.levelling import DEFAULT_TARGET, Levelled, Shortcut, level_and_encode
-from voiceguide.plan.planner import END_CHIME, START_CHIME, Pacing, plan
-from voiceguide.sound.render import Layers, render, span
-from voiceguide.text.routine import Routine, load_routine
-from voiceguide.speech import DEFAULT_RATE, SpeechEngine, get_engine
+from voiceguide.encode.mp3 import splice
 from voiceguide.encode.mp3.split import plan_split
+from voiceguide.plan.chapters import Chapter, chapters
+from voiceguide.plan.layers import LayerPlan, plan_layers
+from voiceguide.plan.planner import END_CHIME, START_CHIME, Pacing, plan
 from voiceguide.plan.timeline import Timeline, condensed
 from voiceguide.plan.transcript import check_transcript_path, write_transcript
-from voiceguide.units import to_samples
+from voiceguide.progress import Progress as Progress  # callers type their callbacks with it
+from voiceguide.progress import no_progress
+from voiceguide.sound.audio import load_chime, load_chime_file, samples
+from voiceguide.sound.render import Layers, render, span
+from voiceguide.speech import DEFAULT_RATE, SpeechEngine, get_engine
+from voiceguide.speech.cache import ClipCache
+from voiceguide.speech.clips import speak
+from voiceguide.text.cues import CueSheet, compose
+from voiceguide.text.durations import duration_words, format_compact
+from voiceguide.text.extras import ChimeSound, Extras
+from voiceguide.text.extras_change import ExtrasChange, combine
+from voiceguide.text.routine import Routine, load_routine
 from voiceguide.text.wording import Wording
+from voiceguide.units import to_samples
 
 if TYPE_CHECKING:
     from voiceguide.sound.mix import LayerSounds
@@ -274,9 +273,7 @@ def write_session(
     short = condensed(timeline, MEASURE_PAUSE)
     encoding = Encoding(fmt, bitrate, tags, marks, str(target))
     # Layers sound through the holds, where the silence is: those sessions are encoded whole.
-    shortcut = (
-        mp3_shortcut(prepared, encoding, jobs) if fmt.name == "mp3" and not plan else None
-    )
+    shortcut = mp3_shortcut(prepared, encoding, jobs) if fmt.name == "mp3" and not plan else None
     levelled = write_atomically(
         target,
         fmt,
