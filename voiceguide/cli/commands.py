@@ -12,19 +12,13 @@ import click
 from voiceguide import interrupts
 from voiceguide.build.batch import Job, build_batch, jobs_for
 from voiceguide.build.batchfile import load_batch
+from voiceguide.build.options import engine_name
 from voiceguide.build.session import BuildResult, Written, build_session, prepare
 from voiceguide.cli.app import cli
-from voiceguide.cli.options import (
-    check_bitrate,
-    engine_name,
-    engine_options,
-    jobs_option,
-    session_options,
-    to_session_options,
-)
+from voiceguide.cli.options import jobs_option, session_options, to_session_options
 from voiceguide.cli.report import ProgressReport
 from voiceguide.encode.info import file_info
-from voiceguide.encode.levelling import DEFAULT_TARGET, MAX_TARGET, MIN_TARGET, TRUE_PEAK_LIMIT
+from voiceguide.encode.levelling import TRUE_PEAK_LIMIT
 from voiceguide.plan.layers import layer_lines
 from voiceguide.plan.timeline import Timeline, format_script
 from voiceguide.speech import get_engine
@@ -36,27 +30,7 @@ from voiceguide.units import clock, to_samples
 
 
 @cli.command()
-@functools.partial(session_options, many=True)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path),
-    help="Output file (.mp3, .m4a, .ogg, .flac or .wav); for several sessions, a folder. "
-    "Default: ROUTINE-HOLD-per-side.mp3",
-)
-@click.option(
-    "--bitrate",
-    callback=check_bitrate,
-    help="Bitrate of a lossy format, such as 128k. Default: 128k (mp3, m4a), 96k (ogg).",
-)
-@click.option(
-    "--loudness",
-    type=click.FloatRange(MIN_TARGET, MAX_TARGET),
-    default=DEFAULT_TARGET,
-    show_default=True,
-    metavar="LUFS",
-    help="Integrated loudness of the whole session (EBU R128).",
-)
+@session_options("build")
 @click.option(
     "--transcript",
     type=click.Path(path_type=Path),
@@ -77,7 +51,7 @@ def build(routine: tuple[str, ...], hold: tuple[float, ...], output: Path | None
     if len(routine) > 1 or len(hold) > 1:
         if transcript is not None:
             raise click.UsageError("--transcript writes one session's transcript, not several")
-        base = to_session_options("hamstring", None, bitrate=bitrate, loudness=loudness, **kwargs)
+        base = to_session_options(bitrate=bitrate, loudness=loudness, **kwargs)
         holds = hold or (None,)
         _build_batch(jobs_for(routine or ("hamstring",), holds, base, output), jobs, quiet)
         return
@@ -132,7 +106,7 @@ def _report_written(written: Written) -> None:
     type=click.Path(path_type=Path, file_okay=False),
     help="Folder for the sessions. Default: the batch file's folder.",
 )
-@click.option("--no-cache", is_flag=True, help="Synthesise every clip again, ignoring the cache.")
+@session_options("batch")
 @functools.partial(jobs_option, single=False)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 def batch(file: Path, output: Path | None, no_cache: bool, jobs: int | None, quiet: bool) -> None:
@@ -201,7 +175,7 @@ def _report_notes(timeline: Timeline) -> None:
 
 
 @cli.command()
-@session_options
+@session_options("script")
 @click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON.")
 def script(as_json: bool, **kwargs: Any) -> None:
     """Print the timed script of a session; writes no audio.
@@ -271,7 +245,7 @@ def routines_show(name: str) -> None:
 
 
 @cli.command()
-@engine_options
+@session_options("voices")
 def voices(engine: str | None, voice_model: Path | None) -> None:
     """List the speech voices of an engine (pyttsx3 unless --engine piper)."""
     for voice in get_engine(engine_name(engine, voice_model), model=voice_model).voices():

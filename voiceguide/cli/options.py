@@ -1,35 +1,24 @@
-"""The options of the commands, and the session options they make."""
+"""The command line's options: derived from the session options' declarations
+(:mod:`voiceguide.build.options`), and the few that are the commands' own."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import click
 
+from voiceguide.build.keys import options_from_keys
+from voiceguide.build.options import SESSION_OPTIONS, Command, SessionOption
 from voiceguide.build.session import SessionOptions
 from voiceguide.encode.export import FORMATS
 from voiceguide.errors import DurationError
-from voiceguide.speech import DEFAULT_RATE, ENGINES
-from voiceguide.speech.piper_engine import INSTALL_HINT as PIPER_INSTALL
-from voiceguide.text.durations import EXAMPLES, parse_duration
-from voiceguide.text.extras_change import (
-    BED_WORDS,
-    VOLUMES,
-    ExtrasChange,
-    VolumeOf,
-    Volumes,
-    sound_choice,
-)
-from voiceguide.text.routine_extras import (
-    CHIME_WORDS,
-    MAX_BREATHS,
-    MAX_COUNTDOWN,
-    MAX_VOLUME,
-    MIN_BREATHS,
-    MIN_VOLUME,
-)
+from voiceguide.text.durations import parse_duration
+from voiceguide.text.extras_change import VolumeOf
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class DurationType(click.ParamType):  # type: ignore[type-arg]
@@ -54,6 +43,11 @@ class VolumeType(click.ParamType):  # type: ignore[type-arg]
 
     name = "extra=dB"
 
+    def __init__(self, option: SessionOption) -> None:
+        assert option.minimum is not None
+        assert option.maximum is not None
+        self.extras, self.minimum, self.maximum = option.choices, option.minimum, option.maximum
+
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> tuple[VolumeOf, float]:
@@ -61,176 +55,76 @@ class VolumeType(click.ParamType):  # type: ignore[type-arg]
             return value
         name, _, number = str(value).partition("=")
         name = name.strip().lower()
-        if not _ or name not in VOLUMES:
-            self.fail(f"{value!r}: give EXTRA=DB, where EXTRA is one of {', '.join(VOLUMES)} "
+        if not _ or name not in self.extras:
+            self.fail(f"{value!r}: give EXTRA=DB, where EXTRA is one of {', '.join(self.extras)} "
                       "(such as countdown=-6)", param, ctx)  # fmt: skip
         try:
             db = float(number.strip().lower().removesuffix("db"))
         except ValueError:
             self.fail(f"{value!r}: {number!r} is not a number of dB", param, ctx)
-        if not MIN_VOLUME <= db <= MAX_VOLUME:
-            self.fail(f"{value!r}: a volume is from {MIN_VOLUME:g} to +{MAX_VOLUME:g} dB",
+        if not self.minimum <= db <= self.maximum:
+            self.fail(f"{value!r}: a volume is from {self.minimum:g} to +{self.maximum:g} dB",
                       param, ctx)  # fmt: skip
-        return name, db
+        return cast(VolumeOf, name), db
 
 
-VOLUME = VolumeType()
+def _parameter(option: SessionOption, command: Command) -> Callable[[F], F]:
+    """The click option (or argument) of ``option``, as ``command`` takes it."""
+    many = command == "build"  # it builds several sessions at once
+    if option.kind == "routine":
+        if many:
+            return click.argument(option.param, nargs=-1)
+        return click.argument(option.param, default=option.default)
+    settings: dict[str, Any] = {"help": option.help + (option.several if many else "")}
+    if option.metavar is not None:
+        settings["metavar"] = option.metavar
+    low, high = option.minimum, option.maximum
+    match option.kind:
+        case "duration":
+            settings.update(type=DURATION, multiple=many)
+        case "folder":
+            settings["type"] = click.Path(path_type=Path, file_okay=False)
+        case "file":
+            settings["type"] = click.Path(path_type=Path)
+        case "choice":
+            settings["type"] = click.Choice(option.choices, option.case_sensitive)
+        case "int":
+            settings["type"] = click.IntRange(None if low is None else int(low),
+                                              None if high is None else int(high))  # fmt: skip
+        case "number":
+            settings["type"] = click.FloatRange(low, high)
+        case "switch":
+            settings["default"] = None
+        case "flag":
+            settings["is_flag"] = True
+        case "volumes":
+            settings.update(type=VolumeType(option), multiple=True)
+        case "bitrate":
+            settings["callback"] = check_bitrate
+    if option.default is not None:
+        settings.update(default=option.default, show_default=True)
+    return click.option(*option.flags, **settings)
 
 
-def _engine_options() -> list[Any]:
-    return [
-        click.option(
-            "--engine",
-            type=click.Choice(list(ENGINES)),
-            help="Speech engine: pyttsx3 (the default) or piper, a natural voice "
-            f"({PIPER_INSTALL}). --voice-model implies piper.",
-        ),
-        click.option(
-            "--voice-model",
-            type=click.Path(path_type=Path),
-            help="A Piper voice model (.onnx, with its .onnx.json beside it). "
-            "Default: the joe voice.",
-        ),
-    ]
+def session_options(command: Command) -> Callable[[F], F]:
+    """The options (and the ROUTINE argument) of the session options ``command`` takes."""
+
+    def decorate(func: F) -> F:
+        for option in reversed(SESSION_OPTIONS):
+            if command in option.commands:
+                func = _parameter(option, command)(func)
+        return func
+
+    return decorate
 
 
-def engine_options(func: Any) -> Any:
-    """--engine and --voice-model, for the commands that speak or list voices."""
-    for option in reversed(_engine_options()):
-        func = option(func)
-    return func
-
-
-def engine_name(engine: str | None, voice_model: Path | None) -> str:
-    return engine or ("piper" if voice_model is not None else "pyttsx3")
-
-
-def session_options(func: Any, many: bool = False) -> Any:
-    """The options shared by build and script (``many``: several routines and holds)."""
-    options = [
-        click.argument("routine", nargs=-1)
-        if many
-        else click.argument("routine", default="hamstring"),
-        click.option(
-            "--hold",
-            type=DURATION,
-            multiple=many,
-            help=f"Hold per side ({EXAMPLES}). Default: the routine's."
-            + (" Repeat it for several sessions." if many else ""),
-        ),
-        click.option(
-            "--templates",
-            type=click.Path(path_type=Path, file_okay=False),
-            help="Folder of edited cue templates (any subset of them).",
-        ),
-        *_engine_options(),
-        click.option("--voice", help="Speech voice id or name (see: voiceguide voices)."),
-        click.option(
-            "--rate",
-            type=click.IntRange(80, 300),
-            default=DEFAULT_RATE,
-            show_default=True,
-            help="Speaking rate in words per minute.",
-        ),
-        click.option(
-            "--no-cache", is_flag=True, help="Synthesise every clip again, ignoring the cache."
-        ),
-        click.option(
-            "--format",
-            "audio_format",
-            type=click.Choice(list(FORMATS), case_sensitive=False),
-            help="Audio format. Default: from the output's extension, else mp3.",
-        ),
-        *_extras_options(),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
-def _extras_options() -> list[Any]:
-    """The options that change the routine's extras (each default keeps the routine's)."""
-    return [
-        click.option(
-            "--countdown/--no-countdown",
-            default=None,
-            help="Count the last seconds of each hold aloud (three, two, one), or not. "
-            "Default: as the routine says.",
-        ),
-        click.option(
-            "--countdown-from",
-            type=click.IntRange(1, MAX_COUNTDOWN),
-            metavar="N",
-            help=f"The countdown's first number, 1 to {MAX_COUNTDOWN}; implies --countdown.",
-        ),
-        click.option(
-            "--pacer/--no-pacer",
-            default=None,
-            help="Soft tones to breathe in and out by during each hold, or not.",
-        ),
-        click.option(
-            "--breaths",
-            type=click.FloatRange(MIN_BREATHS, MAX_BREATHS),
-            metavar="N",
-            help="The pacer's breaths a minute, 2 to 20 (default 6); implies --pacer.",
-        ),
-        click.option(
-            "--background",
-            metavar="noise|none|FILE",
-            help="A bed under each hold: generated soft noise, none, or your sound file.",
-        ),
-        click.option(
-            "--start-chime",
-            metavar="default|off|FILE",
-            help="The sound that starts each hold: the default chime, none, or your sound file.",
-        ),
-        click.option(
-            "--end-chime",
-            metavar="default|off|FILE",
-            help="The sound that ends each hold: the default chime, none, or your sound file.",
-        ),
-        click.option(
-            "--volume",
-            "volumes",
-            type=VOLUME,
-            multiple=True,
-            metavar="EXTRA=DB",
-            help="The volume of countdown, pacer or background in dB relative to the voice, "
-            "or of the chimes relative to their own level, -60 to +6 (such as pacer=-24 "
-            "or chime=-6); repeat it for each.",
-        ),
-    ]
-
-
-def _extras_change(countdown: bool | None, countdown_from: int | None, pacer: bool | None,
-                   breaths: float | None, background: str | None, start_chime: str | None,
-                   end_chime: str | None, volumes: Volumes,
-                   ) -> ExtrasChange:  # fmt: skip
+def to_session_options(**params: Any) -> SessionOptions:
+    """The session options that the command line's ``params`` give (by click's names)."""
+    values = {o.key: params[o.param] for o in SESSION_OPTIONS if o.param in params}
     try:
-        return ExtrasChange(
-            countdown=countdown, countdown_from=countdown_from, pacer=pacer, breaths=breaths,
-            background=sound_choice(background, BED_WORDS),
-            start_chime=sound_choice(start_chime, CHIME_WORDS),
-            end_chime=sound_choice(end_chime, CHIME_WORDS),
-            volumes=volumes,
-        )  # fmt: skip
-    except ValueError as e:
+        return options_from_keys(values, said_as="options")
+    except ValueError as e:  # two options contradict each other
         raise click.UsageError(str(e)) from None
-
-
-def to_session_options(routine: str, hold: float | None, templates: Path | None, engine: str | None,
-             voice_model: Path | None, voice: str | None, rate: int, no_cache: bool,
-             audio_format: str | None, countdown: bool | None, countdown_from: int | None,
-             pacer: bool | None, breaths: float | None, background: str | None,
-             start_chime: str | None, end_chime: str | None,
-             volumes: Volumes, **extra: Any) -> SessionOptions:  # fmt: skip
-    change = _extras_change(countdown, countdown_from, pacer, breaths, background, start_chime,
-                            end_chime, volumes)  # fmt: skip
-    return SessionOptions(
-        routine=routine, hold=hold, templates=templates, engine=engine_name(engine, voice_model),
-        voice_model=voice_model, voice=voice, rate=rate, use_cache=not no_cache,
-        format=audio_format and audio_format.lower(), extras_change=change, **extra,
-    )  # fmt: skip
 
 
 _ALL_BITRATES = sorted({b for f in FORMATS.values() for b in f.bitrates}, key=lambda b: int(b[:-1]))
