@@ -591,7 +591,7 @@ CASES = [
     Case(
         "output-unwritable",
         output="/sys/out.mp3",
-        fragments=("cannot write /sys/out.mp3", "Permission denied"),
+        fragments=("cannot write /sys/out.mp3: you may not write in /sys/; write somewhere else",),
     ),
 ]
 
@@ -713,7 +713,13 @@ def _routine_unreadable(monkeypatch: pytest.MonkeyPatch) -> None:
 SPECIAL: list[
     tuple[str, Callable[[pytest.MonkeyPatch], None], tuple[str, ...], int, tuple[str, ...]]
 ] = [
-    ("disk-full", _disk_full, ("--hold", "20s"), 1, ("out.mp3", "No space left on device")),
+    (
+        "disk-full",
+        _disk_full,
+        ("--hold", "20s"),
+        1,
+        ("cannot write out.mp3: the disk holding the current folder is full", "kept as it was"),
+    ),
     (
         "routine-unreadable",
         _routine_unreadable,

@@ -21,7 +21,7 @@ from voiceguide.encode.export import (
     find_tool,
     pipe_to_ffmpeg,
 )
-from voiceguide.errors import ExportError
+from voiceguide.errors import ExportError, killed
 from voiceguide.files import fds_for
 from voiceguide.units import CHANNELS, SAMPLE_RATE
 
@@ -164,6 +164,9 @@ def measure_file(path: Path, channels: int = CHANNELS) -> Loudness:
             proc.stdout.close()
         log.seek(0)
         text = log.read().decode("utf-8", "replace")
+    signalled = killed("ffmpeg", code)
+    if signalled:
+        raise ExportError(f"{signalled} while measuring the loudness of {path}")
     if code != 0 or peak is None:
         lines = text.strip().splitlines()
         raise ExportError(f"ffmpeg could not read {path}: {lines[-1] if lines else 'no audio'}")
