@@ -29,6 +29,7 @@ from tests.cli.test_bad_input import EXISTING, full_disk_atomic_path
 from voiceguide.cli import cli
 from voiceguide.encode import levelling
 from voiceguide.encode.mp3 import splice
+from voiceguide.speech import cache
 
 pytestmark = pytest.mark.usefixtures("fake_speech")
 
@@ -194,3 +195,29 @@ def test_a_killed_ffmpeg_is_named_with_its_signal(in_tmp: Path, command: str) ->
     line = one_line(*run(*args))
     assert "ffmpeg was killed by signal 9 (SIGKILL) while trying to measure the loudness" in line
     untouched(in_tmp)
+
+
+# --- a speech cache that cannot be written ------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["build", "batch"])
+def test_a_cache_that_cannot_be_written_is_one_note(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(cache, "atomic_write_bytes", refuse)
+    folder = cache.default_folder()
+    args = ("build", "--hold", "20s", "-o", "out.mp3") if command == "build" else (
+        "batch", "batch.yaml",
+    )  # fmt: skip
+    code, stdout, stderr = run(*args)
+    assert code == 0, (stdout, stderr)
+    notes = [line for line in stderr.splitlines() if "speech cache" in line]
+    assert notes == [
+        f"note: the speech cache {folder} cannot be written: the disk holding {folder}/ is "
+        "read-only; write somewhere else; the session is built all the same, but its speech "
+        "will be made again next time"
+    ], stderr
+    assert (in_tmp / "out.mp3").read_bytes() != EXISTING or command == "batch"
