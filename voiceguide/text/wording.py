@@ -164,7 +164,13 @@ class Wording:
             hint = _did_you_mean(undefined[1], sorted(context), then)
             raise TemplateError(f"{at}: {e.message}{hint}") from None
         except jinja2.exceptions.SecurityError as e:
-            raise TemplateError(f"{where(None)}: not allowed in a template: {e}") from None
+            unsafe = re.search(r"access to attribute '(.+?)' of", str(e))
+            said = (
+                f"the attribute {unsafe[1]!r} is unsafe; use only the variables and filters"
+                if unsafe
+                else str(e)
+            )
+            raise TemplateError(f"{where(None)}: not allowed in a template: {said}") from None
         except jinja2.TemplateNotFound as e:  # from {% include %}; its message is only the name
             raise TemplateError(f"{where(None)}: template {e.name} not found") from None
         except jinja2.TemplateError as e:
