@@ -493,7 +493,7 @@ CASES = [
     Case(
         "hold-not-a-mapping",
         replace("hold:\n  default: 1m\n  minimum: 30s", "hold: [1m]"),
-        fragments=(R, "line 4", "hold: write keys under it", "default:, minimum:"),
+        fragments=(R, "line 4", "hold: write a duration, such as hold: 5m, or the keys default:"),
     ),
     Case(
         "name-with-capitals",

@@ -472,8 +472,7 @@ def test_missing_required_key(tmp_path: Path) -> None:
         ("why: [a, b]\n", "why: write a text here (not a list)", 5),
         (
             "hold: [5m]\n",
-            "hold: write keys under it, indented on lines of their own, such as "
-            "default:, minimum: (not a list)",
+            "hold: write a duration, such as hold: 5m, or the keys default: and minimum: under it",
             5,
         ),
         ("reminders: Breathe.\n", "reminders: write a list: each item on a line of its own", 5),

@@ -71,6 +71,10 @@ def _hold(value: Any) -> Any:
     if isinstance(value, str | int | float) and not isinstance(value, bool):
         seconds = parse_duration(value)
         return {"default": seconds, "minimum": min(seconds, DEFAULT_MINIMUM_HOLD)}
+    if not isinstance(value, dict):
+        raise ValueError(
+            "write a duration, such as hold: 5m, or the keys default: and minimum: under it"
+        )
     return value
 
 
