@@ -143,7 +143,7 @@ CASES = [
     Case(
         "pause-word",
         replace("pause: 3s", "pause: fast"),
-        fragments=(R, "line 11", "steps[1].pause"),
+        fragments=(R, "line 11", "steps 2, pause", "use e.g. 5m"),
     ),
     Case(
         "reminders-mapping",
@@ -216,7 +216,7 @@ CASES = [
     Case(
         "empty-step",
         replace("  - Lie down on your {{ side }} side.", "  - ''"),
-        fragments=(R, "line 9", "steps[0]"),
+        fragments=(R, "line 9", "steps 1: write some text"),
     ),
     # --- routine YAML: absurd values --------------------------------------------------
     Case(
@@ -237,7 +237,7 @@ CASES = [
     Case(
         "negative-pause",
         replace("pause: 3s", "pause: -5s"),
-        fragments=(R, "line 11", "steps[1].pause"),
+        fragments=(R, "line 11", "steps 2, pause", "longer than zero"),
     ),
     Case(
         "negative-step-pause",
@@ -331,12 +331,14 @@ CASES = [
         fragments=("intro.j2 is 80000 bytes",),
     ),
     Case(
-        "text-syntax", replace("Let go.", "Let go {{ side"), fragments=("mini: release", "syntax")
+        "text-syntax",
+        replace("Let go.", "Let go {{ side"),
+        fragments=(f"{R}, line 14: release", "syntax", "write a variable as {{ name }}"),
     ),
     Case(
         "text-undefined",
         replace("Breathe.", "Breathe {{ sied }}."),
-        fragments=("mini: reminders[0]", "'sied' is undefined"),
+        fragments=(f"{R}, line 13: reminders 1", "'sied' is undefined", "did you mean 'side'?"),
     ),
     Case(
         "text-endless",
@@ -344,17 +346,17 @@ CASES = [
             "Well done.",
             "'{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}'",
         ),
-        fragments=("mini: outro", "loop without end"),
+        fragments=(f"{R}, line 15: outro", "loop without end"),
     ),
     Case(
         "text-enormous",
         replace("Well done.", "\"{{ 'x' * 10**12 }}\""),
-        fragments=("mini: outro", "too much work"),
+        fragments=(f"{R}, line 15: outro", "too much work"),
     ),
     Case(
         "text-injection",
         replace("Breathe.", "\"{{ ''.__class__.__mro__[1].__subclasses__() }}\""),
-        fragments=("mini: reminders[0]", "not allowed in a template"),
+        fragments=(f"{R}, line 13: reminders 1", "not allowed in a template"),
     ),
     # --- routine YAML: extras and their sound files --------------------------------------
     Case(
@@ -452,6 +454,82 @@ CASES = [
         files={"bell.flac": b"not a sound, just words\n" * 50},
         fragments=("cannot decode the end chime", "bell.flac"),
     ),
+    # --- issue 13: each error names the file and line, and says what to write ----------
+    Case(
+        "text-undefined-in-a-later-reminder",
+        replace("  - Breathe.", "  - Breathe.\n  - Cross your {{ leg }} leg."),
+        fragments=(f"{R}, line 14: reminders 2: 'leg' is undefined", "the variables here are"),
+    ),
+    Case(
+        "text-syntax-in-a-step",
+        replace("  - Lie down on your {{ side }} side.", "  - Lie down on your {{ side . }}"),
+        fragments=(f"{R}, line 9: steps 1: template syntax error", "write a variable as"),
+    ),
+    Case(
+        "text-syntax-in-a-literal-block",
+        replace("release: Let go.", "release: |\n  Let go.\n  Slowly {{ side"),
+        fragments=(f"{R}, line 16: release: template syntax error",),
+    ),
+    Case(
+        "text-unknown-filter",
+        replace("{{ side }} side.", "{{ side | uper }} side."),
+        fragments=(f"{R}, line 9: steps 1", "there is no filter 'uper'; did you mean 'upper'?"),
+    ),
+    Case(
+        "text-unknown-key-of-a-variable",
+        replace("Well done.", "Well done, {{ routine.titel }}."),
+        fragments=(f"{R}, line 15: outro", "there is no 'titel' in it; did you mean 'title'?"),
+    ),
+    Case(
+        "template-unknown-filter",
+        templates={"halfway.j2": "Halfway.\n{{ time_left | duration_word }}\n"},
+        fragments=("halfway.j2, line 2", "did you mean 'duration_words'?"),
+    ),
+    Case(
+        "template-undefined-did-you-mean",
+        templates={"halfway.j2": "Halfway,\n{{ time_lef | duration_words }} left.\n"},
+        fragments=("halfway.j2, line 2", "'time_lef' is undefined", "did you mean 'time_left'?"),
+    ),
+    Case(
+        "hold-not-a-mapping",
+        replace("hold:\n  default: 1m\n  minimum: 30s", "hold: [1m]"),
+        fragments=(R, "line 4", "hold: write a duration, such as hold: 5m, or the keys default:"),
+    ),
+    Case(
+        "name-with-capitals",
+        replace("name: mini", "name: My Mini"),
+        fragments=(R, "line 1", "such as 'my-mini'"),
+    ),
+    Case(
+        "steps-a-text",
+        replace(STEPS, "steps: Lie down."),
+        fragments=(R, "line 8", "steps: write a list", "starting with '- '"),
+    ),
+    Case(
+        "tab-in-indentation",
+        replace("  default: 1m", "\tdefault: 1m"),
+        fragments=(R, "line 5", "a tab in the indentation; indent with spaces"),
+    ),
+    Case(
+        "step-with-a-colon-unquoted",
+        replace("  - Lie down on your {{ side }} side.", "  - Tip: keep your head down."),
+        fragments=(R, "line 9", "steps 1", 'put it in quotes: - "Tip: keep your head down."'),
+    ),
+    Case(
+        "title-with-a-colon-unquoted",
+        replace("title: Mini stretch", "title: Hips: the stretch"),
+        fragments=(R, "line 2", "put the text in quotes"),
+    ),
+    Case(
+        "allow-markup-words",
+        GOOD + "allow_markup: maybe\n",
+        fragments=(R, "line 16", "allow_markup: write true or false (not 'maybe')"),
+    ),
+    Case(
+        "extras-volume-a-word",
+        extras("  countdown: {volume: loud}\n"),
+        fragments=(R, "line 17", "extras.countdown.volume: write a number (not 'loud')"),
+    ),
     # --- command line -------------------------------------------------------------------
     Case("volume-no-equals", args=("--volume", "loud"), code=2, fragments=("--volume",)),
     Case("volume-unknown-extra", args=("--volume", "voice=-3"), code=2, fragments=("--volume",)),
@@ -513,7 +591,7 @@ CASES = [
     Case(
         "output-unwritable",
         output="/sys/out.mp3",
-        fragments=("cannot write /sys/out.mp3", "Permission denied"),
+        fragments=("cannot write /sys/out.mp3: you may not write in /sys/; write somewhere else",),
     ),
 ]
 
@@ -575,6 +653,9 @@ def check_refused(
         assert fragment in line, (fragment, line)
     assert "Traceback" not in stdout + stderr
     assert len(line) < 400, "one readable line"
+    # No internal class, regular expression or 0-based index shown (issue 13).
+    for internal in ("Input should", "instance of", "should match pattern", "[0]", "/proc/self"):
+        assert internal not in line, (internal, line)
     return line
 
 
@@ -632,7 +713,13 @@ def _routine_unreadable(monkeypatch: pytest.MonkeyPatch) -> None:
 SPECIAL: list[
     tuple[str, Callable[[pytest.MonkeyPatch], None], tuple[str, ...], int, tuple[str, ...]]
 ] = [
-    ("disk-full", _disk_full, ("--hold", "20s"), 1, ("out.mp3", "No space left on device")),
+    (
+        "disk-full",
+        _disk_full,
+        ("--hold", "20s"),
+        1,
+        ("cannot write out.mp3: the disk holding the current folder is full", "kept as it was"),
+    ),
     (
         "routine-unreadable",
         _routine_unreadable,

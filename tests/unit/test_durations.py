@@ -49,6 +49,13 @@ from voiceguide.text.durations import (
         ("1 second", 1.0),
         ("2 hours", 7200.0),
         ("1 hour 2 min", 3720.0),
+        # The abbreviations people write (issue 13).
+        ("2 mins", 120.0),
+        ("30 secs", 30.0),
+        ("1 hr", 3600.0),
+        ("2 hrs", 7200.0),
+        ("1hr 30mins", 5400.0),
+        ("1 min 30 secs", 90.0),
     ],
 )
 def test_parse_duration_accepts_common_forms(text: str, seconds: float) -> None:
@@ -106,6 +113,9 @@ def test_parse_duration_returns_float_for_text() -> None:
         "5m-",
         "five minutes",
         "5,5m",
+        "2 minss",
+        "30 secss",
+        "1 hrs s",
     ],
 )
 def test_parse_duration_rejects_nonsense_with_examples(text: str) -> None:

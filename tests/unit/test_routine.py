@@ -350,8 +350,8 @@ def test_routine_error_is_a_voiceguide_error(tmp_path: Path) -> None:
 
 def test_bad_yaml_syntax_names_the_line(tmp_path: Path) -> None:
     message = load_error(tmp_path, "name: test\ntitle: Test\nsteps: [a\nwhy: b: c\n")
-    assert "invalid YAML" in message
-    assert line_of(message) == 4
+    assert "invalid YAML: a list opened here with [ is not closed with ]" in message
+    assert line_of(message) == 3  # where the [ is, not where YAML noticed it
 
 
 def test_bad_indentation_names_the_line(tmp_path: Path) -> None:
@@ -461,17 +461,21 @@ def test_reminders_have_no_pause(tmp_path: Path) -> None:
 
 def test_missing_required_key(tmp_path: Path) -> None:
     message = load_error(tmp_path, "name: test\nsteps: [a]\n")
-    assert message.endswith(": title is required")
+    assert message.endswith(": title is required; add title: to the file")
 
 
 @pytest.mark.parametrize(
     ("extra", "expected", "line"),
     [
-        ("sides: left\n", "sides: Input should be a valid list", 5),
-        ("sides: [left, 5]\n", "sides[1]: Input should be a valid string", 5),
-        ("why: [a, b]\n", "why: Input should be a valid string", 5),
-        ("hold: 5m\n", "hold: Input should be a valid dictionary", 5),
-        ("reminders: Breathe.\n", "reminders: Input should be a valid list", 5),
+        ("sides: left\n", "sides: write a list: each item on a line of its own", 5),
+        ("sides: [left, 5]\n", "sides 2: write a text here (not 5)", 5),
+        ("why: [a, b]\n", "why: write a text here (not a list)", 5),
+        (
+            "hold: [5m]\n",
+            "hold: write a duration, such as hold: 5m, or the keys default: and minimum: under it",
+            5,
+        ),
+        ("reminders: Breathe.\n", "reminders: write a list: each item on a line of its own", 5),
     ],
 )
 def test_wrong_type_names_field_and_line(
@@ -485,20 +489,19 @@ def test_wrong_type_names_field_and_line(
 def test_wrong_type_of_step_names_its_line(tmp_path: Path) -> None:
     text = "name: test\ntitle: Test\nsteps:\n  - Lie down.\n  - [a, b]\n"
     message = load_error(tmp_path, text)
-    assert "steps[1]:" in message
+    assert "steps 2: write keys under it" in message
     assert line_of(message) == 5
 
 
 def test_empty_steps(tmp_path: Path) -> None:
     message = load_error(tmp_path, "name: test\ntitle: Test\nsteps: []\n")
-    assert "steps: List should have at least 1 item" in message
+    assert "steps: write at least 1 item" in message
     assert line_of(message) == 3
 
 
 def test_empty_step_text(tmp_path: Path) -> None:
     message = load_error(tmp_path, "name: test\ntitle: Test\nsteps:\n  - ''\n")
-    assert "steps[0].text:" in message
-    assert "at least 1 character" in message
+    assert "steps 1: write some text; it may not be empty" in message
 
 
 @pytest.mark.parametrize("sides", ["[left, left]", "[left, Left]", "[left, right, LEFT]"])
@@ -527,7 +530,7 @@ def test_hold_at_the_maximum_is_allowed(tmp_path: Path) -> None:
 def test_negative_pause(tmp_path: Path) -> None:
     text = "name: test\ntitle: Test\nsteps:\n  - text: Lie down.\n    pause: -2s\n"
     message = load_error(tmp_path, text)
-    assert "steps[0].pause: a duration must be longer than zero, got '-2s'" in message
+    assert "steps 1, pause: a duration must be longer than zero, got '-2s'" in message
     assert line_of(message) == 5
 
 
@@ -554,5 +557,50 @@ def test_date_as_duration_is_a_routine_error(tmp_path: Path) -> None:
 
 def test_bad_name(tmp_path: Path) -> None:
     message = load_error(tmp_path, "name: My Routine\ntitle: Test\nsteps: [a]\n")
-    assert "name: String should match pattern" in message
+    assert (
+        "name: write lower-case letters, digits and hyphens only, such as 'my-routine' "
+        "(not 'My Routine')" in message
+    )
     assert line_of(message) == 1
+
+
+# --- what people naturally write (issue 13) ---------------------------------------------
+
+
+@pytest.mark.parametrize(("hold", "seconds"), [("90s", 90.0), ("2 mins", 120.0), ("300", 300.0)])
+def test_a_plain_hold_is_short_for_the_default_hold(
+    tmp_path: Path, hold: str, seconds: float
+) -> None:
+    routine = load_routine(write(tmp_path, MINIMAL + f"hold: {hold}\n"))
+    assert routine.hold.default == seconds
+    assert routine.hold.minimum == min(seconds, 60.0)  # no note that it is too short
+
+
+def test_a_plain_hold_that_is_not_a_duration(tmp_path: Path) -> None:
+    message = load_error(tmp_path, MINIMAL + "hold: forever\n")
+    assert "hold: 'forever' is not a duration; use e.g. 5m" in message
+    assert line_of(message) == 5
+
+
+def test_each_text_knows_its_line_in_the_file(tmp_path: Path) -> None:
+    text = (
+        "name: test\ntitle: Test\nwhy: Because.\nsteps:\n  - Lie down.\n"
+        "  - text: Reach.\n    pause: 2s\nreminders:\n  - Breathe.\nrelease: |\n"
+        "  Let go.\n  Slowly.\n"
+    )
+    routine = load_routine(write(tmp_path, text))
+    path = str(tmp_path / "routine.yaml")
+    assert routine.place("why").at() == f"{path}, line 3: why"
+    assert routine.place("steps", 0).at() == f"{path}, line 5: steps 1"
+    assert routine.place("steps", 1).at() == f"{path}, line 6: steps 2"
+    assert routine.place("reminders", 0).at() == f"{path}, line 9: reminders 1"
+    # A literal block starts on the line after its |, and its lines are the file's.
+    assert routine.place("release").at(2) == f"{path}, line 12: release"
+    assert routine.place("outro").at() == f"{path}: outro"  # not in the file
+
+
+def test_routines_from_two_files_with_the_same_content_are_equal(tmp_path: Path) -> None:
+    first = load_routine(write(tmp_path, MINIMAL, "a.yaml"))
+    second = load_routine(write(tmp_path, "\n\n" + MINIMAL, "b.yaml"))
+    assert first == second
+    assert first.place("steps", 0) != second.place("steps", 0)

@@ -194,19 +194,22 @@ def test_render_text_undefined_names_source_line_and_variables(wording: Wording)
         wording.render_text("Lift\nyour {{ sied }} leg.", "hamstring: steps[2]", {"side": "left"})
     message = str(info.value)
     assert message == (
-        "hamstring: steps[2], line 2: 'sied' is undefined; the variables here are: side"
+        "hamstring: steps[2], line 2: 'sied' is undefined; did you mean 'side'? "
+        "The variables here are: side"
     )
 
 
 def test_render_text_undefined_attribute(wording: Wording) -> None:
-    with pytest.raises(TemplateError, match=r"^src, line 1: .*no attribute 'titel'"):
+    match = r"^src, line 1: there is no 'titel' in it; did you mean 'title'\? It has: name,"
+    with pytest.raises(TemplateError, match=match):
         wording.render_text("{{ routine.titel }}", "src", context())
 
 
 def test_render_text_syntax_error_names_source(wording: Wording) -> None:
     with pytest.raises(TemplateError) as info:
         wording.render_text("your {{ side foot", "hamstring: steps[1]", context())
-    assert str(info.value).startswith("hamstring: steps[1]: template syntax error: ")
+    assert str(info.value).startswith("hamstring: steps[1], line 1: template syntax error: ")
+    assert str(info.value).endswith("; write a variable as {{ name }} and a command as {% ... %}")
 
 
 def test_render_text_runtime_error_is_a_template_error(wording: Wording) -> None:
@@ -224,7 +227,7 @@ def test_undefined_variable_in_builtin_names_file_and_line(wording: Wording) -> 
     path = _builtin_folder() / "switch_sides.j2"
     assert message.startswith(f"{path}, line 3: ")
     assert "'next_side' is undefined" in message
-    assert message.endswith("the variables here are: side")
+    assert message.endswith("did you mean 'side'? The variables here are: side")
 
 
 def test_undefined_variable_in_override_names_file_and_line(tmp_path: Path) -> None:

@@ -65,6 +65,7 @@ class Job:
 class BatchResult:
     sessions: list[BuildResult]
     seconds_taken: float
+    notes: tuple[str, ...] = ()  # such as a speech cache that could not be written
 
 
 # --- making jobs -------------------------------------------------------------------------
@@ -146,10 +147,10 @@ def build_batch(
         with lock:
             progress(stage, done, total)
 
-    _speak_all(planned, engine_for or _default_engine, report)
+    notes = _speak_all(planned, engine_for or _default_engine, report)
     workers = max(1, min(workers or os.cpu_count() or 1, len(planned)))
     results = _encode_all(planned, workers, report, on_written)
-    return BatchResult(results, time.perf_counter() - began)
+    return BatchResult(results, time.perf_counter() - began, notes)
 
 
 def _default_engine(options: SessionOptions) -> SpeechEngine:
@@ -198,8 +199,12 @@ def _describe_options(options: SessionOptions) -> str:
     return f"{options.routine} with hold {options.hold}s" if options.hold else str(options.routine)
 
 
-def _speak_all(planned: Sequence[_Planned], engine_for: EngineFor, progress: Progress) -> None:
-    """Speak the lines of every session, each distinct line once per voice."""
+def _speak_all(
+    planned: Sequence[_Planned], engine_for: EngineFor, progress: Progress
+) -> tuple[str, ...]:
+    """Speak the lines of every session, each distinct line once per voice; return the
+    notes of the speech caches that could not be written (one each)."""
+    notes: dict[str, None] = {}
     groups: dict[tuple[str, str | None, Path | None, int, bool], list[_Planned]] = {}
     for item in planned:
         o = item.job.options
@@ -221,6 +226,8 @@ def _speak_all(planned: Sequence[_Planned], engine_for: EngineFor, progress: Pro
         except VoiceguideError as e:
             raise _labelled(items[0].job, e) from None
         done += len(texts[key])
+        if cache is not None and cache.problem:
+            notes[cache.problem] = None
         for item in items:
             try:
                 fmt = choose_format(item.target, item.job.options.format)
@@ -229,6 +236,7 @@ def _speak_all(planned: Sequence[_Planned], engine_for: EngineFor, progress: Pro
                 )
             except VoiceguideError as e:
                 raise _labelled(item.job, e) from None
+    return tuple(notes)
 
 
 def _texts(items: Iterable[_Planned]) -> Iterable[str]:

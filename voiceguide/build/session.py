@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -85,6 +85,7 @@ class Prepared:
     chimes: dict[str, AudioSegment]  # only the chimes that sound
     extras: Extras = field(default_factory=Extras)  # what the session has, all said and done
     sounds: LayerSounds | None = None  # the layers' sounds; None when no layer is on
+    notes: tuple[str, ...] = ()  # such as a speech cache that could not be written
 
     def layers(self) -> tuple[LayerPlan, Layers | None]:
         """The session's layer plan and the mixer that renders it, or None when no
@@ -113,6 +114,7 @@ class BuildResult:
     seconds_taken: float
     written: Written
     transcript: Path | None = None
+    notes: tuple[str, ...] = ()  # such as a speech cache that could not be written
 
 
 def session_extras(options: SessionOptions, routine: Routine) -> Extras:
@@ -172,7 +174,10 @@ def prepare(
     cache = ClipCache() if options.use_cache else None
     chimes = load_chimes(session_extras(options, routine))  # a bad sound file fails first
     speech = speak(sheet.texts(), engine, cache, progress)
-    return plan_session(options, routine, sheet, speech, chimes, fmt)
+    prepared = plan_session(options, routine, sheet, speech, chimes, fmt)
+    if cache is not None and cache.problem:
+        return replace(prepared, notes=(cache.problem,))
+    return prepared
 
 
 def plan_session(
@@ -238,7 +243,8 @@ def build_session(
     written = write_session(prepared, target, options, progress, jobs)
     if transcript is not None:
         write_transcript(prepared.timeline, transcript)
-    return BuildResult(target, prepared.timeline, time.perf_counter() - began, written, transcript)
+    taken = time.perf_counter() - began
+    return BuildResult(target, prepared.timeline, taken, written, transcript, prepared.notes)
 
 
 def write_session(

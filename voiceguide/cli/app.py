@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
 from voiceguide import interrupts
-from voiceguide.errors import VoiceguideError
+from voiceguide.errors import VoiceguideError, disk_problem
 
 
 class BuildInterruptedError(Exception):
@@ -49,6 +50,10 @@ class VoiceguideGroup(click.Group):
             _fail(str(e), 1)
         except click.ClickException as e:
             _fail(e.format_message(), e.exit_code)
+        except OSError as e:  # the machine's answer, where no layer below said it better
+            where = Path(str(e.filename)).parent if e.filename else Path()
+            name = f"{e.filename}: " if e.filename else ""
+            _fail(name + disk_problem(e.errno, where, e.strerror), 1)
         except (BuildInterruptedError, click.Abort, KeyboardInterrupt):
             click.echo(interrupts.MESSAGE, err=True)
             _exit(interrupts.EXIT_CODE)

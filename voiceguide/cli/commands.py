@@ -80,6 +80,8 @@ def build(routine: tuple[str, ...], hold: tuple[float, ...], output: Path | None
     if result.transcript is not None:
         click.echo(f"  transcript: {result.transcript}")
     _report_notes(timeline)
+    for note in result.notes:
+        click.echo(note, err=True)
 
 
 def _report_written(written: Written) -> None:
@@ -159,6 +161,7 @@ def _build_batch(jobs: list[Job], workers: int | None, quiet: bool) -> None:
                 "holds and were left out; see: voiceguide script"
             ] = None
         notes.update(dict.fromkeys(timeline.notes))
+    notes.update(dict.fromkeys(result.notes))
     for note in notes:
         click.echo(note, err=True)
 
@@ -186,6 +189,8 @@ def script(as_json: bool, **kwargs: Any) -> None:
     the times are exactly those of the built session.
     """
     prepared = prepare(to_session_options(**kwargs))
+    for note in prepared.notes:
+        click.echo(note, err=True)
     timeline = prepared.timeline
     if as_json:
         click.echo(timeline.to_json())

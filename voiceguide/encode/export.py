@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Literal, TypeVar, get_args
 
 from voiceguide.checkpoint import checkpoint
-from voiceguide.errors import ExportError, MissingToolError
+from voiceguide.encode.faults import ffmpeg_failed, not_written
+from voiceguide.errors import ExportError, MissingToolError, disk_problem, killed
 from voiceguide.files import atomic_path, fds_for
 from voiceguide.plan.chapters import Chapter
 from voiceguide.progress import Progress, no_progress
@@ -191,7 +192,9 @@ def check_output_path(target: Path, fmt: Format | None = None) -> None:
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as e:
-        raise ExportError(f"cannot write {target}: {e.strerror}") from None
+        raise ExportError(
+            f"cannot write {target}: {disk_problem(e.errno, folder, e.strerror)}"
+        ) from None
 
 
 def pcm_command(
@@ -240,8 +243,17 @@ def encode_command(
 def write_atomically(target: Path, fmt: Format, write: Callable[[Path], T]) -> T:
     """Run ``write`` on a temporary path beside ``target``, then rename it into place."""
     check_output_path(target, fmt)
-    with atomic_path(target) as temp:
-        return write(temp)
+    existed = target.exists()
+    temp: Path | None = None
+    try:
+        with atomic_path(target) as temp:
+            return write(temp)
+    except OSError as e:  # the disk, not the program: say so, where
+        raise ExportError(not_written(e, target, existed)) from None
+    except ExportError as e:  # name the output, not its temporary path
+        if temp is None or str(temp) not in str(e):
+            raise
+        raise ExportError(str(e).replace(str(temp), str(target))) from None
 
 
 def _escape(value: str) -> str:
@@ -278,11 +290,14 @@ def pipe_to_ffmpeg(
     stage: str,
     progress: Progress,
     pass_fds: tuple[int, ...] = (),
+    output: Path | None = None,
 ) -> str:
     """Stream mono PCM into ``command`` (from :func:`pcm_command`, reading the pipe);
     return what it logged.
 
-    ``pass_fds`` lets ffmpeg open a temporary output (see :func:`files.fds_for`)."""
+    ``pass_fds`` lets ffmpeg open a temporary output (see :func:`files.fds_for`).
+    ``output``: the file ffmpeg writes, if any (a disk error there is raised as an
+    OSError on it)."""
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=log, stderr=log, pass_fds=pass_fds
@@ -306,8 +321,7 @@ def pipe_to_ffmpeg(
         log.seek(0)
         text = log.read().decode("utf-8", "replace")
     if code != 0:
-        lines = text.strip().splitlines()
-        raise ExportError(f"ffmpeg could not {what}: {lines[-1] if lines else code}")
+        raise ffmpeg_failed(what, code, text, output)
     if written != total_samples:
         raise ExportError(f"internal error: rendered {written} of {total_samples} samples")
     return text
@@ -336,19 +350,20 @@ def encode(
         metadata.write_text(ffmetadata(encoding), encoding="utf-8")
         command = encode_command(encoding, path, metadata, audio_filter)
         what = f"encode {encoding.name or f'the {encoding.format.name} file'}"
-        log = pipe_to_ffmpeg(command, pcm, total_samples, what, "encoding", progress, fds_for(path))
-    _check_log(log, what)
+        log = pipe_to_ffmpeg(
+            command, pcm, total_samples, what, "encoding", progress, fds_for(path), path
+        )
+    _check_log(log, what, path)
     checkpoint("encoded")
     if verify:
         verify_duration(path, total_samples - skip)
 
 
-def _check_log(log: str, what: str) -> None:
+def _check_log(log: str, what: str, output: Path) -> None:
     """At -loglevel error ffmpeg prints only errors, and exits 0 after some of them
     (a full disk while it writes the trailer), so any error is a failure."""
-    lines = log.strip().splitlines()
-    if lines:
-        raise ExportError(f"ffmpeg could not {what}: {lines[-1]}")
+    if log.strip():
+        raise ffmpeg_failed(what, 0, log, output)
 
 
 def probe_duration(path: Path) -> float:
@@ -361,6 +376,9 @@ def probe_duration(path: Path) -> float:
         check=False,
         pass_fds=fds_for(path),
     )
+    signalled = killed("ffprobe", result.returncode)
+    if signalled:
+        raise ExportError(f"{signalled} while reading {path}")
     try:
         return float(json.loads(result.stdout)["format"]["duration"])
     except (ValueError, KeyError, TypeError):

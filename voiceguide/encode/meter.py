@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO
 
 from voiceguide.encode.export import find_tool, pcm_command, pipe_to_ffmpeg
-from voiceguide.errors import ExportError
+from voiceguide.errors import ExportError, killed
 from voiceguide.files import fds_for
 from voiceguide.progress import Progress, no_progress
 from voiceguide.units import CHANNELS, SAMPLE_RATE
@@ -161,6 +161,9 @@ def measure_file(path: Path, channels: int = CHANNELS) -> Loudness:
             proc.stdout.close()
         log.seek(0)
         text = log.read().decode("utf-8", "replace")
+    signalled = killed("ffmpeg", code)
+    if signalled:
+        raise ExportError(f"{signalled} while measuring the loudness of {path}")
     if code != 0 or peak is None:
         lines = text.strip().splitlines()
         raise ExportError(f"ffmpeg could not read {path}: {lines[-1] if lines else 'no audio'}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from voiceguide.errors import ExportError
+from voiceguide.errors import ExportError, disk_problem
 from voiceguide.files import atomic_write_bytes
 from voiceguide.plan.timeline import Timeline
 
@@ -83,4 +83,5 @@ def write_transcript(timeline: Timeline, path: Path) -> None:
     try:
         atomic_write_bytes(path, text.encode("utf-8"))
     except OSError as e:
-        raise ExportError(f"cannot write {path}: {e.strerror}") from None
+        problem = disk_problem(e.errno, path.parent, e.strerror)
+        raise ExportError(f"cannot write {path}: {problem}") from None

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pydub import AudioSegment
 
-from voiceguide.errors import AudioError
+from voiceguide.errors import AudioError, disk_problem
 from voiceguide.files import atomic_write_bytes, is_temp_name, remove_stale_temps
 from voiceguide.sound.audio import from_wav_bytes, samples, to_wav_bytes
 from voiceguide.units import CHANNELS, SAMPLE_RATE, SAMPLE_WIDTH
@@ -48,6 +48,8 @@ class ClipCache:
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = folder or default_folder()
         self._tidied = False
+        #: A note, once a clip could not be stored (a full or read-only disk), else None.
+        self.problem: str | None = None
 
     @staticmethod
     def key(identity: str, text: str) -> str:
@@ -66,19 +68,20 @@ class ClipCache:
                 raise AudioError(f"{path} is cut short")
             audio = from_wav_bytes(data, str(path))
         except (OSError, AudioError):
-            path.unlink(missing_ok=True)
+            _forget(path)
             return None
         if (audio.frame_rate, audio.channels, audio.sample_width) != (
             SAMPLE_RATE,
             CHANNELS,
             SAMPLE_WIDTH,
         ) or samples(audio) == 0:
-            path.unlink(missing_ok=True)
+            _forget(path)
             return None
         return audio
 
     def put(self, key: str, audio: AudioSegment) -> None:
-        """Store a clip; a cache that cannot be written is skipped, never fatal."""
+        """Store a clip; a cache that cannot be written is skipped, never fatal (and
+        :attr:`problem` says so)."""
         self._tidy()
         path = self._path(key)
         try:
@@ -86,8 +89,13 @@ class ClipCache:
             # Not flushed to the disk: a clip a power cut cut short is not a whole WAV,
             # and get() removes it and the clip is made again.
             atomic_write_bytes(path, to_wav_bytes(audio), durable=False)
-        except OSError:
-            pass
+        except OSError as e:
+            if self.problem is None:
+                self.problem = (
+                    f"note: the speech cache {self.folder} cannot be written: "
+                    f"{disk_problem(e.errno, self.folder, e.strerror)}; the session is built "
+                    "all the same, but its speech will be made again next time"
+                )
 
     def _tidy(self) -> None:
         """Once per cache: remove temporary files left by builds that were killed."""
@@ -113,6 +121,12 @@ class ClipCache:
         if self.folder.is_dir():
             shutil.rmtree(self.folder)
         return count
+
+
+def _forget(path: Path) -> None:
+    """Remove a bad clip, where the cache can be written."""
+    with contextlib.suppress(OSError):
+        path.unlink(missing_ok=True)
 
 
 def is_whole_wav(data: bytes) -> bool:

@@ -138,8 +138,8 @@ def compose(
         "end_chime": chime_kind(extras.end_chime),
         "countdown_from": extras.countdown.start if extras.countdown else 0,
     }
-    base["routine"]["why"] = wording.render_text(routine.why, f"{routine.name}: why", base)
-    outro = wording.render_text(routine.outro, f"{routine.name}: outro", base)
+    base["routine"]["why"] = wording.render_text(routine.why, routine.place("why"), base)
+    outro = wording.render_text(routine.outro, routine.place("outro"), base)
 
     sections: list[Section] = [(_line(wording, "intro", base, pause_after=1.5),)]
     for number, side in enumerate(sides, start=1):
@@ -151,7 +151,7 @@ def compose(
         }
         sections.append(_setup(routine, wording, ctx))
         sections.append(_hold(routine, wording, ctx, extras))
-        release = wording.render_text(routine.release, f"{routine.name}: release", ctx)
+        release = wording.render_text(routine.release, routine.place("release"), ctx)
         after = [_line(wording, "release", {**ctx, "release": release}, pause_after=3.0)]
         if number < len(sides):
             after.append(
@@ -181,7 +181,7 @@ def _line(wording: Wording, role: str, ctx: dict[str, Any], pause_after: float =
 def _setup(routine: Routine, wording: Wording, ctx: dict[str, Any]) -> tuple[Line, ...]:
     lines = [_line(wording, "side_start", ctx, pause_after=1.0)]
     for number, step in enumerate(routine.steps, start=1):
-        text = wording.render_text(step.text, f"{routine.name}: steps[{number - 1}]", ctx)
+        text = wording.render_text(step.text, routine.place("steps", number - 1), ctx)
         step_ctx = {**ctx, "step": {"text": text, "number": number}}
         lines.append(_line(wording, "step", step_ctx, pause_after=routine.pause_after(step)))
     lines.append(_line(wording, "hold_start", ctx))
@@ -218,7 +218,7 @@ def _hold(routine: Routine, wording: Wording, ctx: dict[str, Any], extras: Extra
         if (minutes <= 5 or minutes % 5 == 0) and elapsed != hold / 2:
             timed("time_left", PRIORITY_TIME_LEFT, elapsed, minutes_left=minutes)
     for number, reminder in enumerate(routine.reminders, start=1):
-        source = f"{routine.name}: reminders[{number - 1}]"
+        source = routine.place("reminders", number - 1)
         text = wording.render_text(reminder.text, source, ctx)
         line = wording.render("reminder", {**ctx, "reminder": {"text": text, "number": number}})
         if line:

@@ -8,6 +8,9 @@ routines can later be composed from these without changing them.
 
 from __future__ import annotations
 
+import difflib
+import re
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,6 +20,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     StrictBool,
     ValidationError,
     field_validator,
@@ -32,7 +36,7 @@ from voiceguide.text.routine_extras import (
     ExtrasSection,
     package_sounds,
 )
-from voiceguide.text.yamlfile import load_yaml, located, unknown_key
+from voiceguide.text.yamlfile import child_of, line_of, load_yaml, located, plain_error, unknown_key
 
 MAX_ROUTINE_BYTES = 1_000_000
 MAX_HOLD_SECONDS = 2 * 3600
@@ -46,7 +50,35 @@ class _Model(BaseModel):
 
 
 def _text_item(value: Any) -> Any:
-    return {"text": value} if isinstance(value, str) else value
+    """A plain text is short for ``text: ...``. A text with a colon and a space in it,
+    unquoted, reads as a key and its value: say so, and how to quote it."""
+    if isinstance(value, str):
+        return {"text": value}
+    if isinstance(value, dict) and len(value) == 1:
+        ((key, rest),) = value.items()
+        misspelt = difflib.get_close_matches(str(key), ("text", "pause"), n=1)
+        if isinstance(key, str) and not misspelt and isinstance(rest, str):
+            raise ValueError(
+                f"'{key}: {rest}' reads as a key {key}: and its value; if it is all text, "
+                f'put it in quotes: - "{key}: {rest}"'
+            )
+    return value
+
+
+def _hold(value: Any) -> Any:
+    """``hold: 90s`` is short for ``hold: {default: 90s}`` (and a minimum no longer)."""
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        seconds = parse_duration(value)
+        return {"default": seconds, "minimum": min(seconds, DEFAULT_MINIMUM_HOLD)}
+    if not isinstance(value, dict):
+        raise ValueError(
+            "write a duration, such as hold: 5m, or the keys default: and minimum: under it"
+        )
+    return value
+
+
+_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
+DEFAULT_MINIMUM_HOLD = 60.0
 
 
 class Step(_Model):
@@ -64,17 +96,34 @@ class Reminder(_Model):
 
 class HoldTimes(_Model):
     default: Seconds = Field(default=300.0, le=MAX_HOLD_SECONDS)
-    minimum: Seconds = Field(default=60.0, le=MAX_HOLD_SECONDS)
+    minimum: Seconds = Field(default=DEFAULT_MINIMUM_HOLD, le=MAX_HOLD_SECONDS)
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a text of a routine is, to name in errors: ``r.yaml, line 6: reminders 1``."""
+
+    file: str
+    line: int | None  # of the text's first line
+    item: str  # the field, its items numbered from 1
+    literal: bool = False  # a literal block (|): the text's lines are the file's
+
+    def at(self, text_line: int | None = None) -> str:
+        """The place, at line ``text_line`` of the text (where the file shows it)."""
+        line = self.line
+        if line is not None and self.literal and text_line:
+            line += text_line - 1
+        return f"{self.file}, line {line}: {self.item}" if line else f"{self.file}: {self.item}"
 
 
 class Routine(_Model):
     """One exercise, as written in a routine file."""
 
-    name: str = Field(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str = Field(min_length=1, max_length=60)
     title: str = Field(min_length=1, max_length=200)
     why: str = Field(default="", max_length=2000)
     sides: list[str] = Field(default=["left", "right"], min_length=1, max_length=4)
-    hold: HoldTimes = HoldTimes()
+    hold: Annotated[HoldTimes, BeforeValidator(_hold)] = HoldTimes()
     step_pause: Seconds = Field(default=4.0, le=MAX_PAUSE_SECONDS)
     steps: list[Annotated[Step, BeforeValidator(_text_item)]] = Field(min_length=1, max_length=100)
     reminders: list[Annotated[Reminder, BeforeValidator(_text_item)]] = Field(
@@ -86,6 +135,25 @@ class Routine(_Model):
     allow_markup: StrictBool = False
     #: Countdown, breath pacer, background and chime choices (see routine_extras.py).
     extras: ExtrasSection = ExtrasSection()
+    #: Where each text is in the routine file (see :meth:`place`).
+    _places: dict[tuple[str, int | None], Place] = PrivateAttr(default_factory=dict)
+
+    def __eq__(self, other: object) -> bool:
+        """Routines are equal when they say the same, wherever their files are."""
+        if not isinstance(other, Routine):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_a_slug(cls, name: str) -> str:
+        if not _NAME.fullmatch(name):
+            slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "my-stretch"
+            raise ValueError(
+                f"write lower-case letters, digits and hyphens only, such as {slug!r} "
+                f"(not {name!r})"
+            )
+        return name
 
     @field_validator("sides")
     @classmethod
@@ -101,6 +169,11 @@ class Routine(_Model):
 
     def pause_after(self, step: Step) -> float:
         return step.pause if step.pause is not None else self.step_pause
+
+    def place(self, field: str, index: int | None = None) -> Place:
+        """Where the text ``field`` (item ``index``, from 0) is in the routine file."""
+        item = field if index is None else f"{field} {index + 1}"
+        return self._places.get((field, index)) or Place(self.name, None, item)
 
 
 # --- loading --------------------------------------------------------------------------
@@ -146,9 +219,34 @@ def parse_routine(text: str, source: str, sounds: Path | None = None) -> Routine
             f"{source}: a routine file must be a mapping of keys such as title: and steps:"
         )
     try:
-        return Routine.model_validate(data, context={SOUNDS: sounds})
+        routine = Routine.model_validate(data, context={SOUNDS: sounds})
     except ValidationError as e:
         raise RoutineError(located(e, node, source, _describe)) from None
+    routine._places = _places(routine, node, source)
+    return routine
+
+
+def _places(routine: Routine, node: Any, source: str) -> dict[tuple[str, int | None], Place]:
+    """Where each text of ``routine`` is in its file (from the YAML ``node``)."""
+    where: list[tuple[str, int | None]] = [("why", None), ("release", None), ("outro", None)]
+    where += [("steps", i) for i in range(len(routine.steps))]
+    where += [("reminders", i) for i in range(len(routine.reminders))]
+    places = {}
+    for field, index in where:
+        loc: tuple[Any, ...] = (field,) if index is None else (field, index)
+        text = node
+        for part in loc:
+            text = child_of(text, part) if text is not None else None
+        if text is not None and child_of(text, "text") is not None:
+            text = child_of(text, "text")
+            loc = (*loc, "text")
+        line = line_of(node, loc) if text is not None else None
+        literal = getattr(text, "style", None) == "|"
+        if line is not None and getattr(text, "style", None) in ("|", ">"):
+            line += 1  # a block's text starts on the line after its | or >
+        item = field if index is None else f"{field} {index + 1}"
+        places[(field, index)] = Place(source, line, item, literal)
+    return places
 
 
 def _describe(error: Any, loc: tuple[Any, ...]) -> str:
@@ -156,7 +254,8 @@ def _describe(error: Any, loc: tuple[Any, ...]) -> str:
     if error["type"] == "extra_forbidden":
         return unknown_key(str(loc[-1]), _field_names(loc[:-1]))
     if error["type"] == "missing":
-        return f"{field} is required"
+        where = "to the file" if len(loc) == 1 else "under it"
+        return f"{field} is required; add {loc[-1]}: {where}"
     if error["type"] == "less_than_equal" and loc[-1] in _DURATION_FIELDS:
         limit = duration_words(float(error["ctx"]["le"]))
         given = duration_words(float(error["input"]))
@@ -166,25 +265,23 @@ def _describe(error: Any, loc: tuple[Any, ...]) -> str:
             f"{field}: {error['input']:g} dB is out of range; a volume is from "
             f"{MIN_VOLUME:g} to +{MAX_VOLUME:g} dB (relative to the voice)"
         )
-    message = str(error["msg"]).removeprefix("Value error, ")
-    if (
-        error["type"] == "value_error"
-        and "ctx" in error
-        and isinstance(error["ctx"].get("error"), Exception)
-    ):
-        message = str(error["ctx"]["error"])
-    return f"{field}: {message}"
+    return f"{field}: {plain_error(error, _field_names(loc))}"
 
 
 _DURATION_FIELDS = {"default", "minimum", "pause", "step_pause"}
 
 
 def _dotted(loc: tuple[Any, ...]) -> str:
+    """``steps 2, pause``, ``hold.default``, ``reminders 1``: items numbered from 1."""
     out = ""
-    for part in loc:
+    parts = [p for p in loc if not str(p).startswith(("function-", "function_"))]
+    for i, part in enumerate(parts):
         if isinstance(part, int):
-            out += f"[{part}]"
-        elif not str(part).startswith(("function-", "function_")):
+            out += f" {part + 1}"
+        elif i and isinstance(parts[i - 1], int):
+            if part != "text" or i < len(parts) - 1:  # steps 1 is its text
+                out += f", {part}"
+        else:
             out += ("." if out else "") + str(part)
     return out or "routine"
 

@@ -9,11 +9,13 @@ silent or empty speech.
 
 from __future__ import annotations
 
+import difflib
+import re
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 
@@ -22,6 +24,12 @@ from voiceguide.files import atomic_write_bytes
 from voiceguide.text.durations import duration_words, number_words
 from voiceguide.text.markup import neutralise_markup
 from voiceguide.text.sandbox import LimitedSandbox, RenderLimitError
+
+if TYPE_CHECKING:
+    from voiceguide.text.routine import Place
+
+#: Where an error is: the place, given the line of the template or text (if known).
+Where = Callable[[int | None], str]
 
 #: Each built-in template, and what it says.
 TEMPLATES: dict[str, str] = {
@@ -78,7 +86,7 @@ class Wording:
         self.allow_markup = allow_markup
         self.env = LimitedSandbox(
             loader=jinja2.ChoiceLoader(loaders),
-            undefined=jinja2.StrictUndefined,
+            undefined=_Undefined,
             autoescape=False,
             trim_blocks=True,
             lstrip_blocks=True,
@@ -94,29 +102,46 @@ class Wording:
         if template is None:
             template = self._load(name)
             self._compiled[name] = template
-        return self._render(template, context, template.filename or name)
+        return self._render(template, context, _in_file(template.filename or name))
 
-    def render_text(self, text: str, source: str, context: Mapping[str, Any]) -> str:
-        """Render text from a routine file; ``source`` names it in errors."""
+    def render_text(self, text: str, source: str | Place, context: Mapping[str, Any]) -> str:
+        """Render text from a routine file; ``source`` (or its place) names it in errors."""
         if "{" not in text:
             return self._spoken(text)
+        where = _in_file(source) if isinstance(source, str) else source.at
+        name = where(None)
         try:
-            code = self.env.compile(text, name=source, filename=source)
+            code = self.env.compile(text, name=name, filename=name)
         except jinja2.TemplateSyntaxError as e:
-            raise TemplateError(f"{source}: template syntax error: {e.message}") from None
+            raise TemplateError(f"{where(e.lineno)}: {self._syntax(e)}") from None
         except RecursionError:
-            raise TemplateError(f"{source}: the template is nested too deeply") from None
+            raise TemplateError(f"{name}: the template is nested too deeply") from None
         template = self.env.template_class.from_code(self.env, code, self.env.make_globals(None))
-        return self._render(template, context, source)
+        return self._render(template, context, where)
+
+    def _syntax(self, e: jinja2.TemplateSyntaxError) -> str:
+        """A syntax error in plain words: a misspelt filter or test gets a "did you mean"."""
+        unknown = re.fullmatch(r"No (filter|test) named '(.+?)'\.?", e.message or "")
+        if unknown:
+            kind, given = unknown[1], unknown[2]
+            names = sorted(self.env.filters if kind == "filter" else self.env.tests)
+            close = difflib.get_close_matches(given, names, n=1)
+            if close:
+                return f"there is no {kind} {given!r}; did you mean {close[0]!r}?"
+            return f"there is no {kind} {given!r}; the {kind}s are: {', '.join(names)}"
+        return (
+            f"template syntax error: {(e.message or '').rstrip('.')}; write a variable as "
+            "{{ name }} "
+            "and a command as {% ... %}"
+        )
 
     def _load(self, name: str) -> jinja2.Template:
         filename = name + SUFFIX
         try:
             return self.env.get_template(filename)
         except jinja2.TemplateSyntaxError as e:
-            raise TemplateError(
-                f"{e.filename or filename}, line {e.lineno}: template syntax error: {e.message}"
-            ) from None
+            where = _in_file(e.filename or str(self._path_of(filename)))
+            raise TemplateError(f"{where(e.lineno)}: {self._syntax(e)}") from None
         except jinja2.TemplateNotFound as e:
             raise TemplateError(f"template {e.name} not found") from None
         except RecursionError:
@@ -124,39 +149,43 @@ class Wording:
                 f"{self._path_of(filename)}: the template is nested too deeply"
             ) from None
 
-    def _render(self, template: jinja2.Template, context: Mapping[str, Any], where: str) -> str:
+    def _render(self, template: jinja2.Template, context: Mapping[str, Any], where: Where) -> str:
         try:
             text = "".join(self.env.generate(template, context))
         except RenderLimitError as e:
-            line = _template_line(e, template)
-            at = f", line {line}" if line else ""
-            raise TemplateError(f"{where}{at}: too much work for a template: {e}") from None
+            at = where(_template_line(e, template))
+            raise TemplateError(f"{at}: too much work for a template: {e}") from None
         except jinja2.UndefinedError as e:
-            line = _template_line(e, template)
-            at = f", line {line}" if line else ""
-            names = ", ".join(sorted(context))
-            raise TemplateError(
-                f"{where}{at}: {e.message}; the variables here are: {names}"
-            ) from None
+            at = where(_template_line(e, template))
+            undefined = re.fullmatch(r"'(.+?)' is undefined", e.message or "")
+            if undefined is None:  # a key a value does not have: _Undefined said which
+                raise TemplateError(f"{at}: {e.message}") from None
+            then = f"the variables here are: {', '.join(sorted(context))}"
+            hint = _did_you_mean(undefined[1], sorted(context), then)
+            raise TemplateError(f"{at}: {e.message}{hint}") from None
         except jinja2.exceptions.SecurityError as e:
-            raise TemplateError(f"{where}: not allowed in a template: {e}") from None
+            unsafe = re.search(r"access to attribute '(.+?)' of", str(e))
+            said = (
+                f"the attribute {unsafe[1]!r} is unsafe; use only the variables and filters"
+                if unsafe
+                else str(e)
+            )
+            raise TemplateError(f"{where(None)}: not allowed in a template: {said}") from None
         except jinja2.TemplateNotFound as e:  # from {% include %}; its message is only the name
-            raise TemplateError(f"{where}: template {e.name} not found") from None
+            raise TemplateError(f"{where(None)}: template {e.name} not found") from None
         except jinja2.TemplateError as e:
-            raise TemplateError(f"{where}: {e.message}") from None
+            raise TemplateError(f"{where(_template_line(e, template))}: {e.message}") from None
         except (TypeError, ValueError, ArithmeticError) as e:
-            line = _template_line(e, template)
-            at = f", line {line}" if line else ""
-            raise TemplateError(f"{where}{at}: {e}") from None
+            raise TemplateError(f"{where(_template_line(e, template))}: {e}") from None
         except RecursionError:
-            raise TemplateError(f"{where}: the template calls itself without end") from None
+            raise TemplateError(f"{where(None)}: the template calls itself without end") from None
         except MemoryError:
-            raise TemplateError(f"{where}: the template needs too much memory") from None
+            raise TemplateError(f"{where(None)}: the template needs too much memory") from None
         spoken = self._spoken(text)
         if len(spoken) > MAX_LINE_CHARS:
             raise TemplateError(
-                f"{where}: renders {len(spoken)} characters; a spoken line may have at most "
-                f"{MAX_LINE_CHARS}"
+                f"{where(None)}: renders {len(spoken)} characters; a spoken line may have at "
+                f"most {MAX_LINE_CHARS}"
             )
         return spoken
 
@@ -169,6 +198,31 @@ class Wording:
     def _spoken(self, text: str) -> str:
         """The text as one line, with any speech-engine markup made plain unless allowed."""
         return _one_line(text) if self.allow_markup else _one_line(neutralise_markup(text))
+
+
+def _in_file(name: str) -> Where:
+    """Where, in the template file or text ``name``: ``intro.j2, line 2``."""
+    return lambda line: f"{name}, line {line}" if line else name
+
+
+def _did_you_mean(given: str, names: Sequence[str], then: str) -> str:
+    """``; did you mean 'side'? The ...`` (``then`` follows, capitalised), or ``; the ...``."""
+    close = difflib.get_close_matches(given, names, n=1)
+    return f"; did you mean {close[0]!r}? {then[:1].upper()}{then[1:]}" if close else f"; {then}"
+
+
+class _Undefined(jinja2.StrictUndefined):
+    """Strict, and says what a value that has no such key does have, in plain words
+    (Jinja's own message names a Python type: "'dict object' has no attribute")."""
+
+    @property
+    def _undefined_message(self) -> str:
+        obj, name = self._undefined_obj, self._undefined_name
+        if self._undefined_hint or obj is jinja2.utils.missing or not isinstance(obj, Mapping):
+            return str(super()._undefined_message)
+        keys = sorted(str(k) for k in obj)
+        then = f"it has: {', '.join(keys)}"
+        return f"there is no {name!r} in it{_did_you_mean(str(name), keys, then)}"
 
 
 def _strict(func: Callable[[Any], str]) -> Callable[[Any], str]:
