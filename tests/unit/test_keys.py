@@ -28,7 +28,7 @@ def test_checked_keys_are_converted_and_only_those_given_come_back() -> None:
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"rate": 301}, "rate: Input should be less than or equal to 300"),
+        ({"rate": 301}, "rate: 301 is out of range; write at most 300"),
         ({"hold": "soon"}, "hold: 'soon' is not a duration"),
         ({"volume": {"voice": -3}}, "volume: 'voice' is not an extra; give a volume for count"),
         ({"countdown": 5}, "countdown: give true or false (a number goes in countdown_from)"),

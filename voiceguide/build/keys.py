@@ -44,7 +44,7 @@ from voiceguide.encode.export import Bitrate
 from voiceguide.errors import VoiceguideError
 from voiceguide.text.durations import parse_duration
 from voiceguide.text.extras_change import ExtrasChange, VolumeOf, Volumes, sound_choice
-from voiceguide.text.yamlfile import unknown_key
+from voiceguide.text.yamlfile import plain_error, unknown_key
 
 _DEFAULTS = SessionOptions()
 
@@ -134,7 +134,7 @@ def _find(key: object) -> SessionOption | None:
 
 def key_message(error: ErrorDetails, loc: tuple[Any, ...]) -> str:
     """What a batch file says of a validation ``error`` at ``loc`` inside a model of
-    keys: ``rate: Input should be less than or equal to 300``, ``volume: 'pacr' is
+    keys: ``rate: 301 is out of range; write at most 300``, ``volume: 'pacr' is
     not an extra; ...``; an error of the whole model (``loc`` empty) is its message."""
     name = ".".join(str(part) for part in loc)
     option = _find(loc[-1]) if loc else None
@@ -147,10 +147,11 @@ def key_message(error: ErrorDetails, loc: tuple[Any, ...]) -> str:
         )
     if error["type"] == "bool_type" and option is not None and option.key in IMPLIED:
         return f"{name}: give true or false (a number goes in {IMPLIED[option.key]})"
-    message = str(error["msg"]).removeprefix("Value error, ")
     ctx = error.get("ctx") or {}
     if error["type"] == "value_error" and isinstance(ctx.get("error"), Exception):
         message = str(ctx["error"])
+    else:
+        message = plain_error(error)
     return f"{name}: {message}" if name else message
 
 
@@ -159,7 +160,7 @@ def check_keys(
 ) -> dict[str, Any]:
     """``data`` checked as a batch file's keys (only ``keys`` allowed): the values
     of the keys it gives, converted (a hold in seconds). A bad key or value raises
-    ``error`` with a batch file's message, such as ``rate: Input should be ...``."""
+    ``error`` with a batch file's message, such as ``rate: 301 is out of range; ...``."""
     allowed = tuple(keys)
     try:
         checked = keys_model(allowed).model_validate(data)
