@@ -140,9 +140,9 @@ def test_a_default_volume_applies_only_where_the_session_has_the_extra(tmp_path:
     assert (quiet.start_chime, quiet.end_chime) == ("off", "off")
 
 
-def test_the_readme_example_batch_file_reads(tmp_path: Path) -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
-    section = readme[readme.index("A batch file lists sessions") :]
+def test_the_documented_example_batch_file_reads(tmp_path: Path) -> None:
+    using = (Path(__file__).resolve().parents[2] / "docs" / "using.md").read_text("utf-8")
+    section = using[using.index("A batch file lists sessions") :]
     example = section[section.index("```yaml\n") + 8 : section.index("```\n", 10)]
     jobs = load_batch(write(tmp_path, example))
     assert [j.output for j in jobs] == [Path(f"{n}.mp3") for n in ("anna", "ben", "carla", "dan")]
