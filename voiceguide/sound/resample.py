@@ -20,17 +20,30 @@ result that does too: nothing here adds a click at the edges.
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
-import numpy.typing as npt
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from voiceguide.errors import AudioError
 from voiceguide.units import SAMPLE_RATE
 
-Samples = npt.NDArray[np.floating[Any]]
+if TYPE_CHECKING:  # numpy is imported where it is used (the cache key needs only identity())
+    import numpy as np
+    import numpy.typing as npt
+
+Samples: TypeAlias = "npt.NDArray[np.floating[Any]]"
 QUALITY = "VHQ"  # libsoxr's 28-bit quality; measured as fast as its 20-bit HQ on speech
 FULL_SCALE = 32768
+
+
+@cache
+def identity() -> str:
+    """What makes the resampled sound: the library, its version and the quality (part of
+    the speech cache's key, so that clips resampled otherwise are made again)."""
+    try:
+        return f"soxr {version('soxr')} {QUALITY}"
+    except PackageNotFoundError:
+        return f"soxr ? {QUALITY}"
 
 
 def resampled_length(length: int, rate: int, to_rate: int = SAMPLE_RATE) -> int:
@@ -41,26 +54,32 @@ def resampled_length(length: int, rate: int, to_rate: int = SAMPLE_RATE) -> int:
     return (2 * length * to_rate + rate) // (2 * rate)
 
 
-def resample(signal: Samples, rate: int, to_rate: int = SAMPLE_RATE) -> npt.NDArray[np.float64]:
+def resample(signal: Samples, rate: int, to_rate: int = SAMPLE_RATE) -> Samples:
     """``signal`` (mono floats) at ``to_rate``, band-limited, of :func:`resampled_length`
-    samples; a copy of it (as float64) when the rates are the same."""
+    samples, in 32-bit floats if ``signal`` is (a long background stays small), else in
+    64-bit; a copy of it when the rates are the same."""
+    import numpy as np
+
     length = resampled_length(len(signal), rate, to_rate)
-    source = np.ascontiguousarray(signal, dtype=np.float64)
+    kind = np.float32 if signal.dtype == np.float32 else np.float64
+    source = np.ascontiguousarray(signal, dtype=kind)
     if rate == to_rate:
         return source.copy()
     if length == 0 or len(source) == 0:
-        return np.zeros(length)
+        return np.zeros(length, dtype=kind)
     import soxr
 
-    result = np.asarray(soxr.resample(source, rate, to_rate, quality=QUALITY), dtype=np.float64)
+    result = np.asarray(soxr.resample(source, rate, to_rate, quality=QUALITY), dtype=kind)
     if len(result) >= length:
         return result[:length].copy()
-    return np.concatenate([result, np.zeros(length - len(result))])
+    return np.concatenate([result, np.zeros(length - len(result), dtype=kind)])
 
 
 def resample_pcm16(data: bytes, rate: int, to_rate: int = SAMPLE_RATE) -> bytes:
     """Signed 16-bit mono PCM at ``rate`` as the same at ``to_rate`` (see :func:`resample`);
     rounded to the nearest step (ties to even) and clipped to full scale."""
+    import numpy as np
+
     if rate == to_rate:
         _check_rate(rate)
         return bytes(data)
@@ -70,6 +89,8 @@ def resample_pcm16(data: bytes, rate: int, to_rate: int = SAMPLE_RATE) -> bytes:
 
 def to_pcm16(signal: Samples) -> bytes:
     """Floats of full scale 1 as signed 16-bit PCM, rounded (ties to even) and clipped."""
+    import numpy as np
+
     scaled = np.rint(np.asarray(signal, dtype=np.float64) * FULL_SCALE)
     return np.clip(scaled, -FULL_SCALE, FULL_SCALE - 1).astype("<i2").tobytes()
 
