@@ -62,17 +62,18 @@ def resample(signal: Samples, rate: int, to_rate: int = SAMPLE_RATE) -> Samples:
 
     length = resampled_length(len(signal), rate, to_rate)
     kind = np.float32 if signal.dtype == np.float32 else np.float64
-    source = np.ascontiguousarray(signal, dtype=kind)
+    source: Samples = np.ascontiguousarray(signal, dtype=kind)
     if rate == to_rate:
         return source.copy()
+    out: Samples = np.zeros(length, dtype=kind)
     if length == 0 or len(source) == 0:
-        return np.zeros(length, dtype=kind)
+        return out
     import soxr
 
     result = np.asarray(soxr.resample(source, rate, to_rate, quality=QUALITY), dtype=kind)
-    if len(result) >= length:
-        return result[:length].copy()
-    return np.concatenate([result, np.zeros(length - len(result), dtype=kind)])
+    kept = min(length, len(result))  # libsoxr gives the same length, but ours is the rule
+    out[:kept] = result[:kept]
+    return out
 
 
 def resample_pcm16(data: bytes, rate: int, to_rate: int = SAMPLE_RATE) -> bytes:
