@@ -121,8 +121,9 @@ def test_a_layered_build_reports_the_voice_level_and_the_whole(in_tmp: Path) -> 
     result = run("build", "--hold", "20s", "--pacer", "--background", "noise", "-o", "s.mp3")
     assert result.exit_code == 0, result.output
     found = re.search(
-        r"loudness: the voice levelled to -16 LUFS; with its layers the whole session "
-        r"measures (-[\d.]+) LUFS, true peak (-[\d.]+) dBTP",
+        r"loudness: the voice levelled to -16 LUFS as heard on headphones \(mono, measured as "
+        r"dual mono\); with its layers the whole session measures (-[\d.]+) LUFS, "
+        r"true peak (-[\d.]+) dBTP",
         result.stdout,
     )
     assert found is not None, result.stdout

@@ -22,7 +22,9 @@ def test_build_reports_loudness_chapters_and_transcript(in_tmp: Path) -> None:
     result = run("build", "--hold", "20s", "-q", "--transcript", "s.vtt", "--loudness", "-18")
     assert result.exit_code == 0, result.output
     found = re.search(
-        r"loudness: (-[\d.]+) LUFS \(target -18\), true peak (-[\d.]+) dBTP", result.stdout
+        r"loudness: (-[\d.]+) LUFS as heard on headphones \(mono, measured as dual mono\), "
+        r"target -18; true peak (-[\d.]+) dBTP",
+        result.stdout,
     )
     assert found is not None, result.stdout
     assert abs(float(found.group(1)) + 18) <= 1.0
@@ -35,8 +37,9 @@ def test_build_reports_loudness_chapters_and_transcript(in_tmp: Path) -> None:
     assert info.exit_code == 0, info.output
     assert "mp3 in mp3, 44100 Hz, 1 channel(s), 128 kb/s" in info.stdout
     assert "  title: Strapped hamstring stretch: twenty seconds per side" in info.stdout
-    assert f"Loudness: {found.group(1)} LUFS integrated, true peak {found.group(2)} dBTP" in (
-        info.stdout
+    assert (
+        f"Loudness: {found.group(1)} LUFS integrated as heard on headphones (mono, measured as "
+        f"dual mono), true peak {found.group(2)} dBTP" in info.stdout
     )
     assert "Chapters: 6" in info.stdout
     assert re.search(r"0:00\.0 - +0:\d\d\.\d  Introduction", info.stdout)

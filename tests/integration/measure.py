@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 from array import array
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -134,13 +135,17 @@ def id3_chapters(path: Path) -> list[tuple[str, int, int]]:
     ]
 
 
-def ffmpeg_loudness(path: Path) -> dict[str, float]:
+def ffmpeg_loudness(path: Path, dual_mono: bool = True) -> dict[str, float]:
     """ffmpeg's own EBU R128 summary of a file, true peak and all (``ebur128=peak=true``,
     which resamples to 192 kHz): an independent reference for voiceguide's meter.
-    Keys ``integrated`` (LUFS), ``true_peak`` (dBTP) and ``loudness_range`` (LU)."""
+    Keys ``integrated`` (LUFS), ``true_peak`` (dBTP) and ``loudness_range`` (LU).
+
+    ``dual_mono``: a mono file measured as heard on headphones (``dualmono=true``, as
+    voiceguide measures it), else as a single channel."""
     log = subprocess.run(
         ["ffmpeg", "-hide_banner", "-nostats", "-i", str(path), "-map", "0:a:0",
-         "-af", "ebur128=peak=true:framelog=verbose", "-f", "null", "-"],
+         "-af", f"ebur128=peak=true:framelog=verbose:dualmono={str(dual_mono).lower()}",
+         "-f", "null", "-"],
         capture_output=True, text=True, check=True,
     ).stderr  # fmt: skip
     summary = log[log.rindex("Summary:") :]
@@ -168,3 +173,29 @@ def assert_agrees_with_ffmpeg(path: Path, measured: Any) -> dict[str, float]:
     assert measured.loudness_range == reference["loudness_range"]
     assert abs(measured.true_peak - reference["true_peak"]) <= TRUE_PEAK_AGREEMENT
     return reference
+
+
+def energy_above(values: Sequence[int], hz: float, block: int = 1 << 14) -> float:
+    """The energy above ``hz`` relative to all of it, in dB, in 16-bit samples at the
+    session rate: Hann-windowed blocks, half overlapping, their power spectra summed
+    (the last block padded with silence)."""
+    import numpy as np
+
+    pcm = np.asarray(values, dtype=np.float64)
+    pcm = np.concatenate([pcm, np.zeros(-len(pcm) % block + block)])
+    window = np.hanning(block)
+    power = np.zeros(block // 2 + 1)
+    for start in range(0, len(pcm) - block + 1, block // 2):
+        power += np.abs(np.fft.rfft(pcm[start : start + block] * window)) ** 2
+    bins = np.fft.rfftfreq(block, 1 / SAMPLE_RATE)
+    return float(10 * np.log10(power[bins > hz].sum() / power.sum() + 1e-300))
+
+
+def spoken(values: array[int], events: Sequence[Any]) -> array[int]:
+    """The samples of the speech events, one after the other (each clip's edges are
+    faded, so the joins add nothing); ``events`` as ``script --json`` lists them."""
+    out = array("h")
+    for event in events:
+        if event["kind"] == "speech":
+            out.extend(values[event["start_sample"] : event["end_sample"]])
+    return out

@@ -43,7 +43,7 @@ def test_the_noise_under_the_meter_changes_no_figure(tmp_path: Path) -> None:
     pcm = tmp_path / "session.pcm"
     pcm.write_bytes(b"".join(render(timeline, prepared.speech, prepared.chimes)))
     for chain in (None, level_filter(6.0)):
-        meter = ",".join(f for f in (chain, "ebur128=peak=sample") if f)
+        meter = ",".join(f for f in (chain, "ebur128=peak=sample:dualmono=true") if f)
         guarded = measure_pcm(
             render(timeline, prepared.speech, prepared.chimes), timeline.length, chain
         )

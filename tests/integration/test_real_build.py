@@ -18,7 +18,15 @@ from click.testing import CliRunner
 
 import voiceguide.speech.pyttsx3_engine as engine_module
 from tests.conftest import require_tools
-from tests.integration.measure import check_session, decode, id3_chapters, momentary, probe
+from tests.integration.measure import (
+    check_session,
+    decode,
+    energy_above,
+    ffmpeg_loudness,
+    id3_chapters,
+    momentary,
+    probe,
+)
 from voiceguide.build.session import SessionOptions, build_session
 from voiceguide.cli import cli
 from voiceguide.encode.meter import measure_file
@@ -57,7 +65,16 @@ def test_the_default_five_minute_session(tmp_path: Path) -> None:
     assert abs(loudness.integrated - -16.0) <= 1.0
     assert loudness.true_peak <= -1.0
     assert result.written.levelled.final == loudness
-    check_clean_sound(decode(out), result.timeline)
+    # As heard on headphones: the mono file measured as dual mono, by ffmpeg's own meter
+    # (as one channel, 3 LU less: podcast practice for mono).
+    heard, alone = ffmpeg_loudness(out), ffmpeg_loudness(out, dual_mono=False)
+    assert abs(heard["integrated"] - -16.0) <= 1.0
+    assert heard["true_peak"] <= -1.0
+    assert heard["integrated"] - alone["integrated"] == pytest.approx(3.0, abs=0.1)
+    values = decode(out)
+    # espeak-ng speaks at 22,050 Hz: nothing of it may be mirrored above 11,025 Hz.
+    assert energy_above(values, 11_500) <= -70.0
+    check_clean_sound(values, result.timeline)
     check_chime_balance(out, result.timeline)
 
     # ID3 chapters, read back with mutagen: a CTOC listing one CHAP per section.

@@ -201,7 +201,9 @@ SESSION_OPTIONS: tuple[SessionOption, ...] = (
         ("--bitrate",), choices=BITRATES, commands=("build",),
     ),
     SessionOption(
-        "loudness", "number", "Loudness", "Integrated loudness of the whole session (EBU R128).",
+        "loudness", "number", "Loudness",
+        "Integrated loudness of the whole session as heard on headphones (EBU R128; the mono "
+        "session measured as dual mono, so -16 is -19 LUFS as a single channel).",
         ("--loudness",), minimum=MIN_TARGET, maximum=MAX_TARGET, default=_DEFAULTS.loudness,
         metavar="LUFS", unit="LUFS", commands=("build",),
     ),

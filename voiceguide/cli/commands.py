@@ -18,7 +18,7 @@ from voiceguide.cli.app import cli
 from voiceguide.cli.options import jobs_option, session_options, to_session_options
 from voiceguide.cli.report import ProgressReport
 from voiceguide.encode.info import file_info
-from voiceguide.encode.levelling import TRUE_PEAK_LIMIT
+from voiceguide.encode.levelling import AS_HEARD, TRUE_PEAK_LIMIT
 from voiceguide.plan.layers import layer_lines
 from voiceguide.plan.timeline import Timeline, format_script
 from voiceguide.speech import get_engine
@@ -89,11 +89,11 @@ def _report_written(written: Written) -> None:
     peak = f"true peak {final.true_peak:.1f} dBTP (at most {TRUE_PEAK_LIMIT:g})"
     if written.levelled.on_voice:
         click.echo(
-            f"  loudness: the voice levelled to {target:g} LUFS; with its layers the whole "
-            f"session measures {final.integrated:.1f} LUFS, {peak}"
+            f"  loudness: the voice levelled to {target:g} LUFS {AS_HEARD}; with its layers "
+            f"the whole session measures {final.integrated:.1f} LUFS, {peak}"
         )
     else:
-        click.echo(f"  loudness: {final.integrated:.1f} LUFS (target {target:g}), {peak}")
+        click.echo(f"  loudness: {final.integrated:.1f} LUFS {AS_HEARD}, target {target:g}; {peak}")
     if written.format.chapters:
         click.echo(f"  chapters: {', '.join(c.title for c in written.chapters)}")
     for note in written.levelled.notes:
@@ -214,7 +214,9 @@ def info(file: Path) -> None:
         click.echo(f"  {key}: {value}")
     loud = found.loudness
     click.echo(
-        f"Loudness: {loud.integrated:.1f} LUFS integrated, true peak {loud.true_peak:.1f} dBTP, "
+        f"Loudness: {loud.integrated:.1f} LUFS integrated"
+        + (f" {AS_HEARD}" if found.channels == 1 else "")
+        + f", true peak {loud.true_peak:.1f} dBTP, "
         f"range {loud.loudness_range:.1f} LU"
     )
     click.echo(f"Chapters: {len(found.chapters) or 'none'}")

@@ -9,6 +9,13 @@ is measured again (a few times at most) to find the gain that makes up for it.
 The finished file is measured with true peak, and that is what is reported. (On
 the default MP3 path the file encoded is the session with its long silences cut
 out, which measures exactly as the finished file: see :mod:`voiceguide.encode.mp3.splice`.)
+
+The target is loudness as heard. A session is mono and is heard on headphones, the
+same signal in both ears; BS.1770 counts such a file as dual mono, 3 LU louder than
+one channel measured alone, and the meter (:mod:`voiceguide.encode.meter`) applies
+that correction. So a target of -16 LUFS gives a file that measures -19 LUFS as a
+single channel: what podcast practice (Apple's guidance, AES TD1004) asks of mono
+files, and as loud as the -16 LUFS stereo podcasts heard before and after it.
 """
 
 from __future__ import annotations
@@ -26,7 +33,8 @@ from voiceguide.encode.mp3.split import RenderSpan, Split, encode_short
 from voiceguide.errors import ExportError
 from voiceguide.progress import Progress, no_progress
 
-DEFAULT_TARGET = -16.0  # LUFS, integrated: the usual level for spoken podcasts
+DEFAULT_TARGET = -16.0  # LUFS, integrated, as heard (dual mono): the level of spoken podcasts
+AS_HEARD = "as heard on headphones (mono, measured as dual mono)"
 MIN_TARGET, MAX_TARGET = -36.0, -9.0  # LUFS: the targets a session may ask for
 TRUE_PEAK_LIMIT = -1.0  # dBTP: the most the finished file may reach
 LIMITER_CEILING = -2.0  # dBFS, sample peak: leaves room for intersample and codec overshoot

@@ -3,6 +3,10 @@
 PCM or a finished file is streamed through ffmpeg's ``ebur128`` meter, for the
 integrated loudness and loudness range; the true peak of a finished file is found
 by 4x oversampling (:mod:`voiceguide.encode.truepeak`).
+
+Mono is measured as dual mono (``ebur128=dualmono=true``; other layouts as they
+are): the loudness of a mono session as heard on headphones, the same signal in
+both ears, which BS.1770 puts 3 LU above one channel measured alone.
 """
 
 from __future__ import annotations
@@ -88,7 +92,7 @@ def _meter(source: str, peak: str, channels: int = CHANNELS) -> str:
         f"anoisesrc=r={SAMPLE_RATE}:a={NOISE_FLOOR:.10f}:c=white:seed=1,"
         f"aformat=channel_layouts={channels}c[{source}floor];"
         f"[{source}][{source}floor]amix=inputs=2:duration=first:normalize=0,"
-        f"ebur128=peak={peak}:framelog=verbose"
+        f"ebur128=peak={peak}:framelog=verbose:dualmono=true"
     )
 
 

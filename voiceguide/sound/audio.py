@@ -14,12 +14,17 @@ from array import array
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydub import AudioSegment
 from pydub.exceptions import CouldntDecodeError
 
 from voiceguide.errors import AudioError
 from voiceguide.units import CHANNELS, SAMPLE_RATE, SAMPLE_WIDTH
+
+if TYPE_CHECKING:  # numpy is imported where it is used: a build needs it, the CLI not
+    import numpy as np
+    import numpy.typing as npt
 
 SILENCE_THRESHOLD = 0.004  # of full scale, about -48 dBFS
 EDGE_PAD_MS = 30  # quiet kept around trimmed speech
@@ -38,13 +43,19 @@ def samples(audio: AudioSegment) -> int:
 
 
 def to_session_format(audio: AudioSegment) -> AudioSegment:
-    """Mono, 16-bit, at the session sample rate."""
+    """Mono, 16-bit, at the session sample rate: another rate is brought to it by the
+    band-limited resampler (:mod:`voiceguide.sound.resample`), never by pydub's
+    ``set_frame_rate``, which mirrors the source's spectrum above its Nyquist frequency."""
     if audio.channels != CHANNELS:
         audio = audio.set_channels(CHANNELS)
     if audio.sample_width != SAMPLE_WIDTH:
         audio = audio.set_sample_width(SAMPLE_WIDTH)
     if audio.frame_rate != SAMPLE_RATE:
-        audio = audio.set_frame_rate(SAMPLE_RATE)
+        from voiceguide.sound.resample import resample_pcm16
+
+        pcm = resample_pcm16(audio.raw_data, int(audio.frame_rate))
+        audio = AudioSegment(pcm, sample_width=SAMPLE_WIDTH, frame_rate=SAMPLE_RATE,
+                             channels=CHANNELS)  # fmt: skip
     return audio
 
 
@@ -157,20 +168,63 @@ def read_sound_file(path: Path, what: str, max_seconds: float | None = None) -> 
                          "install it with: apt-get install ffmpeg (Debian/Ubuntu)")  # fmt: skip
     limit = [] if max_seconds is None else ["-t", f"{max_seconds + 0.5:.3f}"]
     command = [ffmpeg, "-nostdin", "-v", "error", "-i", str(path), *limit, "-map", "0:a:0",
-               "-f", "s16le", "-ac", str(CHANNELS), "-ar", str(SAMPLE_RATE), "pipe:1"]  # fmt: skip
+               *FLOAT_WAV]  # fmt: skip
     try:
         done = subprocess.run(command, capture_output=True, timeout=DECODE_TIMEOUT, check=False)
     except subprocess.TimeoutExpired:
         raise AudioError(f"cannot decode {name}: ffmpeg took over {DECODE_TIMEOUT:g} s") from None
     problem = done.stderr.decode("utf-8", "replace").strip().splitlines()
-    if done.returncode != 0 or not done.stdout:
+    decoded = mono_float_wav(done.stdout) if done.returncode == 0 else None
+    if decoded is None or len(decoded[0]) == 0:
         reason = problem[-1] if problem else "it holds no audio"
         raise AudioError(f"cannot decode {name}: {_short(reason, path)}")
-    audio = AudioSegment(done.stdout[: len(done.stdout) // 2 * 2], sample_width=SAMPLE_WIDTH,
+    from voiceguide.sound.resample import resample, to_pcm16
+
+    audio = AudioSegment(to_pcm16(resample(*decoded)), sample_width=SAMPLE_WIDTH,
                          frame_rate=SAMPLE_RATE, channels=CHANNELS)  # fmt: skip
     if max_seconds is not None and samples(audio) > max_seconds * SAMPLE_RATE:
         raise AudioError(f"{name} is longer than {max_seconds:g} seconds; use a shorter sound")
     return audio
+
+
+#: ffmpeg's output options for a decoded sound: at the source's own rate and with its
+#: own channels, as 32-bit floats in a WAV stream (which says the rate and channels), for
+#: :func:`mono_float_wav`. (Not ``-ac 1``: ffmpeg's float downmix sums the channels at
+#: -3 dB each, and a full-scale stereo file would then go past full scale.)
+FLOAT_WAV = ("-c:a", "pcm_f32le", "-bitexact", "-f", "wav", "pipe:1")
+
+
+def mono_float_wav(data: bytes) -> tuple[npt.NDArray[np.float32], int] | None:
+    """The samples, mono (the mean of the channels, as pydub's ``set_channels(1)``), and
+    the sample rate of a 32-bit float WAV as ffmpeg writes it to a pipe
+    (:data:`FLOAT_WAV`: its sizes unknown, the audio runs to the end); None if
+    ``data`` is not one. The band-limited resampler then brings it to the session rate."""
+    import numpy as np
+
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        return None
+    rate, channels, at = 0, 0, 12
+    while at + 8 <= len(data):
+        name, size = data[at : at + 4], int.from_bytes(data[at + 4 : at + 8], "little")
+        body = at + 8
+        if name == b"data":
+            if not rate or not channels:
+                return None
+            audio = data[body:]
+            frames = len(audio) // (4 * channels)
+            pcm = np.frombuffer(audio, dtype="<f4", count=frames * channels)
+            mono = pcm.reshape(frames, channels).mean(axis=1, dtype=np.float64)
+            return mono.astype(np.float32), rate
+        if name == b"fmt " and size >= 16:
+            tag = int.from_bytes(data[body : body + 2], "little")
+            if tag == 0xFFFE and size >= 26:  # WAVE_FORMAT_EXTENSIBLE: the sub-format
+                tag = int.from_bytes(data[body + 24 : body + 26], "little")
+            if tag != 3 or int.from_bytes(data[body + 14 : body + 16], "little") != 32:
+                return None  # not WAVE_FORMAT_IEEE_FLOAT, 32-bit
+            channels = int.from_bytes(data[body + 2 : body + 4], "little")
+            rate = int.from_bytes(data[body + 4 : body + 8], "little")
+        at = body + size + size % 2
+    return None
 
 
 def _short(reason: str, path: Path) -> str:

@@ -21,6 +21,8 @@ import numpy.typing as npt
 from voiceguide.encode.export import find_tool
 from voiceguide.errors import AudioError
 from voiceguide.plan.layers import ToneKind
+from voiceguide.sound.audio import FLOAT_WAV, mono_float_wav
+from voiceguide.sound.resample import resample
 from voiceguide.units import SAMPLE_RATE, to_samples
 
 Samples = npt.NDArray[np.floating[Any]]
@@ -143,8 +145,9 @@ MIN_FILE_SECONDS = 2.0
 
 
 def file_bed(path: Path) -> Samples:
-    """The first :data:`FILE_SECONDS` of an audio file, in the session's format, as a
-    loop: its tail crossfaded into its head, so that it repeats without a click.
+    """The first :data:`FILE_SECONDS` of an audio file, mono, at the session rate (brought
+    there by the band-limited resampler), as a loop: its tail crossfaded into its head, so
+    that it repeats without a click.
 
     Decoded once, and shared (read-only) by the sessions that use the same file."""
     try:
@@ -159,8 +162,7 @@ def _file_bed(path: Path, mtime_ns: int, size: int) -> Samples:
     try:
         result = subprocess.run(
             [find_tool("ffmpeg"), "-hide_banner", "-nostdin", "-v", "error", "-i", str(path),
-             "-map", "0:a:0", "-t", str(FILE_SECONDS), "-f", "s16le", "-ac", "1",
-             "-ar", str(SAMPLE_RATE), "-"],
+             "-map", "0:a:0", "-t", str(FILE_SECONDS), *FLOAT_WAV],
             capture_output=True, check=False,
         )  # fmt: skip
     except OSError as e:
@@ -169,9 +171,12 @@ def _file_bed(path: Path, mtime_ns: int, size: int) -> Samples:
         lines = result.stderr.decode("utf-8", "replace").strip().splitlines()
         reason = lines[-1].removeprefix(f"{path}: ") if lines else "ffmpeg failed"
         raise AudioError(f"cannot decode the background {path}: {reason}")
-    sound = np.frombuffer(result.stdout, dtype="<i2").astype(np.float32)
+    decoded = mono_float_wav(result.stdout)
     del result
-    sound /= np.float32(FULL_SCALE)
+    if decoded is None:
+        raise AudioError(f"cannot decode the background {path}: ffmpeg gave no audio")
+    sound = resample(*decoded)  # band-limited, from the file's own rate (32-bit floats)
+    del decoded
     sound -= sound.mean(dtype=np.float64)  # no DC offset (see audio.without_dc)
     if len(sound) < to_samples(MIN_FILE_SECONDS):
         raise AudioError(

@@ -25,7 +25,8 @@ from voiceguide.files import atomic_write_bytes, is_temp_name, remove_stale_temp
 from voiceguide.sound.audio import from_wav_bytes, samples, to_wav_bytes
 from voiceguide.units import CHANNELS, SAMPLE_RATE, SAMPLE_WIDTH
 
-FORMAT = 3  # bump when the way clips are tidied changes (2: integer-exact fade ramps, 3: no DC)
+FORMAT = 4  # bump when the way clips are tidied changes (2: integer-exact fade ramps, 3: no DC,
+# 4: band-limited resampling to the session rate, see voiceguide.sound.resample)
 
 
 def default_folder() -> Path:
@@ -53,7 +54,9 @@ class ClipCache:
 
     @staticmethod
     def key(identity: str, text: str) -> str:
-        blob = json.dumps([FORMAT, identity, text], ensure_ascii=False)
+        from voiceguide.sound.resample import identity as resampler  # numpy: only when needed
+
+        blob = json.dumps([FORMAT, resampler(), identity, text], ensure_ascii=False)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
     def _path(self, key: str) -> Path:
