@@ -13,6 +13,7 @@ from click.testing import CliRunner, Result
 from tests.fakes import MINI, FakeEngine
 from voiceguide import speech
 from voiceguide.cli import cli
+from voiceguide.text.wording import TEMPLATES
 from voiceguide.errors import MissingToolError
 from voiceguide.text.routine import builtin_text
 
@@ -103,7 +104,8 @@ def test_script_prints_the_timed_script_and_writes_nothing(in_tmp: Path) -> None
     assert result.stdout.startswith("Strapped hamstring stretch: 5:00.0 per side")
     assert "♪ start chime: left hold begins (5:00.0)" in result.stdout
     assert "♪ end chime: right hold ends" in result.stdout
-    assert "Switch sides. Next, your right side." in result.stdout
+    assert "Switch sides.\n" in result.stdout
+    assert "Now set up your right side." in result.stdout
     assert list(in_tmp.iterdir()) == []
 
 
@@ -163,7 +165,7 @@ def test_templates_lists_every_template() -> None:
 def test_exported_and_edited_templates_change_the_wording(in_tmp: Path) -> None:
     result = run("templates", "export", "wording")
     assert result.exit_code == 0, result.output
-    assert len(list((in_tmp / "wording").glob("*.j2"))) == 12
+    assert len(list((in_tmp / "wording").glob("*.j2"))) == len(TEMPLATES) == 18
     for path in (in_tmp / "wording").glob("*.j2"):
         if path.name != "switch_sides.j2":
             path.unlink()  # keep only the one we change

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import FakeEngine
-from voiceguide.build.session import SessionOptions, default_output, prepare
+from voiceguide.build.session import SessionOptions, cue_sheet, default_output, prepare
 from voiceguide.encode.export import (
     AAC_FRAME,
     FORMATS,
@@ -50,11 +50,17 @@ def test_chapters_tile_the_session_at_its_sections(timeline: Timeline) -> None:
     assert marks[-1].end == timeline.length
     assert all(a.end == b.start for a, b in itertools.pairwise(marks))
     spoken = timeline.spoken()
-    for side, setup, hold in zip(("left", "right"), marks[1::2], marks[2::2], strict=False):
-        first = next(e for e in spoken if e.side == side and e.role == "side_start")
-        assert setup.start == first.start
-        assert hold.start == next(h.start for h in timeline.holds if h.side == side)
-    assert marks[-1].start == next(e.start for e in spoken if e.role == "outro")
+    first = next(e for e in spoken if e.side == "left" and e.role == "side_start")
+    assert marks[1].start == first.start
+    chimes = {e.start: e for e in timeline.events if e.kind == "chime"}
+    for side, hold_mark, after in zip(("left", "right"), marks[2::2], marks[3::2], strict=True):
+        hold = next(h for h in timeline.holds if h.side == side)
+        assert hold_mark.start == hold.start
+        # A hold's chapter ends once its end chime has sounded; the release belongs to
+        # what follows (the next side's set-up, or the outro).
+        assert hold_mark.end == after.start == chimes[hold.end].end
+        release = next(e for e in spoken if e.side == side and e.role == "release")
+        assert after.start <= release.start < after.end
 
 
 def _seconds(stamp: str) -> float:
@@ -119,7 +125,8 @@ def test_the_format_comes_from_the_name_or_the_option() -> None:
         choose_format(Path("a.mp3"), "wav")
     with pytest.raises(ExportError, match="use a name ending in one"):
         choose_format(Path("a.aiff"), None)
-    assert default_output("hamstring", 300, FORMATS["ogg"]) == Path("hamstring-5m-per-side.ogg")
+    sheet = cue_sheet(SessionOptions(hold=300))[1]
+    assert default_output(sheet, FORMATS["ogg"]) == Path("hamstring-5m-per-side.ogg")
 
 
 def test_bitrates_suit_the_format() -> None:

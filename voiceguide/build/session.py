@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,9 +36,13 @@ from voiceguide.plan.layers import LayerPlan, plan_layers
 from voiceguide.encode.levelling import DEFAULT_TARGET, Levelled, Shortcut, level_and_encode
 from voiceguide.plan.planner import END_CHIME, START_CHIME, Pacing, plan
 from voiceguide.sound.render import Layers, render, span
+from voiceguide.text.programme import Programme, is_programme, load_programme
+from voiceguide.text.programme_cues import compose_programme
+from voiceguide.text.pronounce import Lexicon, load_lexicon
 from voiceguide.text.routine import Routine, load_routine
 from voiceguide.speech import DEFAULT_RATE, SpeechEngine, get_engine
 from voiceguide.encode.mp3.split import plan_split
+from voiceguide.errors import PlanError
 from voiceguide.plan.timeline import Timeline, condensed
 from voiceguide.plan.transcript import check_transcript_path, write_transcript
 from voiceguide.units import to_samples
@@ -48,6 +52,7 @@ if TYPE_CHECKING:
     from voiceguide.sound.mix import LayerSounds
 
 Progress = Callable[[str, int, int], None]
+Content = Routine | Programme  # what a session is made of
 # Pauses are cut to this long when measuring loudness: more than an EBU R128 block
 # (400 ms), so every block of sound measures as in the full session, and than the
 # limiter's release (50 ms). The default session's probe is then 221 s of its 800 s
@@ -76,13 +81,16 @@ class SessionOptions:
     extras: Extras | None = None  # None: the routine's (see routine_extras.py)
     #: The command line's changes to those extras.
     extras_change: ExtrasChange = field(default_factory=ExtrasChange)
+    lexicon: Path | None = None  # a file of pronunciations, over the routine's own
+    sides: tuple[str, ...] | None = None  # the routine's sides to do; None: all
+    title: str | None = None  # the file's title tag; None: the routine's title and hold
 
 
 @dataclass(frozen=True)
 class Prepared:
     """A planned session with the audio for every event."""
 
-    routine: Routine
+    routine: Content
     timeline: Timeline
     speech: dict[str, AudioSegment]
     chimes: dict[str, AudioSegment]  # only the chimes that sound
@@ -118,17 +126,42 @@ class BuildResult:
     transcript: Path | None = None
 
 
-def session_extras(options: SessionOptions, routine: Routine) -> Extras:
+def session_extras(options: SessionOptions, routine: Content) -> Extras:
     """The extras of a session: ``options.extras`` (else the routine's), with the
     command line's changes applied."""
     extras = options.extras if options.extras is not None else routine.extras.to_extras()
     return combine(extras, options.extras_change)
 
 
-def cue_sheet(options: SessionOptions) -> tuple[Routine, CueSheet]:
-    routine = load_routine(options.routine)
-    wording = Wording(options.templates, allow_markup=routine.allow_markup)
-    return routine, compose(routine, wording, options.hold, session_extras(options, routine))
+def cue_sheet(options: SessionOptions) -> tuple[Content, CueSheet]:
+    """The routine or programme ``options`` name, and its composed lines."""
+    content: Content
+    if is_programme(options.routine):
+        if options.sides is not None:
+            raise PlanError("--sides is for one routine; in a programme, give an exercise its sides:")
+        loaded = load_programme(options.routine)
+        content = loaded.programme
+        wording = Wording(options.templates, allow_markup=content.allow_markup)
+        extras = session_extras(options, content)
+        sheet = compose_programme(loaded, wording, options.hold, extras)
+    else:
+        content = load_routine(options.routine)
+        wording = Wording(options.templates, allow_markup=content.allow_markup)
+        extras = session_extras(options, content)
+        sheet = compose(content, wording, options.hold, extras, options.sides)
+    if options.lexicon is not None:
+        own = dict(sheet.pronounce.entries)
+        sheet = replace(sheet, pronounce=Lexicon.of(own, load_lexicon(options.lexicon)))
+    return content, sheet
+
+
+def speak_sheet(
+    sheet: CueSheet, engine: SpeechEngine, cache: ClipCache | None, progress: Progress
+) -> dict[str, AudioSegment]:
+    """A clip for each of the sheet's texts, spoken with its pronunciations."""
+    said = {text: sheet.pronounce.apply(text) for text in sheet.texts()}
+    clips = speak(list(said.values()), engine, cache, progress)
+    return {text: clips[spoken] for text, spoken in said.items()}
 
 
 _PACKAGED = {START_CHIME: "chime-start", END_CHIME: "chime-end"}
@@ -162,7 +195,7 @@ def prepare(
     options: SessionOptions,
     engine: SpeechEngine | None = None,
     progress: Progress = no_progress,
-    composed: tuple[Routine, CueSheet] | None = None,
+    composed: tuple[Content, CueSheet] | None = None,
     fmt: Format | None = None,
 ) -> Prepared:
     """Compose, speak and plan a session; no file is written (but the cache may be).
@@ -173,13 +206,13 @@ def prepare(
     engine = engine or get_engine(options.engine, options.voice, options.rate, options.voice_model)
     cache = ClipCache() if options.use_cache else None
     chimes = load_sounds(session_extras(options, routine))  # a bad sound file fails first
-    speech = speak(sheet.texts(), engine, cache, progress)
+    speech = speak_sheet(sheet, engine, cache, progress)
     return plan_session(options, routine, sheet, speech, chimes, fmt)
 
 
 def plan_session(
     options: SessionOptions,
-    routine: Routine,
+    routine: Content,
     sheet: CueSheet,
     speech: Mapping[str, AudioSegment],
     chimes: Mapping[str, AudioSegment] | None = None,
@@ -208,9 +241,12 @@ def plan_session(
     return Prepared(routine, timeline, clips, sounds, extras, layer_sounds)
 
 
-def default_output(routine: str, hold_seconds: float, fmt: Format | None = None) -> Path:
+def default_output(sheet: CueSheet, fmt: Format | None = None) -> Path:
+    """ROUTINE-HOLD-per-side.mp3 for a routine; PROGRAMME.mp3 for a programme."""
     fmt = fmt or choose_format(None, None)
-    return Path(f"{routine}-{format_compact(hold_seconds)}-per-side{fmt.extension}")
+    if sheet.exercises:
+        return Path(f"{sheet.routine}{fmt.extension}")
+    return Path(f"{sheet.routine}-{format_compact(sheet.hold_seconds)}-per-side{fmt.extension}")
 
 
 def build_session(
@@ -230,7 +266,7 @@ def build_session(
     fmt = choose_format(output, options.format)
     choose_bitrate(fmt, options.bitrate)  # fail fast on a bitrate the format does not have
     routine, sheet = cue_sheet(options)  # fail fast on a bad routine or template...
-    target = output or default_output(routine.name, sheet.hold_seconds, fmt)
+    target = output or default_output(sheet, fmt)
     find_tool("ffmpeg")  # ...or a missing tool, or an output that cannot be written
     find_tool("ffprobe")
     check_output_path(target, fmt)
@@ -263,8 +299,9 @@ def write_session(
     fmt = choose_format(target, options.format)
     bitrate = choose_bitrate(fmt, options.bitrate)
     routine, timeline = prepared.routine, prepared.timeline
+    per_side = f": {duration_words(timeline.hold_seconds)} per side"
     tags = Tags(
-        title=f"{routine.title}: {duration_words(timeline.hold_seconds)} per side",
+        title=options.title or routine.title + ("" if timeline.exercises else per_side),
         artist="voiceguide",
         album=routine.title,
     )

@@ -62,6 +62,9 @@ from voiceguide.units import clock, to_samples
     type=click.Path(path_type=Path),
     help="Also write every spoken line at its time: .vtt, .lrc or .json.",
 )
+@click.option(
+    "--title", help="The file's title tag, such as a client's name. Default: the routine's."
+)
 @jobs_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 def build(routine: tuple[str, ...], hold: tuple[float, ...], output: Path | None,
@@ -99,7 +102,7 @@ def build(routine: tuple[str, ...], hold: tuple[float, ...], output: Path | None
     )
     for held in timeline.holds:
         click.echo(
-            f"  {held.side} hold: {held.length / timeline.sample_rate:.3f} s, "
+            f"  {held.name}: {held.length / timeline.sample_rate:.3f} s, "
             f"from {clock(held.start)} to {clock(held.end)}"
         )
     if result.written is not None:

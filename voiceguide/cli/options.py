@@ -124,6 +124,17 @@ def session_options(func: Any, many: bool = False) -> Any:
             help="Folder of edited cue templates (any subset of them).",
         ),
         *_engine_options(),
+        click.option(
+            "--sides",
+            callback=_sides,
+            metavar="SIDE[,SIDE]",
+            help="Only these of the routine's sides, such as --sides left. Default: all.",
+        ),
+        click.option(
+            "--lexicon",
+            type=click.Path(path_type=Path, dir_okay=False),
+            help="A YAML file of pronunciations (word: how to say it), over the routine's own.",
+        ),
         click.option("--voice", help="Speech voice id or name (see: voiceguide voices)."),
         click.option(
             "--rate",
@@ -216,6 +227,15 @@ def _extras_change(countdown: bool | None, countdown_from: int | None, pacer: bo
         )  # fmt: skip
     except ValueError as e:
         raise click.UsageError(str(e)) from None
+
+
+def _sides(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    sides = tuple(s.strip() for s in value.split(",") if s.strip())
+    if not sides:
+        raise click.BadParameter("name a side, such as --sides left", ctx, param)
+    return sides
 
 
 def to_session_options(routine: str, hold: float | None, templates: Path | None, engine: str | None,

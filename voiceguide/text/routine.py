@@ -26,6 +26,7 @@ from pydantic import (
 from voiceguide.errors import RoutineError
 from voiceguide.files import read_user_text
 from voiceguide.text.durations import duration_words, parse_duration
+from voiceguide.text.pronounce import check_entries
 from voiceguide.text.routine_extras import (
     MAX_VOLUME,
     MIN_VOLUME,
@@ -74,7 +75,7 @@ class Routine(_Model):
     name: str = Field(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str = Field(min_length=1, max_length=200)
     why: str = Field(default="", max_length=2000)
-    sides: list[str] = Field(default=["left", "right"], min_length=1, max_length=4)
+    sides: list[str] = Field(default=["left", "right"], max_length=4)  # []: no sides
     hold: HoldTimes = HoldTimes()
     step_pause: Seconds = Field(default=4.0, le=MAX_PAUSE_SECONDS)
     steps: list[Annotated[Step, BeforeValidator(_text_item)]] = Field(min_length=1, max_length=100)
@@ -83,6 +84,8 @@ class Routine(_Model):
     )
     release: str = Field(default="", max_length=1000)
     outro: str = Field(default="", max_length=2000)
+    #: Pronunciations: a word and how the speech engine should say it (see pronounce.py).
+    pronounce: dict[str, str] = Field(default={}, max_length=500)
     #: Pass speech-engine markup (SSML tags, espeak [[...]] commands) through to the engine.
     allow_markup: StrictBool = False
     #: Countdown, breath pacer, background and chime choices (see routine_extras.py).
@@ -99,6 +102,11 @@ class Routine(_Model):
                 raise ValueError(f"side {side!r} is listed twice; each side must be unique")
             seen.add(side.lower())
         return sides
+
+    @field_validator("pronounce")
+    @classmethod
+    def _pronounce(cls, entries: dict[str, str]) -> dict[str, str]:
+        return check_entries(entries)
 
     def pause_after(self, step: Step) -> float:
         return step.pause if step.pause is not None else self.step_pause
