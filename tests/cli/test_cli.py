@@ -13,9 +13,9 @@ from click.testing import CliRunner, Result
 from tests.fakes import MINI, FakeEngine
 from voiceguide import speech
 from voiceguide.cli import cli
-from voiceguide.text.wording import TEMPLATES
 from voiceguide.errors import MissingToolError
 from voiceguide.text.routine import builtin_text
+from voiceguide.text.wording import TEMPLATES
 
 pytestmark = pytest.mark.usefixtures("fake_speech")
 
