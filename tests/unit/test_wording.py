@@ -259,11 +259,11 @@ def test_render_text_runtime_error_is_a_template_error(wording: Wording) -> None
 
 def test_undefined_variable_in_builtin_names_file_and_line(wording: Wording) -> None:
     with pytest.raises(TemplateError) as info:
-        wording.render("switch_sides", {"side": "left"})
+        wording.render("release", {"side": "left"})
     message = str(info.value)
-    path = _builtin_folder() / "switch_sides.j2"
+    path = _builtin_folder() / "release.j2"
     assert message.startswith(f"{path}, line 3: ")
-    assert "'next_side' is undefined" in message
+    assert "'release' is undefined" in message
     assert message.endswith("the variables here are: side")
 
 
