@@ -259,7 +259,7 @@ def build_session(
 ) -> BuildResult:
     """Build a session, level its loudness and write it; returns where, and what it measures.
 
-    ``transcript``, if given, receives every spoken line at its time (.vtt, .lrc or .json).
+    ``transcript``, if given, receives every spoken line at its time (.vtt, .srt, .lrc or .json).
     ``jobs``: how many processes it may run side by side (see :func:`write_session`).
     """
     began = time.perf_counter()

@@ -30,6 +30,12 @@ from voiceguide.plan.timeline import Timeline, format_script
 from voiceguide.speech import get_engine
 from voiceguide.speech.cache import ClipCache
 from voiceguide.text.durations import format_compact
+from voiceguide.text.programme import (
+    builtin_programme_text,
+    builtin_programmes,
+    load_programme,
+    slots,
+)
 from voiceguide.text.routine import builtin_names, builtin_text, load_routine
 from voiceguide.text.wording import TEMPLATES, export_templates
 from voiceguide.units import clock, to_samples
@@ -41,7 +47,8 @@ from voiceguide.units import clock, to_samples
     "-o",
     "--output",
     type=click.Path(path_type=Path),
-    help="Output file (.mp3, .m4a, .ogg, .flac or .wav); for several sessions, a folder. "
+    help="Output file (.mp3, .m4a, .ogg or .opus, .flac or .wav); for several sessions, a "
+    "folder. "
     "Default: ROUTINE-HOLD-per-side.mp3",
 )
 @click.option(
@@ -60,7 +67,7 @@ from voiceguide.units import clock, to_samples
 @click.option(
     "--transcript",
     type=click.Path(path_type=Path),
-    help="Also write every spoken line at its time: .vtt, .lrc or .json.",
+    help="Also write every spoken line at its time: .vtt, .srt, .lrc or .json.",
 )
 @click.option(
     "--title", help="The file's title tag, such as a client's name. Default: the routine's."
@@ -253,25 +260,33 @@ def info(file: Path) -> None:
 @cli.group(invoke_without_command=True)
 @click.pass_context
 def routines(ctx: click.Context) -> None:
-    """List the built-in routines."""
+    """List the built-in routines and programmes."""
     if ctx.invoked_subcommand is None:
         for name in builtin_names():
             routine = load_routine(name)
+            per = "per side" if len(routine.sides) > 1 else "" if not routine.sides else "one side"
             click.echo(
-                f"{name:<12} {routine.title} (default hold "
-                f"{format_compact(routine.hold.default)} per side, {len(routine.steps)} steps, "
-                f"{len(routine.reminders)} reminders)"
+                f"{name:<14} {routine.title} (default hold "
+                f"{format_compact(routine.hold.default)} {per}, {len(routine.steps)} steps, "
+                f"{len(routine.reminders)} reminders)".replace(" ,", ",")
             )
+        for name in builtin_programmes():
+            loaded = load_programme(name)
+            count = len(slots(loaded.programme, loaded.routines))
+            click.echo(f"{name:<14} {loaded.programme.title} (a programme of {count} exercises)")
 
 
 @routines.command("show")
 @click.argument("name")
 def routines_show(name: str) -> None:
-    """Print a built-in routine's YAML, to copy and edit:
+    """Print a built-in routine's or programme's YAML, to copy and edit:
 
     voiceguide routines show hamstring > my-routine.yaml
     """
-    click.echo(builtin_text(name), nl=False)
+    if name in builtin_programmes():
+        click.echo(builtin_programme_text(name), nl=False)
+    else:
+        click.echo(builtin_text(name), nl=False)
 
 
 @cli.command()

@@ -209,6 +209,10 @@ def builtin_programmes() -> list[str]:
     return sorted(n.removesuffix(".yaml") for n in names if n.endswith(".yaml"))
 
 
+def builtin_programme_text(name: str) -> str:
+    return (resources.files(PROGRAMMES) / f"{name}.yaml").read_text("utf-8")
+
+
 def is_programme_text(text: str) -> bool:
     """Whether YAML text is a programme's (it has ``exercises:`` at the top level)."""
     return any(line.startswith("exercises:") for line in text.splitlines())
@@ -233,7 +237,7 @@ def load_programme(ref: str | Path) -> LoadedProgramme:
     A routine an exercise names by path is relative to the programme file."""
     path = Path(ref)
     if isinstance(ref, str) and ref in builtin_programmes():
-        text = (resources.files(PROGRAMMES) / f"{ref}.yaml").read_text("utf-8")
+        text = builtin_programme_text(ref)
         return _with_routines(parse_programme(text, f"{ref} (built-in)", package_sounds()), None,
                               f"{ref} (built-in)")  # fmt: skip
     text = read_user_text(path, "programme", MAX_ROUTINE_BYTES, RoutineError)
