@@ -21,16 +21,6 @@ from pathlib import Path
 
 from pydub import AudioSegment
 
-from voiceguide.speech.cache import ClipCache
-from voiceguide.speech.clips import speak
-from voiceguide.text.cues import CueSheet
-from voiceguide.errors import BatchError, VoiceguideError
-from voiceguide.encode.export import (
-    check_output_path,
-    choose_bitrate,
-    choose_format,
-    find_tool,
-)
 from voiceguide.build.session import (
     BuildResult,
     Content,
@@ -45,7 +35,17 @@ from voiceguide.build.session import (
     session_extras,
     write_session,
 )
+from voiceguide.encode.export import (
+    check_output_path,
+    choose_bitrate,
+    choose_format,
+    find_tool,
+)
+from voiceguide.errors import BatchError, VoiceguideError
 from voiceguide.speech import SpeechEngine, get_engine
+from voiceguide.speech.cache import ClipCache
+from voiceguide.speech.clips import speak
+from voiceguide.text.cues import CueSheet
 
 
 @dataclass(frozen=True)

@@ -26,12 +26,13 @@ from pydantic import (
 )
 
 from voiceguide.build.batch import Job
-from voiceguide.text.durations import parse_duration
-from voiceguide.errors import BatchError
+from voiceguide.build.session import SessionOptions
 from voiceguide.encode.export import BITRATES, Bitrate
-from voiceguide.text.extras_change import BED_WORDS, VOLUMES, ExtrasChange, VolumeOf, sound_choice
-from voiceguide.files import read_user_text
 from voiceguide.encode.levelling import MAX_TARGET, MIN_TARGET
+from voiceguide.errors import BatchError
+from voiceguide.files import read_user_text
+from voiceguide.text.extras_change import BED_WORDS, VOLUMES, ExtrasChange, VolumeOf, sound_choice
+from voiceguide.text.routine import Seconds
 from voiceguide.text.routine_extras import (
     CHIME_WORDS,
     MAX_BREATHS,
@@ -40,7 +41,6 @@ from voiceguide.text.routine_extras import (
     MIN_BREATHS,
     MIN_VOLUME,
 )
-from voiceguide.build.session import SessionOptions
 from voiceguide.text.yamlfile import line_of, load_yaml, located, unknown_key
 
 MAX_BATCH_BYTES = 1_000_000
@@ -58,7 +58,6 @@ def _number(value: Any) -> Any:
     return value
 
 
-Seconds = Annotated[float, BeforeValidator(parse_duration)]
 Number = Annotated[float, BeforeValidator(_number)]
 
 

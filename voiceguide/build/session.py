@@ -13,13 +13,6 @@ from typing import TYPE_CHECKING
 
 from pydub import AudioSegment
 
-from voiceguide.encode.mp3 import splice
-from voiceguide.sound.audio import load_chime, load_chime_file, samples
-from voiceguide.speech.cache import ClipCache
-from voiceguide.plan.chapters import Chapter, chapters
-from voiceguide.speech.clips import speak
-from voiceguide.text.cues import CueSheet, compose
-from voiceguide.text.durations import duration_words, format_compact
 from voiceguide.encode.export import (
     Encoding,
     Format,
@@ -30,23 +23,30 @@ from voiceguide.encode.export import (
     find_tool,
     write_atomically,
 )
+from voiceguide.encode.levelling import DEFAULT_TARGET, Levelled, Shortcut, level_and_encode
+from voiceguide.encode.mp3 import splice
+from voiceguide.encode.mp3.split import plan_split
+from voiceguide.errors import PlanError
+from voiceguide.plan.chapters import Chapter, chapters
+from voiceguide.plan.layers import LayerPlan, plan_layers
+from voiceguide.plan.planner import END_CHIME, START_CHIME, Pacing, plan
+from voiceguide.plan.timeline import Timeline, condensed
+from voiceguide.plan.transcript import check_transcript_path, write_transcript
+from voiceguide.sound.audio import load_chime, load_chime_file, samples
+from voiceguide.sound.render import Layers, render, span
+from voiceguide.speech import DEFAULT_RATE, SpeechEngine, get_engine
+from voiceguide.speech.cache import ClipCache
+from voiceguide.speech.clips import speak
+from voiceguide.text.cues import CueSheet, compose
+from voiceguide.text.durations import duration_words, format_compact
 from voiceguide.text.extras import ChimeSound, Extras
 from voiceguide.text.extras_change import ExtrasChange, combine
-from voiceguide.plan.layers import LayerPlan, plan_layers
-from voiceguide.encode.levelling import DEFAULT_TARGET, Levelled, Shortcut, level_and_encode
-from voiceguide.plan.planner import END_CHIME, START_CHIME, Pacing, plan
-from voiceguide.sound.render import Layers, render, span
 from voiceguide.text.programme import Programme, is_programme, load_programme
 from voiceguide.text.programme_cues import compose_programme
 from voiceguide.text.pronounce import Lexicon, load_lexicon
 from voiceguide.text.routine import Routine, load_routine
-from voiceguide.speech import DEFAULT_RATE, SpeechEngine, get_engine
-from voiceguide.encode.mp3.split import plan_split
-from voiceguide.errors import PlanError
-from voiceguide.plan.timeline import Timeline, condensed
-from voiceguide.plan.transcript import check_transcript_path, write_transcript
-from voiceguide.units import to_samples
 from voiceguide.text.wording import Wording
+from voiceguide.units import to_samples
 
 if TYPE_CHECKING:
     from voiceguide.sound.mix import LayerSounds

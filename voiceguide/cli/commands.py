@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import click
 from voiceguide import interrupts
 from voiceguide.build.batch import Job, build_batch, jobs_for
 from voiceguide.build.batchfile import load_batch
+from voiceguide.build.schemas import MODELS, schema
 from voiceguide.build.session import BuildResult, Written, build_session, prepare
 from voiceguide.cli.app import cli
 from voiceguide.cli.options import (
@@ -287,6 +289,19 @@ def routines_show(name: str) -> None:
         click.echo(builtin_programme_text(name), nl=False)
     else:
         click.echo(builtin_text(name), nl=False)
+
+
+@cli.command("schema")
+@click.argument("kind", type=click.Choice(list(MODELS)))
+def schema_command(kind: str) -> None:
+    """Print the JSON Schema of a routine, programme or batch file, for editors.
+
+    \b
+    voiceguide schema routine > routine.schema.json
+    then, at the top of a routine file, for the YAML language server:
+    # yaml-language-server: $schema=routine.schema.json
+    """
+    click.echo(json.dumps(schema(kind), indent=2, ensure_ascii=False))
 
 
 @cli.command()

@@ -44,14 +44,15 @@ from pydantic import (
 
 from voiceguide.errors import RoutineError
 from voiceguide.files import read_user_text
-from voiceguide.text.durations import parse_duration
 from voiceguide.text.pronounce import check_entries
 from voiceguide.text.routine import (
     MAX_HOLD_SECONDS,
     MAX_PAUSE_SECONDS,
     MAX_ROUTINE_BYTES,
     Routine,
+    Seconds,
     load_routine,
+    longest,
 )
 from voiceguide.text.routine_extras import SOUNDS, ExtrasSection, package_sounds
 from voiceguide.text.yamlfile import load_yaml, located, unknown_key
@@ -59,8 +60,6 @@ from voiceguide.text.yamlfile import load_yaml, located, unknown_key
 PROGRAMMES = "voiceguide.text.programmes"
 MAX_EXERCISES = 50  # exercises in a whole programme, rounds counted out
 MAX_ROUNDS = 10
-
-Seconds = Annotated[float, BeforeValidator(parse_duration)]
 
 
 class _Model(BaseModel):
@@ -80,7 +79,7 @@ class Exercise(_Model):
     #: The sides to do, of the routine's; None: all of them.
     sides: list[str] | None = Field(default=None, min_length=1, max_length=4)
     #: The rest after this exercise; None: the programme's.
-    rest: Seconds | None = Field(default=None, ge=0, le=MAX_PAUSE_SECONDS)
+    rest: Seconds | None = Field(default=None, gt=0, le=MAX_PAUSE_SECONDS)
     #: Count the last seconds of each hold aloud, or not; None: as the programme says.
     countdown: bool | None = None
     #: A name for this exercise in the script and chapters; default: the routine's title.
@@ -91,10 +90,10 @@ class Rounds(_Model):
     """A group of exercises done ``rounds`` times, with a rest between rounds."""
 
     rounds: int = Field(ge=1, le=MAX_ROUNDS)
-    rest: Seconds | None = Field(default=None, ge=0, le=MAX_PAUSE_SECONDS)
-    exercises: list[Annotated[Exercise, BeforeValidator(_exercise_item)]] = Field(
-        min_length=1, max_length=MAX_EXERCISES
-    )
+    rest: Seconds | None = Field(default=None, gt=0, le=MAX_PAUSE_SECONDS)
+    exercises: list[
+        Annotated[Exercise, BeforeValidator(_exercise_item, json_schema_input_type=str | Exercise)]
+    ] = Field(min_length=1, max_length=MAX_EXERCISES)
 
 
 def _item_kind(value: Any) -> str:
@@ -115,10 +114,12 @@ class Programme(_Model):
     intro: str = Field(default="", max_length=2000)
     outro: str = Field(default="", max_length=2000)
     #: The rest between two exercises, unless an exercise sets its own.
-    rest: Seconds = Field(default=20.0, ge=0, le=MAX_PAUSE_SECONDS)
-    exercises: list[Annotated[Item, BeforeValidator(_exercise_item)]] = Field(
-        min_length=1, max_length=MAX_EXERCISES
-    )
+    rest: Annotated[Seconds, longest(MAX_PAUSE_SECONDS)] = 20.0
+    exercises: list[
+        Annotated[
+            Item, BeforeValidator(_exercise_item, json_schema_input_type=str | Exercise | Rounds)
+        ]
+    ] = Field(min_length=1, max_length=MAX_EXERCISES)
     #: Pronunciations: a word and how the speech engine should say it.
     pronounce: dict[str, str] = Field(default={}, max_length=500)
     allow_markup: bool = False

@@ -40,7 +40,14 @@ MAX_ROUTINE_BYTES = 1_000_000
 MAX_HOLD_SECONDS = 2 * 3600
 MAX_PAUSE_SECONDS = 10 * 60
 
-Seconds = Annotated[float, BeforeValidator(parse_duration)]
+#: A duration: seconds, or words such as 5m, 90s or 1m30s.
+Seconds = Annotated[float, BeforeValidator(parse_duration, json_schema_input_type=float | str)]
+
+
+def longest(seconds: float) -> Any:
+    """The bound of a duration field, also in its JSON Schema (pydantic leaves it out of
+    a field whose value is converted first; see voiceguide/build/schemas.py)."""
+    return Field(le=seconds, json_schema_extra={"le": seconds})
 
 
 class _Model(BaseModel):
@@ -65,8 +72,8 @@ class Reminder(_Model):
 
 
 class HoldTimes(_Model):
-    default: Seconds = Field(default=300.0, le=MAX_HOLD_SECONDS)
-    minimum: Seconds = Field(default=60.0, le=MAX_HOLD_SECONDS)
+    default: Annotated[Seconds, longest(MAX_HOLD_SECONDS)] = 300.0
+    minimum: Annotated[Seconds, longest(MAX_HOLD_SECONDS)] = 60.0
 
 
 class Routine(_Model):
@@ -77,11 +84,13 @@ class Routine(_Model):
     why: str = Field(default="", max_length=2000)
     sides: list[str] = Field(default=["left", "right"], max_length=4)  # []: no sides
     hold: HoldTimes = HoldTimes()
-    step_pause: Seconds = Field(default=4.0, le=MAX_PAUSE_SECONDS)
-    steps: list[Annotated[Step, BeforeValidator(_text_item)]] = Field(min_length=1, max_length=100)
-    reminders: list[Annotated[Reminder, BeforeValidator(_text_item)]] = Field(
-        default=[], max_length=100
+    step_pause: Annotated[Seconds, longest(MAX_PAUSE_SECONDS)] = 4.0
+    steps: list[Annotated[Step, BeforeValidator(_text_item, json_schema_input_type=str | Step)]] = (
+        Field(min_length=1, max_length=100)
     )
+    reminders: list[
+        Annotated[Reminder, BeforeValidator(_text_item, json_schema_input_type=str | Reminder)]
+    ] = Field(default=[], max_length=100)
     release: str = Field(default="", max_length=1000)
     outro: str = Field(default="", max_length=2000)
     #: Pronunciations: a word and how the speech engine should say it (see pronounce.py).
