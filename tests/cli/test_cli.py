@@ -14,7 +14,7 @@ from tests.fakes import MINI, FakeEngine
 from voiceguide import speech
 from voiceguide.cli import cli
 from voiceguide.errors import MissingToolError
-from voiceguide.text.routine import builtin_text
+from voiceguide.text.routine import builtin_names, builtin_text, load_routine
 from voiceguide.text.wording import TEMPLATES
 
 pytestmark = pytest.mark.usefixtures("fake_speech")
@@ -130,11 +130,14 @@ def test_script_shows_dropped_cues(in_tmp: Path) -> None:
 # --- listings ---------------------------------------------------------------------------
 
 
-def test_routines_lists_the_built_in_routine() -> None:
+def test_routines_lists_every_built_in_routine_by_name_with_its_title() -> None:
     result = run("routines")
     assert result.exit_code == 0
-    assert result.stdout.startswith("hamstring")
-    assert "Strapped hamstring stretch" in result.stdout
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == builtin_names()
+    assert "hamstring" in builtin_names()
+    for name, line in zip(builtin_names(), lines, strict=True):
+        assert load_routine(name).title in line, line
 
 
 def test_routines_show_prints_yaml_that_builds(in_tmp: Path) -> None:
