@@ -134,10 +134,13 @@ def test_routines_lists_every_built_in_routine_by_name_with_its_title() -> None:
     result = run("routines")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert [line.split()[0] for line in lines] == builtin_names()
+    routines, programmes = lines[: len(builtin_names())], lines[len(builtin_names()) :]
+    assert [line.split()[0] for line in routines] == builtin_names()
     assert "hamstring" in builtin_names()
-    for name, line in zip(builtin_names(), lines, strict=True):
+    for name, line in zip(builtin_names(), routines, strict=True):
         assert load_routine(name).title in line, line
+    assert [line.split()[0] for line in programmes] == ["lower-back"]
+    assert "a programme of 7 exercises" in programmes[0]
 
 
 def test_routines_show_prints_yaml_that_builds(in_tmp: Path) -> None:

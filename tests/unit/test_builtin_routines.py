@@ -11,7 +11,6 @@ from tests.fakes import MINI, FakeEngine
 from voiceguide.build.session import SessionOptions, prepare
 from voiceguide.plan.timeline import Timeline
 from voiceguide.text.cues import COUNTDOWN
-from voiceguide.text.programme import Programme
 from voiceguide.text.routine import Routine, builtin_names, load_routine, parse_routine
 
 # Fake clips at least as long as espeak-ng's at its default 150 words a minute:
@@ -33,10 +32,11 @@ def says_to_stop_for_pain(text: str) -> bool:
     return all(p.search(text) for p in (PAIN, EASE_OFF, STOP))
 
 
-def session(name: str, hold: float | None = None) -> tuple[Routine | Programme, Timeline]:
+def session(name: str, hold: float | None = None) -> tuple[Routine, Timeline]:
     options = SessionOptions(routine=name, hold=hold, use_cache=False)
     engine = FakeEngine(seconds_per_word=SECONDS_PER_WORD, seconds_per_clip=SECONDS_PER_CLIP)
     prepared = prepare(options, engine)
+    assert isinstance(prepared.routine, Routine)
     return prepared.routine, prepared.timeline
 
 

@@ -26,7 +26,7 @@ from voiceguide.encode.meter import parse_summaries, parse_summary
 from voiceguide.errors import ExportError
 from voiceguide.plan.chapters import chapters
 from voiceguide.plan.timeline import Timeline
-from voiceguide.plan.transcript import to_lrc, to_vtt, write_transcript
+from voiceguide.plan.transcript import to_lrc, to_srt, to_vtt, write_transcript
 from voiceguide.sound.audio import load_chime
 from voiceguide.units import SAMPLE_RATE
 
@@ -111,9 +111,22 @@ def test_transcripts_are_written_atomically(
 
 
 def test_a_transcript_needs_a_known_extension(timeline: Timeline, tmp_path: Path) -> None:
-    with pytest.raises(ExportError, match=r"\.vtt \(WebVTT\), \.lrc or \.json"):
+    with pytest.raises(ExportError, match=r"\.vtt \(WebVTT\), \.srt \(SubRip\), \.lrc or \.json"):
         write_transcript(timeline, tmp_path / "session.txt")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_srt_numbers_each_line_with_comma_millis(timeline: Timeline) -> None:
+    text = to_srt(timeline)
+    first = timeline.spoken()[0]
+    assert text.startswith("1\n00:00:01,000 --> ")
+    assert f"\n{' '.join(first.text.split())}\n" in text
+    assert text.count(" --> ") == len(timeline.spoken())
+
+
+def test_opus_names_an_ogg_opus_file() -> None:
+    assert choose_format(Path("a.opus"), None).name == "ogg"
+    assert choose_format(Path("a.opus"), "ogg").name == "ogg"
 
 
 def test_the_format_comes_from_the_name_or_the_option() -> None:

@@ -114,7 +114,7 @@ class Programme(_Model):
     intro: str = Field(default="", max_length=2000)
     outro: str = Field(default="", max_length=2000)
     #: The rest between two exercises, unless an exercise sets its own.
-    rest: Annotated[Seconds, longest(MAX_PAUSE_SECONDS)] = 20.0
+    rest: Seconds = longest(MAX_PAUSE_SECONDS, 20.0)
     exercises: list[
         Annotated[
             Item, BeforeValidator(_exercise_item, json_schema_input_type=str | Exercise | Rounds)

@@ -44,10 +44,10 @@ MAX_PAUSE_SECONDS = 10 * 60
 Seconds = Annotated[float, BeforeValidator(parse_duration, json_schema_input_type=float | str)]
 
 
-def longest(seconds: float) -> Any:
-    """The bound of a duration field, also in its JSON Schema (pydantic leaves it out of
-    a field whose value is converted first; see voiceguide/build/schemas.py)."""
-    return Field(le=seconds, json_schema_extra={"le": seconds})
+def longest(seconds: float, default: float) -> Any:
+    """A duration field's default and bound, the bound also in its JSON Schema (pydantic
+    leaves it out of a field whose value is converted first; see build/schemas.py)."""
+    return Field(default=default, le=seconds, json_schema_extra={"le": seconds})
 
 
 class _Model(BaseModel):
@@ -72,8 +72,8 @@ class Reminder(_Model):
 
 
 class HoldTimes(_Model):
-    default: Annotated[Seconds, longest(MAX_HOLD_SECONDS)] = 300.0
-    minimum: Annotated[Seconds, longest(MAX_HOLD_SECONDS)] = 60.0
+    default: Seconds = longest(MAX_HOLD_SECONDS, 300.0)
+    minimum: Seconds = longest(MAX_HOLD_SECONDS, 60.0)
 
 
 class Routine(_Model):
@@ -84,7 +84,7 @@ class Routine(_Model):
     why: str = Field(default="", max_length=2000)
     sides: list[str] = Field(default=["left", "right"], max_length=4)  # []: no sides
     hold: HoldTimes = HoldTimes()
-    step_pause: Annotated[Seconds, longest(MAX_PAUSE_SECONDS)] = 4.0
+    step_pause: Seconds = longest(MAX_PAUSE_SECONDS, 4.0)
     steps: list[Annotated[Step, BeforeValidator(_text_item, json_schema_input_type=str | Step)]] = (
         Field(min_length=1, max_length=100)
     )
