@@ -37,15 +37,28 @@ def tone(seconds: float, rate: int, period: int = 196) -> AudioSegment:
 
 
 class FakeEngine:
-    """Speaks each word as a quarter second of tone, at ``rate`` Hz."""
+    """Speaks each word as a quarter second of tone, at ``rate`` Hz.
 
-    def __init__(self, rate: int = 44100, words_per_minute: int = 240) -> None:
+    ``seconds_per_word`` and ``seconds_per_clip`` (added to every clip) model a
+    slower voice, such as espeak-ng's (see tests/unit/test_builtin_routines.py)."""
+
+    def __init__(
+        self,
+        rate: int = 44100,
+        words_per_minute: int = 240,
+        seconds_per_word: float = SECONDS_PER_WORD,
+        seconds_per_clip: float = 0.0,
+    ) -> None:
         self.rate = rate
         self.words_per_minute = words_per_minute
+        self.seconds_per_word = seconds_per_word
+        self.seconds_per_clip = seconds_per_clip
         self.spoken: list[str] = []
 
     def identity(self) -> str:
-        return f"fake/{self.rate}/{self.words_per_minute}"
+        pace = (self.seconds_per_word, self.seconds_per_clip)
+        slower = "" if pace == (SECONDS_PER_WORD, 0.0) else f"/{pace[0]:g}+{pace[1]:g}"
+        return f"fake/{self.rate}/{self.words_per_minute}{slower}"
 
     def voices(self) -> list[Voice]:
         return [Voice("fake/one", "Fake One", ("en",))]
@@ -53,4 +66,5 @@ class FakeEngine:
     def synthesize(self, texts: Sequence[str]) -> Iterator[tuple[str, AudioSegment]]:
         for text in texts:
             self.spoken.append(text)
-            yield text, tone(SECONDS_PER_WORD * len(text.split()), self.rate)
+            seconds = self.seconds_per_clip + self.seconds_per_word * len(text.split())
+            yield text, tone(seconds, self.rate)

@@ -194,7 +194,6 @@ CASES = [
         ),
         fragments=(R, "steps is required"),
     ),
-    Case("no-sides", replace("[left, right]", "[]"), fragments=(R, "line 3", "sides")),
     Case(
         "duplicate-sides",
         replace("[left, right]", "[left, left]"),

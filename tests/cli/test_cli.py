@@ -14,7 +14,8 @@ from tests.fakes import MINI, FakeEngine
 from voiceguide import speech
 from voiceguide.cli import cli
 from voiceguide.errors import MissingToolError
-from voiceguide.text.routine import builtin_text
+from voiceguide.text.routine import builtin_names, builtin_text, load_routine
+from voiceguide.text.wording import TEMPLATES
 
 pytestmark = pytest.mark.usefixtures("fake_speech")
 
@@ -103,7 +104,8 @@ def test_script_prints_the_timed_script_and_writes_nothing(in_tmp: Path) -> None
     assert result.stdout.startswith("Strapped hamstring stretch: 5:00.0 per side")
     assert "♪ start chime: left hold begins (5:00.0)" in result.stdout
     assert "♪ end chime: right hold ends" in result.stdout
-    assert "Switch sides. Next, your right side." in result.stdout
+    assert "Switch sides.\n" in result.stdout
+    assert "Now set up your right side." in result.stdout
     assert list(in_tmp.iterdir()) == []
 
 
@@ -128,11 +130,17 @@ def test_script_shows_dropped_cues(in_tmp: Path) -> None:
 # --- listings ---------------------------------------------------------------------------
 
 
-def test_routines_lists_the_built_in_routine() -> None:
+def test_routines_lists_every_built_in_routine_by_name_with_its_title() -> None:
     result = run("routines")
     assert result.exit_code == 0
-    assert result.stdout.startswith("hamstring")
-    assert "Strapped hamstring stretch" in result.stdout
+    lines = result.stdout.splitlines()
+    routines, programmes = lines[: len(builtin_names())], lines[len(builtin_names()) :]
+    assert [line.split()[0] for line in routines] == builtin_names()
+    assert "hamstring" in builtin_names()
+    for name, line in zip(builtin_names(), routines, strict=True):
+        assert load_routine(name).title in line, line
+    assert [line.split()[0] for line in programmes] == ["lower-back"]
+    assert "a programme of 7 exercises" in programmes[0]
 
 
 def test_routines_show_prints_yaml_that_builds(in_tmp: Path) -> None:
@@ -163,7 +171,7 @@ def test_templates_lists_every_template() -> None:
 def test_exported_and_edited_templates_change_the_wording(in_tmp: Path) -> None:
     result = run("templates", "export", "wording")
     assert result.exit_code == 0, result.output
-    assert len(list((in_tmp / "wording").glob("*.j2"))) == 12
+    assert len(list((in_tmp / "wording").glob("*.j2"))) == len(TEMPLATES) == 18
     for path in (in_tmp / "wording").glob("*.j2"):
         if path.name != "switch_sides.j2":
             path.unlink()  # keep only the one we change

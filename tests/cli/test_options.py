@@ -70,6 +70,8 @@ def test_a_batch_file_takes_every_declared_key_and_no_other(tmp_path: Path) -> N
     assert job.output == Path("out.mp3")
     options = job.options
     assert (options.rate, options.loudness, options.bitrate) == (80, -9.0, "64k")
+    assert (options.sides, options.title) == (("left",), "en")
+    assert options.lexicon == tmp_path / "voice.onnx"
     change = options.extras_change
     assert (change.countdown_from, change.breaths, change.volumes) == (
         1,
@@ -140,7 +142,7 @@ def _valid(option: SessionOption) -> Any:
     """A value ``option`` takes in a file."""
     examples: dict[str, Any] = {
         "routine": "hamstring", "duration": "90s", "folder": "wording", "text": "en",
-        "switch": True, "bitrate": "64k",
+        "switch": True, "bitrate": "64k", "sides": ["left"],
     }  # fmt: skip
     if option.key == "output":
         return "out.mp3"

@@ -58,7 +58,7 @@ def test_the_format_option_names_the_default_output(in_tmp: Path) -> None:
         (["-o", "a.mp3", "--format", "ogg"], "--format ogg writes .ogg files"),
         (["-o", "a.flac", "--bitrate", "128k"], "flac is lossless"),
         (["--bitrate", "32k"], "not a bitrate for mp3"),
-        (["--transcript", "s.srt"], ".vtt (WebVTT), .lrc or .json"),
+        (["--transcript", "s.txt"], ".vtt (WebVTT), .srt (SubRip), .lrc or .json"),
         (["--transcript", "nowhere/s.vtt"], "does not exist"),
     ],
 )

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import FakeEngine
-from voiceguide.build.session import SessionOptions, default_output, prepare
+from voiceguide.build.session import SessionOptions, cue_sheet, default_output, prepare
 from voiceguide.encode.export import (
     AAC_FRAME,
     FORMATS,
@@ -26,7 +26,7 @@ from voiceguide.encode.meter import parse_summaries, parse_summary
 from voiceguide.errors import ExportError
 from voiceguide.plan.chapters import chapters
 from voiceguide.plan.timeline import Timeline
-from voiceguide.plan.transcript import to_lrc, to_vtt, write_transcript
+from voiceguide.plan.transcript import to_lrc, to_srt, to_vtt, write_transcript
 from voiceguide.sound.audio import load_chime
 from voiceguide.units import SAMPLE_RATE
 
@@ -50,11 +50,17 @@ def test_chapters_tile_the_session_at_its_sections(timeline: Timeline) -> None:
     assert marks[-1].end == timeline.length
     assert all(a.end == b.start for a, b in itertools.pairwise(marks))
     spoken = timeline.spoken()
-    for side, setup, hold in zip(("left", "right"), marks[1::2], marks[2::2], strict=False):
-        first = next(e for e in spoken if e.side == side and e.role == "side_start")
-        assert setup.start == first.start
-        assert hold.start == next(h.start for h in timeline.holds if h.side == side)
-    assert marks[-1].start == next(e.start for e in spoken if e.role == "outro")
+    first = next(e for e in spoken if e.side == "left" and e.role == "side_start")
+    assert marks[1].start == first.start
+    chimes = {e.start: e for e in timeline.events if e.kind == "chime"}
+    for side, hold_mark, after in zip(("left", "right"), marks[2::2], marks[3::2], strict=True):
+        hold = next(h for h in timeline.holds if h.side == side)
+        assert hold_mark.start == hold.start
+        # A hold's chapter ends once its end chime has sounded; the release belongs to
+        # what follows (the next side's set-up, or the outro).
+        assert hold_mark.end == after.start == chimes[hold.end].end
+        release = next(e for e in spoken if e.side == side and e.role == "release")
+        assert after.start <= release.start < after.end
 
 
 def _seconds(stamp: str) -> float:
@@ -105,9 +111,22 @@ def test_transcripts_are_written_atomically(
 
 
 def test_a_transcript_needs_a_known_extension(timeline: Timeline, tmp_path: Path) -> None:
-    with pytest.raises(ExportError, match=r"\.vtt \(WebVTT\), \.lrc or \.json"):
+    with pytest.raises(ExportError, match=r"\.vtt \(WebVTT\), \.srt \(SubRip\), \.lrc or \.json"):
         write_transcript(timeline, tmp_path / "session.txt")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_srt_numbers_each_line_with_comma_millis(timeline: Timeline) -> None:
+    text = to_srt(timeline)
+    first = timeline.spoken()[0]
+    assert text.startswith("1\n00:00:01,000 --> ")
+    assert f"\n{' '.join(first.text.split())}\n" in text
+    assert text.count(" --> ") == len(timeline.spoken())
+
+
+def test_opus_names_an_ogg_opus_file() -> None:
+    assert choose_format(Path("a.opus"), None).name == "ogg"
+    assert choose_format(Path("a.opus"), "ogg").name == "ogg"
 
 
 def test_the_format_comes_from_the_name_or_the_option() -> None:
@@ -119,7 +138,8 @@ def test_the_format_comes_from_the_name_or_the_option() -> None:
         choose_format(Path("a.mp3"), "wav")
     with pytest.raises(ExportError, match="use a name ending in one"):
         choose_format(Path("a.aiff"), None)
-    assert default_output("hamstring", 300, FORMATS["ogg"]) == Path("hamstring-5m-per-side.ogg")
+    sheet = cue_sheet(SessionOptions(hold=300))[1]
+    assert default_output(sheet, FORMATS["ogg"]) == Path("hamstring-5m-per-side.ogg")
 
 
 def test_bitrates_suit_the_format() -> None:

@@ -45,7 +45,18 @@ def context(**overrides: Any) -> dict[str, Any]:
         "end_chime": "default",
         "countdown_from": 3,
         "number": 3,
-    }
+        # A programme's variables (see voiceguide/text/programme_cues.py).
+        "programme": {"title": "My back series", "intro": "Go gently.", "outro": "Rest now."},
+        "exercises_total": 5,
+        "exercise": {"title": "Knee to chest", "number": 2, "hold": 60.0,
+                     "sides": ["left", "right"], "sides_total": 2, "round": 0, "rounds": 0},
+        "next": {"title": "Pelvic tilt", "number": 3, "hold": 90.0, "sides": [],
+                 "sides_total": 0, "round": 0, "rounds": 0},
+        "rest": 20.0,
+        "round": 2,
+        "rounds": 3,
+        "is_last": False,
+    }  # fmt: skip
     ctx.update(overrides)
     return ctx
 
@@ -84,9 +95,38 @@ EXPECTED = {
     "final_seconds": "Last two minutes and thirty seconds. Stay with it.",
     "countdown": "Three.",
     "release": "Well done. Lower your leg.",
-    "switch_sides": "Switch sides. Next, your right side.",
+    "switch_sides": "Switch sides.",
     "outro": "Well done.",
+    "programme_intro": (
+        "Welcome. This is My back series: five exercises. Go gently. Listen for the chime: "
+        "one chime starts each hold, and a double chime ends it."
+    ),
+    "round_start": "Round two of three.",
+    "exercise_start": "Exercise two of five: knee to chest.",
+    "rest": "Rest for twenty seconds.",
+    "next_up": "Next up, exercise three of five: pelvic tilt, one minute and thirty seconds.",
+    "programme_outro": "That is the end of the programme. Rest now.",
 }
+
+
+def test_one_side_and_no_sides_are_said_as_such(wording: Wording) -> None:
+    one = context(sides=["left"], sides_total=1)
+    assert "We'll hold your left side for five minutes." in wording.render("intro", one)
+    assert wording.render("side_start", one) == "This one is for your left side only."
+    none = context(side="", sides=[], sides_total=0)
+    assert "We'll hold it for five minutes." in wording.render("intro", none)
+    assert wording.render("side_start", none) == "Let's begin."
+    assert wording.render("hold_start", none) == "Hold it for five minutes, starting at the chime."
+
+
+def test_the_last_exercise_and_one_sided_next_exercise(wording: Wording) -> None:
+    last = context(is_last=True, exercise={"title": "Child's pose", "number": 5})
+    assert wording.render("exercise_start", last) == "Last exercise: child's pose."
+    one = context(next={"title": "Hip flexor", "number": 4, "hold": 60.0, "sides": ["left"],
+                        "sides_total": 1})  # fmt: skip
+    assert wording.render("next_up", one) == (
+        "Next up, exercise four of five: hip flexor, one minute on your left side."
+    )
 
 
 def test_expected_covers_every_template() -> None:
@@ -222,12 +262,12 @@ def test_render_text_runtime_error_is_a_template_error(wording: Wording) -> None
 
 def test_undefined_variable_in_builtin_names_file_and_line(wording: Wording) -> None:
     with pytest.raises(TemplateError) as info:
-        wording.render("switch_sides", {"side": "left"})
+        wording.render("release", {"side": "left"})
     message = str(info.value)
-    path = _builtin_folder() / "switch_sides.j2"
+    path = _builtin_folder() / "release.j2"
     assert message.startswith(f"{path}, line 3: ")
-    assert "'next_side' is undefined" in message
-    assert message.endswith("did you mean 'side'? The variables here are: side")
+    assert "'release' is undefined" in message
+    assert message.endswith("the variables here are: side")
 
 
 def test_undefined_variable_in_override_names_file_and_line(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from pydub import AudioSegment
 
 from voiceguide.build.session import (
     BuildResult,
+    Content,
     Prepared,
     SessionOptions,
     cue_sheet,
@@ -44,7 +45,6 @@ from voiceguide.speech import SpeechEngine, get_engine
 from voiceguide.speech.cache import ClipCache
 from voiceguide.speech.clips import speak
 from voiceguide.text.cues import CueSheet
-from voiceguide.text.routine import Routine
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ class _StoppedError(Exception):
 class _Planned:
     job: Job
     target: Path
-    routine: Routine
+    routine: Content
     sheet: CueSheet
     chimes: dict[str, AudioSegment]
     prepared: Prepared | None = None
@@ -170,7 +170,7 @@ def _compose(job: Job, sounds: dict[tuple[object, ...], dict[str, AudioSegment]]
         routine, sheet = cue_sheet(job.options)
         fmt = choose_format(job.output, job.options.format)
         choose_bitrate(fmt, job.options.bitrate)
-        target = job.folder / (job.output or default_output(routine.name, sheet.hold_seconds, fmt))
+        target = job.folder / (job.output or default_output(sheet, fmt))
         check_output_path(target, fmt)
         extras = session_extras(job.options, routine)
         choice = (extras.start_chime, extras.end_chime, extras.background)
@@ -231,8 +231,9 @@ def _speak_all(
         for item in items:
             try:
                 fmt = choose_format(item.target, item.job.options.format)
+                said = {t: speech[item.sheet.pronounce.apply(t)] for t in item.sheet.texts()}
                 item.prepared = plan_session(
-                    item.job.options, item.routine, item.sheet, speech, item.chimes, fmt
+                    item.job.options, item.routine, item.sheet, said, item.chimes, fmt
                 )
             except VoiceguideError as e:
                 raise _labelled(item.job, e) from None
@@ -241,7 +242,7 @@ def _speak_all(
 
 def _texts(items: Iterable[_Planned]) -> Iterable[str]:
     for item in items:
-        yield from item.sheet.texts()
+        yield from (item.sheet.pronounce.apply(text) for text in item.sheet.texts())
 
 
 def _encode_all(

@@ -42,8 +42,8 @@ from voiceguide.build.options import (
 from voiceguide.build.session import SessionOptions
 from voiceguide.encode.export import Bitrate
 from voiceguide.errors import VoiceguideError
-from voiceguide.text.durations import parse_duration
 from voiceguide.text.extras_change import ExtrasChange, VolumeOf, Volumes, sound_choice
+from voiceguide.text.routine import Seconds
 from voiceguide.text.yamlfile import plain_error, unknown_key
 
 _DEFAULTS = SessionOptions()
@@ -74,7 +74,7 @@ def _annotation(option: SessionOption) -> Any:
     low, high = option.minimum, option.maximum
     kind = option.kind
     if kind == "duration":
-        return Annotated[float, BeforeValidator(parse_duration)]
+        return Seconds
     if kind == "int":
         return Annotated[int, BeforeValidator(_number), Field(ge=low, le=high)]
     if kind == "number":
@@ -88,6 +88,10 @@ def _annotation(option: SessionOption) -> Any:
         return dict[VolumeOf, Annotated[float, BeforeValidator(_number), Field(ge=low, le=high)]]
     if kind == "bitrate":
         return Bitrate
+    if kind == "sides":
+        return Annotated[
+            list[Annotated[str, Field(min_length=1)]], Field(min_length=1, max_length=4)
+        ]
     # Names and paths; an engine is checked when it is made, as on the command line.
     return Annotated[str, Field(min_length=1)]
 
@@ -253,4 +257,7 @@ def options_from_keys(
         bitrate=get("bitrate") or defaults.bitrate,
         loudness=defaults.loudness if loudness is None else loudness,
         extras_change=extras_change(values, base, fallback_volumes, said_as),
+        sides=tuple(get("sides") or ()) or defaults.sides,
+        lexicon=_path(get("lexicon"), base) or defaults.lexicon,
+        title=get("title") or defaults.title,
     )

@@ -54,6 +54,7 @@ Kind = Literal[
     "volumes",  # each of ``choices`` (the extras) to a level in dB, ``minimum`` to ``maximum``
     "bitrate",  # such as 128k
     "flag",  # on, or not given (the command line only)
+    "sides",  # some of the routine's sides: left,right on the command line; a list in a file
 ]
 
 #: The commands whose options are derived here.
@@ -106,8 +107,8 @@ def _sound(key: str, label: str, help: str, words: tuple[str, ...], off: str) ->
 SESSION_OPTIONS: tuple[SessionOption, ...] = (
     SessionOption(
         "routine", "routine", "Routine",
-        "A built-in routine's name (see: voiceguide routines) or the path to a routine .yaml "
-        "file.",
+        "A built-in routine's or programme's name (see: voiceguide routines) or the path to a "
+        "routine or programme .yaml file.",
         default=_DEFAULTS.routine,
     ),
     SessionOption(
@@ -129,6 +130,16 @@ SESSION_OPTIONS: tuple[SessionOption, ...] = (
         "voice_model", "file", "Piper voice model",
         "A Piper voice model (.onnx, with its .onnx.json beside it). Default: the joe voice.",
         ("--voice-model",), commands=(*_SESSION, "voices"),
+    ),
+    SessionOption(
+        "sides", "sides", "Sides",
+        "Only these of the routine's sides, such as --sides left. Default: all.", ("--sides",),
+        metavar="SIDE[,SIDE]",
+    ),
+    SessionOption(
+        "lexicon", "file", "Pronunciations",
+        "A YAML file of pronunciations (word: how to say it), over the routine's own.",
+        ("--lexicon",),
     ),
     SessionOption(
         "voice", "text", "Voice", "Speech voice id or name (see: voiceguide voices).",
@@ -188,6 +199,11 @@ SESSION_OPTIONS: tuple[SessionOption, ...] = (
         "pacer=-24 or chime=-6); repeat it for each.",
         ("--volume", "volumes"), minimum=MIN_VOLUME, maximum=MAX_VOLUME, choices=VOLUMES,
         metavar="EXTRA=DB", unit="dB",
+    ),
+    SessionOption(
+        "title", "text", "Title",
+        "The file's title tag, such as a client's name. Default: the routine's title.",
+        ("--title",), commands=("build",),
     ),
     SessionOption(
         "output", "file", "Output file",

@@ -26,6 +26,7 @@ from voiceguide.encode.export import (
 from voiceguide.encode.levelling import DEFAULT_TARGET, Levelled, Shortcut, level_and_encode
 from voiceguide.encode.mp3 import splice
 from voiceguide.encode.mp3.split import plan_split
+from voiceguide.errors import PlanError
 from voiceguide.plan.chapters import Chapter, chapters
 from voiceguide.plan.layers import LayerPlan, plan_layers
 from voiceguide.plan.planner import END_CHIME, START_CHIME, Pacing, plan
@@ -42,6 +43,9 @@ from voiceguide.text.cues import CueSheet, compose
 from voiceguide.text.durations import duration_words, format_compact
 from voiceguide.text.extras import ChimeSound, Extras
 from voiceguide.text.extras_change import ExtrasChange, combine
+from voiceguide.text.programme import Programme, is_programme, load_programme
+from voiceguide.text.programme_cues import compose_programme
+from voiceguide.text.pronounce import Lexicon, load_lexicon
 from voiceguide.text.routine import Routine, load_routine
 from voiceguide.text.wording import Wording
 from voiceguide.units import to_samples
@@ -49,6 +53,7 @@ from voiceguide.units import to_samples
 if TYPE_CHECKING:
     from voiceguide.sound.mix import LayerSounds
 
+Content = Routine | Programme  # what a session is made of
 # Pauses are cut to this long when measuring loudness: more than an EBU R128 block
 # (400 ms), so every block of sound measures as in the full session, and than the
 # limiter's release (50 ms). The default session's probe is then 221 s of its 800 s
@@ -73,13 +78,16 @@ class SessionOptions:
     extras: Extras | None = None  # None: the routine's (see routine_extras.py)
     #: The command line's changes to those extras.
     extras_change: ExtrasChange = field(default_factory=ExtrasChange)
+    lexicon: Path | None = None  # a file of pronunciations, over the routine's own
+    sides: tuple[str, ...] | None = None  # the routine's sides to do; None: all
+    title: str | None = None  # the file's title tag; None: the routine's title and hold
 
 
 @dataclass(frozen=True)
 class Prepared:
     """A planned session with the audio for every event."""
 
-    routine: Routine
+    routine: Content
     timeline: Timeline
     speech: dict[str, AudioSegment]
     chimes: dict[str, AudioSegment]  # only the chimes that sound
@@ -117,17 +125,44 @@ class BuildResult:
     notes: tuple[str, ...] = ()  # such as a speech cache that could not be written
 
 
-def session_extras(options: SessionOptions, routine: Routine) -> Extras:
+def session_extras(options: SessionOptions, routine: Content) -> Extras:
     """The extras of a session: ``options.extras`` (else the routine's), with the
     command line's changes applied."""
     extras = options.extras if options.extras is not None else routine.extras.to_extras()
     return combine(extras, options.extras_change)
 
 
-def cue_sheet(options: SessionOptions) -> tuple[Routine, CueSheet]:
-    routine = load_routine(options.routine)
-    wording = Wording(options.templates, allow_markup=routine.allow_markup)
-    return routine, compose(routine, wording, options.hold, session_extras(options, routine))
+def cue_sheet(options: SessionOptions) -> tuple[Content, CueSheet]:
+    """The routine or programme ``options`` name, and its composed lines."""
+    content: Content
+    if is_programme(options.routine):
+        if options.sides is not None:
+            raise PlanError(
+                "--sides is for one routine; in a programme, give an exercise its sides:"
+            )
+        loaded = load_programme(options.routine)
+        content = loaded.programme
+        wording = Wording(options.templates, allow_markup=content.allow_markup)
+        extras = session_extras(options, content)
+        sheet = compose_programme(loaded, wording, options.hold, extras)
+    else:
+        content = load_routine(options.routine)
+        wording = Wording(options.templates, allow_markup=content.allow_markup)
+        extras = session_extras(options, content)
+        sheet = compose(content, wording, options.hold, extras, options.sides)
+    if options.lexicon is not None:
+        own = dict(sheet.pronounce.entries)
+        sheet = replace(sheet, pronounce=Lexicon.of(own, load_lexicon(options.lexicon)))
+    return content, sheet
+
+
+def speak_sheet(
+    sheet: CueSheet, engine: SpeechEngine, cache: ClipCache | None, progress: Progress
+) -> dict[str, AudioSegment]:
+    """A clip for each of the sheet's texts, spoken with its pronunciations."""
+    said = {text: sheet.pronounce.apply(text) for text in sheet.texts()}
+    clips = speak(list(said.values()), engine, cache, progress)
+    return {text: clips[spoken] for text, spoken in said.items()}
 
 
 _PACKAGED = {START_CHIME: "chime-start", END_CHIME: "chime-end"}
@@ -162,7 +197,7 @@ def prepare(
     options: SessionOptions,
     engine: SpeechEngine | None = None,
     progress: Progress = no_progress,
-    composed: tuple[Routine, CueSheet] | None = None,
+    composed: tuple[Content, CueSheet] | None = None,
     fmt: Format | None = None,
 ) -> Prepared:
     """Compose, speak and plan a session; no file is written (but the cache may be).
@@ -173,7 +208,7 @@ def prepare(
     engine = engine or get_engine(options.engine, options.voice, options.rate, options.voice_model)
     cache = ClipCache() if options.use_cache else None
     chimes = load_chimes(session_extras(options, routine))  # a bad sound file fails first
-    speech = speak(sheet.texts(), engine, cache, progress)
+    speech = speak_sheet(sheet, engine, cache, progress)
     prepared = plan_session(options, routine, sheet, speech, chimes, fmt)
     if cache is not None and cache.problem:
         return replace(prepared, notes=(cache.problem,))
@@ -182,7 +217,7 @@ def prepare(
 
 def plan_session(
     options: SessionOptions,
-    routine: Routine,
+    routine: Content,
     sheet: CueSheet,
     speech: Mapping[str, AudioSegment],
     chimes: Mapping[str, AudioSegment] | None = None,
@@ -211,9 +246,12 @@ def plan_session(
     return Prepared(routine, timeline, clips, sounds, extras, layer_sounds)
 
 
-def default_output(routine: str, hold_seconds: float, fmt: Format | None = None) -> Path:
+def default_output(sheet: CueSheet, fmt: Format | None = None) -> Path:
+    """ROUTINE-HOLD-per-side.mp3 for a routine; PROGRAMME.mp3 for a programme."""
     fmt = fmt or choose_format(None, None)
-    return Path(f"{routine}-{format_compact(hold_seconds)}-per-side{fmt.extension}")
+    if sheet.exercises:
+        return Path(f"{sheet.routine}{fmt.extension}")
+    return Path(f"{sheet.routine}-{format_compact(sheet.hold_seconds)}-per-side{fmt.extension}")
 
 
 def build_session(
@@ -226,14 +264,14 @@ def build_session(
 ) -> BuildResult:
     """Build a session, level its loudness and write it; returns where, and what it measures.
 
-    ``transcript``, if given, receives every spoken line at its time (.vtt, .lrc or .json).
+    ``transcript``, if given, receives every spoken line at its time (.vtt, .srt, .lrc or .json).
     ``jobs``: how many processes it may run side by side (see :func:`write_session`).
     """
     began = time.perf_counter()
     fmt = choose_format(output, options.format)
     choose_bitrate(fmt, options.bitrate)  # fail fast on a bitrate the format does not have
     routine, sheet = cue_sheet(options)  # fail fast on a bad routine or template...
-    target = output or default_output(routine.name, sheet.hold_seconds, fmt)
+    target = output or default_output(sheet, fmt)
     find_tool("ffmpeg")  # ...or a missing tool, or an output that cannot be written
     find_tool("ffprobe")
     check_output_path(target, fmt)
@@ -267,8 +305,9 @@ def write_session(
     fmt = choose_format(target, options.format)
     bitrate = choose_bitrate(fmt, options.bitrate)
     routine, timeline = prepared.routine, prepared.timeline
+    per_side = f": {duration_words(timeline.hold_seconds)} per side"
     tags = Tags(
-        title=f"{routine.title}: {duration_words(timeline.hold_seconds)} per side",
+        title=options.title or routine.title + ("" if timeline.exercises else per_side),
         artist="voiceguide",
         album=routine.title,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from voiceguide import interrupts
 from voiceguide.build.batch import Job, build_batch, jobs_for
 from voiceguide.build.batchfile import load_batch
 from voiceguide.build.options import engine_name
+from voiceguide.build.schemas import MODELS, schema
 from voiceguide.build.session import BuildResult, Written, build_session, prepare
 from voiceguide.cli.app import cli
 from voiceguide.cli.options import jobs_option, session_options, to_session_options
@@ -24,6 +26,12 @@ from voiceguide.plan.timeline import Timeline, format_script
 from voiceguide.speech import get_engine
 from voiceguide.speech.cache import ClipCache
 from voiceguide.text.durations import format_compact
+from voiceguide.text.programme import (
+    builtin_programme_text,
+    builtin_programmes,
+    load_programme,
+    slots,
+)
 from voiceguide.text.routine import builtin_names, builtin_text, load_routine
 from voiceguide.text.wording import TEMPLATES, export_templates
 from voiceguide.units import clock, to_samples
@@ -34,7 +42,7 @@ from voiceguide.units import clock, to_samples
 @click.option(
     "--transcript",
     type=click.Path(path_type=Path),
-    help="Also write every spoken line at its time: .vtt, .lrc or .json.",
+    help="Also write every spoken line at its time: .vtt, .srt, .lrc or .json.",
 )
 @jobs_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
@@ -73,7 +81,7 @@ def build(routine: tuple[str, ...], hold: tuple[float, ...], output: Path | None
     )
     for held in timeline.holds:
         click.echo(
-            f"  {held.side} hold: {held.length / timeline.sample_rate:.3f} s, "
+            f"  {held.name}: {held.length / timeline.sample_rate:.3f} s, "
             f"from {clock(held.start)} to {clock(held.end)}"
         )
     _report_written(result.written)
@@ -123,8 +131,9 @@ def batch(file: Path, output: Path | None, no_cache: bool, jobs: int | None, qui
       - {output: ben.mp3, hold: 90s, routine: my-routine.yaml, voice: gmw/en-GB-x-rp}
       - {output: carla.mp3, countdown_from: 5, pacer: true, volume: {pacer: -24}}
 
-    Each session may set routine, hold, output, templates, engine, voice,
-    voice_model, rate, bitrate and loudness, and change its routine's extras:
+    Each session may set routine (a routine or a programme), hold, sides,
+    output, title, templates, lexicon, engine, voice, voice_model, rate,
+    bitrate and loudness, and change its routine's extras:
     countdown, countdown_from, pacer, breaths, background, start_chime,
     end_chime and volume, as build's options of those names do. Paths are
     relative to the batch file.
@@ -230,25 +239,46 @@ def info(file: Path) -> None:
 @cli.group(invoke_without_command=True)
 @click.pass_context
 def routines(ctx: click.Context) -> None:
-    """List the built-in routines."""
+    """List the built-in routines and programmes."""
     if ctx.invoked_subcommand is None:
         for name in builtin_names():
             routine = load_routine(name)
+            per = "per side" if len(routine.sides) > 1 else "" if not routine.sides else "one side"
             click.echo(
-                f"{name:<12} {routine.title} (default hold "
-                f"{format_compact(routine.hold.default)} per side, {len(routine.steps)} steps, "
-                f"{len(routine.reminders)} reminders)"
+                f"{name:<14} {routine.title} (default hold "
+                f"{format_compact(routine.hold.default)} {per}, {len(routine.steps)} steps, "
+                f"{len(routine.reminders)} reminders)".replace(" ,", ",")
             )
+        for name in builtin_programmes():
+            loaded = load_programme(name)
+            count = len(slots(loaded.programme, loaded.routines))
+            click.echo(f"{name:<14} {loaded.programme.title} (a programme of {count} exercises)")
 
 
 @routines.command("show")
 @click.argument("name")
 def routines_show(name: str) -> None:
-    """Print a built-in routine's YAML, to copy and edit:
+    """Print a built-in routine's or programme's YAML, to copy and edit:
 
     voiceguide routines show hamstring > my-routine.yaml
     """
-    click.echo(builtin_text(name), nl=False)
+    if name in builtin_programmes():
+        click.echo(builtin_programme_text(name), nl=False)
+    else:
+        click.echo(builtin_text(name), nl=False)
+
+
+@cli.command("schema")
+@click.argument("kind", type=click.Choice(list(MODELS)))
+def schema_command(kind: str) -> None:
+    """Print the JSON Schema of a routine, programme or batch file, for editors.
+
+    \b
+    voiceguide schema routine > routine.schema.json
+    then, at the top of a routine file, for the YAML language server:
+    # yaml-language-server: $schema=routine.schema.json
+    """
+    click.echo(json.dumps(schema(kind), indent=2, ensure_ascii=False))
 
 
 @cli.command()

@@ -101,9 +101,21 @@ def _parameter(option: SessionOption, command: Command) -> Callable[[F], F]:
             settings.update(type=VolumeType(option), multiple=True)
         case "bitrate":
             settings["callback"] = check_bitrate
+        case "sides":
+            settings["callback"] = _sides
     if option.default is not None:
         settings.update(default=option.default, show_default=True)
     return click.option(*option.flags, **settings)
+
+
+def _sides(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...] | None:
+    """``left,right``: the sides named, in the order given."""
+    if value is None:
+        return None
+    sides = tuple(side.strip() for side in value.split(",") if side.strip())
+    if not sides:
+        raise click.BadParameter("name a side, such as --sides left", ctx, param)
+    return sides
 
 
 def session_options(command: Command) -> Callable[[F], F]:

@@ -116,11 +116,14 @@ FORMATS: dict[str, Format] = {
     "wav": Format("wav", "pcm_s16le", "wav", (), None, False, _same, (), "16-bit PCM WAV"),
 }  # fmt: skip
 DEFAULT_FORMAT = "mp3"
+#: Other extensions people give a format's files: Ogg Opus is often named .opus.
+ALIASES = {"opus": "ogg"}
 
 
 def choose_format(output: Path | None, name: str | None) -> Format:
     """The format named by ``name``, or by the output's extension; MP3 by default."""
     suffix = output.suffix.lower().lstrip(".") if output is not None else ""
+    suffix = ALIASES.get(suffix, suffix)
     if name is not None:
         fmt = FORMATS.get(name.lower())
         if fmt is None:
@@ -134,7 +137,7 @@ def choose_format(output: Path | None, name: str | None) -> Format:
     if output is None or output.is_dir():  # a folder: check_output_path says so
         return FORMATS[DEFAULT_FORMAT]
     if suffix not in FORMATS:
-        names = ", ".join(f".{n}" for n in FORMATS)
+        names = ", ".join(f".{n}" for n in [*FORMATS, *ALIASES])
         raise ExportError(f"{output}: voiceguide writes {names} files; use a name ending in one")
     return FORMATS[suffix]
 

@@ -9,7 +9,7 @@ lowest priority first, and listed in the timeline.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from voiceguide.errors import PlanError
 from voiceguide.plan.timeline import Dropped, Event, Hold, Timeline
@@ -67,7 +67,7 @@ def plan(
             # Without a start chime, the hold begins as the line before it ends.
             before = to_samples(pacing.before_chime) if start_chime else 0
             start = max(pos, quiet_from + before)
-            hold = Hold(section.side, start, start + to_samples(section.seconds))
+            hold = Hold(section.side, start, start + to_samples(section.seconds), section.exercise)
             if start_chime + to_samples(pacing.before_chime) > hold.length:
                 raise PlanError(
                     f"a hold of {section.seconds:g} seconds is shorter than its start chime; "
@@ -76,13 +76,23 @@ def plan(
             holds.append(hold)
             if start_chime:
                 events.append(
-                    Event("chime", hold.start, start_chime, START_CHIME, "start", hold.side, gain)
+                    Event(
+                        "chime",
+                        hold.start,
+                        start_chime,
+                        START_CHIME,
+                        "start",
+                        hold.side,
+                        gain,
+                        section.exercise,
+                    )
                 )
             placed, lost = _schedule_hold(section, hold, speech, start_chime, pacing)
-            events += placed
+            events += [replace(e, exercise=section.exercise) for e in placed]
             dropped += lost
             if end_chime:
-                chime = Event("chime", hold.end, end_chime, END_CHIME, "end", hold.side, gain)
+                chime = Event("chime", hold.end, end_chime, END_CHIME, "end", hold.side, gain,
+                              section.exercise)  # fmt: skip
                 events.append(chime)
                 quiet_from = hold.end + end_chime
                 pos = quiet_from + to_samples(pacing.after_chime)
@@ -90,7 +100,8 @@ def plan(
                 quiet_from = pos = hold.end
         else:
             for line in section:
-                event = Event("speech", pos, speech[line.text], line.role, line.text, line.side)
+                event = Event("speech", pos, speech[line.text], line.role, line.text, line.side,
+                              exercise=line.exercise)  # fmt: skip
                 events.append(event)
                 quiet_from = event.end
                 pos = event.end + to_samples(line.pause_after)
@@ -105,6 +116,7 @@ def plan(
         notes=sheet.notes,
         start_chime=sheet.start_chime,
         end_chime=sheet.end_chime,
+        exercises=sheet.exercises,
     )
 
 
@@ -244,7 +256,9 @@ def _with_pauses(events: list[Event], end: int) -> tuple[Event, ...]:
                 f"internal error: '{event.text or event.role}' overlaps the event before it"
             )
         if event.start > pos:
-            out.append(Event("pause", pos, event.start - pos, "pause", side=event.side))
+            quiet = Event("pause", pos, event.start - pos, "pause", side=event.side,
+                          exercise=event.exercise)  # fmt: skip
+            out.append(quiet)
         out.append(event)
         pos = event.end
     if end > pos:

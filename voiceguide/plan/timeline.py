@@ -24,6 +24,7 @@ class Event:
     text: str = ""
     side: str | None = None
     gain: float = 0.0  # dB applied to the clip when rendering (an extra's own volume)
+    exercise: int = 0  # the number of the programme's exercise it belongs to; 0: none
 
     @property
     def end(self) -> int:
@@ -37,6 +38,12 @@ class Hold:
     side: str
     start: int
     end: int
+    exercise: int = 0  # the number of the programme's exercise; 0: not a programme
+
+    @property
+    def name(self) -> str:
+        """ "left hold", or "hold" for a routine without sides."""
+        return f"{self.side} hold" if self.side else "hold"
 
     @property
     def length(self) -> int:
@@ -66,6 +73,11 @@ class Timeline:
     #: What marks each hold's start and end: "default", "off", or a sound file's name.
     start_chime: str = "default"
     end_chime: str = "default"
+    #: A programme's exercises, by number from 1 (their titles); empty for one routine.
+    exercises: tuple[str, ...] = ()
+
+    def exercise_title(self, number: int) -> str:
+        return self.exercises[number - 1] if 0 < number <= len(self.exercises) else ""
 
     @property
     def length(self) -> int:
@@ -85,6 +97,8 @@ class Timeline:
             "holds": [
                 {
                     "side": h.side,
+                    "exercise": self.exercise_title(h.exercise) or self.title,
+                    "exercise_number": h.exercise or 1,
                     "start": to_seconds(h.start),
                     "end": to_seconds(h.end),
                     "duration": to_seconds(h.length),
@@ -100,6 +114,7 @@ class Timeline:
                     "kind": e.kind,
                     "role": e.role,
                     "side": e.side,
+                    "exercise_number": e.exercise,
                     "text": e.text,
                     "start_sample": e.start,
                     "end_sample": e.end,
@@ -112,6 +127,7 @@ class Timeline:
                 for d in self.dropped
             ],
             "notes": list(self.notes),
+            "exercises": list(self.exercises),
             "chimes": {"start": self.start_chime, "end": self.end_chime},
         }
 
@@ -153,19 +169,20 @@ def format_script(timeline: Timeline) -> str:
     """The timeline as a script a person can read."""
     holds = {h.start: h for h in timeline.holds}
     ends = {h.end: h for h in timeline.holds}
-    out = [
-        f"{timeline.title}: {clock(round(timeline.hold_seconds * timeline.sample_rate))} "
-        f"per side, {clock(timeline.length)} in all",
-        "",
-    ]
+    if timeline.exercises:
+        heading = f"{timeline.title}: {len(timeline.exercises)} exercises"
+    else:
+        per_side = clock(round(timeline.hold_seconds * timeline.sample_rate))
+        heading = f"{timeline.title}: {per_side} per side"
+    out = [f"{heading}, {clock(timeline.length)} in all", ""]
     # (position, order, line): a hold with its chime off is marked where it begins or ends.
     lines: list[tuple[int, int, str]] = []
     for hold in timeline.holds:
         if timeline.start_chime == "off":
-            lines.append((hold.start, 0, f"·  {hold.side} hold begins ({clock(hold.length)}), "
+            lines.append((hold.start, 0, f"·  {hold.name} begins ({clock(hold.length)}), "
                                          "no start chime"))  # fmt: skip
         if timeline.end_chime == "off":
-            lines.append((hold.end, 0, f"·  {hold.side} hold ends, no end chime"))
+            lines.append((hold.end, 0, f"·  {hold.name} ends, no end chime"))
     for event in timeline.events:
         if event.kind == "pause":
             continue
@@ -174,9 +191,9 @@ def format_script(timeline: Timeline) -> str:
             own = f" ({sound})" if sound not in ("default", "off") else ""
             if event.start in holds:
                 hold = holds[event.start]
-                label = f"start chime{own}: {hold.side} hold begins ({clock(hold.length)})"
+                label = f"start chime{own}: {hold.name} begins ({clock(hold.length)})"
             elif event.start in ends:
-                label = f"end chime{own}: {ends[event.start].side} hold ends"
+                label = f"end chime{own}: {ends[event.start].name} ends"
             else:
                 label = f"{event.role} chime"
             lines.append((event.start, 1, f"♪ {label}"))

@@ -40,6 +40,16 @@ def to_vtt(timeline: Timeline) -> str:
     return "\n".join(out)
 
 
+def to_srt(timeline: Timeline) -> str:
+    """SubRip: one numbered cue per spoken line, times with a comma before the milliseconds."""
+    rate = timeline.sample_rate
+    out: list[str] = []
+    for number, event in enumerate(timeline.spoken(), start=1):
+        start, end = (_vtt_time(t, rate).replace(".", ",") for t in (event.start, event.end))
+        out += [str(number), f"{start} --> {end}", " ".join(event.text.split()), ""]
+    return "\n".join(out)
+
+
 def to_lrc(timeline: Timeline) -> str:
     """LRC: each spoken line at its start; an empty line where it ends before a pause."""
     rate = timeline.sample_rate
@@ -60,14 +70,19 @@ def to_json(timeline: Timeline) -> str:
     return timeline.to_json() + "\n"
 
 
-WRITERS: dict[str, Callable[[Timeline], str]] = {".vtt": to_vtt, ".lrc": to_lrc, ".json": to_json}
+WRITERS: dict[str, Callable[[Timeline], str]] = {
+    ".vtt": to_vtt,
+    ".srt": to_srt,
+    ".lrc": to_lrc,
+    ".json": to_json,
+}
 
 
 def check_transcript_path(path: Path) -> None:
     """Fail early, before any work, if ``path`` is not a transcript we can write."""
     if path.suffix.lower() not in WRITERS:
         raise ExportError(
-            f"{path}: a transcript is written as .vtt (WebVTT), .lrc or .json; "
+            f"{path}: a transcript is written as .vtt (WebVTT), .srt (SubRip), .lrc or .json; "
             "use a name ending in one of those"
         )
     if path.is_dir():

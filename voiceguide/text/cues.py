@@ -7,12 +7,14 @@ line takes to say. The planner turns the result into a timeline.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from voiceguide.errors import PlanError
 from voiceguide.text.durations import duration_words
 from voiceguide.text.extras import ChimeSound, Extras
+from voiceguide.text.pronounce import Lexicon
 from voiceguide.text.routine import MAX_HOLD_SECONDS, Routine
 from voiceguide.text.wording import Wording
 
@@ -32,6 +34,7 @@ class Line:
     text: str
     side: str | None = None
     pause_after: float = 0.0
+    exercise: int = 0  # the number of the programme's exercise it belongs to; 0: none
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class HoldCues:
     side: str
     seconds: float
     cues: tuple[HoldCue, ...]
+    exercise: int = 0  # the number of the programme's exercise it belongs to; 0: none
 
 
 Section = tuple[Line, ...] | HoldCues
@@ -74,6 +78,10 @@ class CueSheet:
     start_chime: str = "default"
     end_chime: str = "default"
     chime_gain: float = 0.0  # dB, the chimes' own volume
+    #: A programme's exercises, by number from 1 (their titles); empty for one routine.
+    exercises: tuple[str, ...] = ()
+    #: Words the engine says wrongly, and how to say them; only the engine hears them.
+    pronounce: Lexicon = field(default_factory=Lexicon)
 
     def texts(self) -> list[str]:
         """Every distinct spoken text, in order of first use."""
@@ -113,10 +121,12 @@ def compose(
     wording: Wording,
     hold: float | None = None,
     extras: Extras | None = None,
+    sides: Sequence[str] | None = None,
 ) -> CueSheet:
     """The cue sheet of a session of ``routine`` with ``hold`` seconds per side.
 
-    ``extras`` (default: the routine's own) adds the countdown and sets the chimes."""
+    ``extras`` (default: the routine's own) adds the countdown and sets the chimes;
+    ``sides`` (default: all the routine's) are the sides done, in the routine's order."""
     extras = routine.extras.to_extras() if extras is None else extras
     hold_seconds = routine.hold.default if hold is None else hold
     validate_hold(hold_seconds)
@@ -126,8 +136,47 @@ def compose(
             f"note: a hold of {duration_words(hold_seconds)} is shorter than the "
             f"{duration_words(routine.hold.minimum)} this routine recommends"
         )
-    sides = routine.sides
-    base: dict[str, Any] = {
+    done = chosen_sides(routine, sides)
+    base = base_context(routine, hold_seconds, done, extras)
+    base["routine"]["why"] = wording.render_text(routine.why, routine.place("why"), base)
+    outro = wording.render_text(routine.outro, routine.place("outro"), base)
+    sections: list[Section] = [(_line(wording, "intro", base, pause_after=1.5),)]
+    sections += exercise_sections(routine, wording, base, done, extras)
+    sections.append((_line(wording, "outro", {**base, "outro": outro}),))
+    return CueSheet(
+        routine=routine.name,
+        title=routine.title,
+        hold_seconds=hold_seconds,
+        sections=spoken(sections),
+        notes=tuple(notes),
+        start_chime=chime_label(extras.start_chime),
+        end_chime=chime_label(extras.end_chime),
+        chime_gain=extras.chime_volume,
+        pronounce=Lexicon.of(routine.pronounce),
+    )
+
+
+def chosen_sides(routine: Routine, sides: Sequence[str] | None) -> list[str]:
+    """The routine's sides that ``sides`` names, in the routine's order (all if None)."""
+    if sides is None:
+        return list(routine.sides)
+    known = {s.lower(): s for s in routine.sides}
+    unknown = [s for s in sides if s.lower() not in known]
+    if unknown or not sides:
+        have = ", ".join(routine.sides) or "none: it is done as one"
+        raise PlanError(
+            f"--sides {','.join(sides)}: {routine.title} has the sides {have}; name one or more"
+            " of them, such as --sides " + (routine.sides[0] if routine.sides else "left")
+        )
+    wanted = {s.lower() for s in sides}
+    return [s for s in routine.sides if s.lower() in wanted]
+
+
+def base_context(
+    routine: Routine, hold_seconds: float, sides: list[str], extras: Extras
+) -> dict[str, Any]:
+    """The template variables every line of a routine's part of a session has."""
+    return {
         "routine": {"name": routine.name, "title": routine.title, "why": ""},
         "hold": hold_seconds,
         "minimum_hold": routine.hold.minimum,
@@ -138,57 +187,67 @@ def compose(
         "end_chime": chime_kind(extras.end_chime),
         "countdown_from": extras.countdown.start if extras.countdown else 0,
     }
-    base["routine"]["why"] = wording.render_text(routine.why, routine.place("why"), base)
-    outro = wording.render_text(routine.outro, routine.place("outro"), base)
 
-    sections: list[Section] = [(_line(wording, "intro", base, pause_after=1.5),)]
-    for number, side in enumerate(sides, start=1):
+
+def exercise_sections(
+    routine: Routine,
+    wording: Wording,
+    base: dict[str, Any],
+    sides: list[str],
+    extras: Extras,
+    exercise: int = 0,
+) -> list[Section]:
+    """Each side's set-up, hold, release and switch: a routine without its welcome
+    and closing words. A routine with no sides has one hold, of side ``""``."""
+    sections: list[Section] = []
+    done = sides or [""]
+    for number, side in enumerate(done, start=1):
         ctx = {
             **base,
             "side": side,
             "side_number": number,
-            "other_side": sides[number % len(sides)] if len(sides) > 1 else side,
+            "other_side": done[number % len(done)] if len(done) > 1 else side,
         }
-        sections.append(_setup(routine, wording, ctx))
-        sections.append(_hold(routine, wording, ctx, extras))
+        sections.append(_setup(routine, wording, ctx, exercise))
+        sections.append(_hold(routine, wording, ctx, extras, exercise))
         release = wording.render_text(routine.release, routine.place("release"), ctx)
-        after = [_line(wording, "release", {**ctx, "release": release}, pause_after=3.0)]
-        if number < len(sides):
-            after.append(
-                _line(wording, "switch_sides", {**ctx, "next_side": sides[number]}, pause_after=2.0)
-            )
+        after = [_line(wording, "release", {**ctx, "release": release}, 3.0, exercise)]
+        if number < len(done):
+            next_ctx = {**ctx, "next_side": done[number]}
+            after.append(_line(wording, "switch_sides", next_ctx, 2.0, exercise))
         sections.append(tuple(after))
-    sections.append((_line(wording, "outro", {**base, "outro": outro}),))
-    # A template or text that renders empty is simply not spoken.
-    spoken = [s if isinstance(s, HoldCues) else tuple(x for x in s if x.text) for s in sections]
-    return CueSheet(
-        routine=routine.name,
-        title=routine.title,
-        hold_seconds=hold_seconds,
-        sections=tuple(s for s in spoken if s),
-        notes=tuple(notes),
-        start_chime=chime_label(extras.start_chime),
-        end_chime=chime_label(extras.end_chime),
-        chime_gain=extras.chime_volume,
-    )
+    return sections
 
 
-def _line(wording: Wording, role: str, ctx: dict[str, Any], pause_after: float = 0.0) -> Line:
+def spoken(sections: list[Section]) -> tuple[Section, ...]:
+    """The sections without their empty lines: a template or text that renders
+    empty is simply not spoken."""
+    kept = [s if isinstance(s, HoldCues) else tuple(x for x in s if x.text) for s in sections]
+    return tuple(s for s in kept if s)
+
+
+def _line(
+    wording: Wording, role: str, ctx: dict[str, Any], pause_after: float = 0.0, exercise: int = 0
+) -> Line:
     side = ctx.get("side")
-    return Line(role, wording.render(role, ctx), side, pause_after)
+    return Line(role, wording.render(role, ctx), side, pause_after, exercise)
 
 
-def _setup(routine: Routine, wording: Wording, ctx: dict[str, Any]) -> tuple[Line, ...]:
-    lines = [_line(wording, "side_start", ctx, pause_after=1.0)]
+def _setup(
+    routine: Routine, wording: Wording, ctx: dict[str, Any], exercise: int = 0
+) -> tuple[Line, ...]:
+    lines = [_line(wording, "side_start", ctx, 1.0, exercise)]
     for number, step in enumerate(routine.steps, start=1):
         text = wording.render_text(step.text, routine.place("steps", number - 1), ctx)
         step_ctx = {**ctx, "step": {"text": text, "number": number}}
-        lines.append(_line(wording, "step", step_ctx, pause_after=routine.pause_after(step)))
-    lines.append(_line(wording, "hold_start", ctx))
+        lines.append(_line(wording, "step", step_ctx, routine.pause_after(step), exercise))
+    lines.append(_line(wording, "hold_start", ctx, 0.0, exercise))
     return tuple(lines)
 
 
-def _hold(routine: Routine, wording: Wording, ctx: dict[str, Any], extras: Extras) -> HoldCues:
+def _hold(
+    routine: Routine, wording: Wording, ctx: dict[str, Any], extras: Extras, exercise: int = 0
+) -> HoldCues:
     hold = float(ctx["hold"])
     cues: list[HoldCue] = []
     if extras.countdown is not None:
@@ -223,4 +282,4 @@ def _hold(routine: Routine, wording: Wording, ctx: dict[str, Any], extras: Extra
         line = wording.render("reminder", {**ctx, "reminder": {"text": text, "number": number}})
         if line:
             cues.append(HoldCue("reminder", line, PRIORITY_REMINDER + number))
-    return HoldCues(side=str(ctx["side"]), seconds=hold, cues=tuple(cues))
+    return HoldCues(side=str(ctx["side"]), seconds=hold, cues=tuple(cues), exercise=exercise)

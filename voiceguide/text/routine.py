@@ -29,6 +29,7 @@ from pydantic import (
 from voiceguide.errors import RoutineError
 from voiceguide.files import read_user_text
 from voiceguide.text.durations import duration_words, parse_duration
+from voiceguide.text.pronounce import check_entries
 from voiceguide.text.routine_extras import (
     MAX_VOLUME,
     MIN_VOLUME,
@@ -42,7 +43,14 @@ MAX_ROUTINE_BYTES = 1_000_000
 MAX_HOLD_SECONDS = 2 * 3600
 MAX_PAUSE_SECONDS = 10 * 60
 
-Seconds = Annotated[float, BeforeValidator(parse_duration)]
+#: A duration: seconds, or words such as 5m, 90s or 1m30s.
+Seconds = Annotated[float, BeforeValidator(parse_duration, json_schema_input_type=float | str)]
+
+
+def longest(seconds: float, default: float) -> Any:
+    """A duration field's default and bound, the bound also in its JSON Schema (pydantic
+    leaves it out of a field whose value is converted first; see build/schemas.py)."""
+    return Field(default=default, le=seconds, json_schema_extra={"le": seconds})
 
 
 class _Model(BaseModel):
@@ -95,8 +103,8 @@ class Reminder(_Model):
 
 
 class HoldTimes(_Model):
-    default: Seconds = Field(default=300.0, le=MAX_HOLD_SECONDS)
-    minimum: Seconds = Field(default=DEFAULT_MINIMUM_HOLD, le=MAX_HOLD_SECONDS)
+    default: Seconds = longest(MAX_HOLD_SECONDS, 300.0)
+    minimum: Seconds = longest(MAX_HOLD_SECONDS, DEFAULT_MINIMUM_HOLD)
 
 
 @dataclass(frozen=True)
@@ -119,18 +127,27 @@ class Place:
 class Routine(_Model):
     """One exercise, as written in a routine file."""
 
-    name: str = Field(min_length=1, max_length=60)
+    name: str = Field(
+        min_length=1, max_length=60, json_schema_extra={"pattern": "^[a-z0-9][a-z0-9-]*$"}
+    )
     title: str = Field(min_length=1, max_length=200)
     why: str = Field(default="", max_length=2000)
-    sides: list[str] = Field(default=["left", "right"], min_length=1, max_length=4)
-    hold: Annotated[HoldTimes, BeforeValidator(_hold)] = HoldTimes()
-    step_pause: Seconds = Field(default=4.0, le=MAX_PAUSE_SECONDS)
-    steps: list[Annotated[Step, BeforeValidator(_text_item)]] = Field(min_length=1, max_length=100)
-    reminders: list[Annotated[Reminder, BeforeValidator(_text_item)]] = Field(
-        default=[], max_length=100
+    sides: list[str] = Field(default=["left", "right"], max_length=4)  # []: no sides
+    hold: Annotated[
+        HoldTimes,
+        BeforeValidator(_hold, json_schema_input_type=float | str | HoldTimes),
+    ] = HoldTimes()
+    step_pause: Seconds = longest(MAX_PAUSE_SECONDS, 4.0)
+    steps: list[Annotated[Step, BeforeValidator(_text_item, json_schema_input_type=str | Step)]] = (
+        Field(min_length=1, max_length=100)
     )
+    reminders: list[
+        Annotated[Reminder, BeforeValidator(_text_item, json_schema_input_type=str | Reminder)]
+    ] = Field(default=[], max_length=100)
     release: str = Field(default="", max_length=1000)
     outro: str = Field(default="", max_length=2000)
+    #: Pronunciations: a word and how the speech engine should say it (see pronounce.py).
+    pronounce: dict[str, str] = Field(default={}, max_length=500)
     #: Pass speech-engine markup (SSML tags, espeak [[...]] commands) through to the engine.
     allow_markup: StrictBool = False
     #: Countdown, breath pacer, background and chime choices (see routine_extras.py).
@@ -166,6 +183,11 @@ class Routine(_Model):
                 raise ValueError(f"side {side!r} is listed twice; each side must be unique")
             seen.add(side.lower())
         return sides
+
+    @field_validator("pronounce")
+    @classmethod
+    def _pronounce(cls, entries: dict[str, str]) -> dict[str, str]:
+        return check_entries(entries)
 
     def pause_after(self, step: Step) -> float:
         return step.pause if step.pause is not None else self.step_pause

@@ -109,11 +109,24 @@ class BackgroundSection(_Model):
 class ExtrasSection(_Model):
     """What a routine file's ``extras:`` holds."""
 
-    countdown: Annotated[CountdownSection | None, BeforeValidator(_countdown)] = None
-    pacer: Annotated[PacerSection | None, BeforeValidator(_pacer)] = None
-    background: Annotated[BackgroundSection | None, BeforeValidator(_background)] = None
-    start_chime: Annotated[str, BeforeValidator(_chime)] = "default"
-    end_chime: Annotated[str, BeforeValidator(_chime)] = "default"
+    countdown: Annotated[
+        CountdownSection | None,
+        BeforeValidator(_countdown, json_schema_input_type=bool | int | CountdownSection | None),
+    ] = None
+    pacer: Annotated[
+        PacerSection | None,
+        BeforeValidator(_pacer, json_schema_input_type=bool | float | PacerSection | None),
+    ] = None
+    background: Annotated[
+        BackgroundSection | None,
+        BeforeValidator(_background, json_schema_input_type=bool | str | BackgroundSection | None),
+    ] = None
+    start_chime: Annotated[str, BeforeValidator(_chime, json_schema_input_type=bool | str)] = (
+        "default"
+    )
+    end_chime: Annotated[str, BeforeValidator(_chime, json_schema_input_type=bool | str)] = (
+        "default"
+    )
     chime_volume: Volume = Extras().chime_volume
 
     @field_validator("start_chime", "end_chime")

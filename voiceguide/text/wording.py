@@ -45,6 +45,12 @@ TEMPLATES: dict[str, str] = {
     "release": "comes after the end chime of each hold",
     "switch_sides": "announces the change to the next side",
     "outro": "closes the session",
+    "programme_intro": "welcomes the listener at the start of a programme",
+    "round_start": "announces a new round of a group of exercises, in a programme",
+    "exercise_start": "announces each exercise of a programme",
+    "rest": "starts the rest between two exercises of a programme",
+    "next_up": "names the next exercise during a rest, in a programme",
+    "programme_outro": "closes a programme",
 }
 SUFFIX = ".j2"
 MAX_LINE_CHARS = 2000

@@ -1,0 +1,293 @@
+"""Programmes: several routines in one session, read from human-editable YAML.
+
+A programme lists exercises in order. Each names a routine (a built-in one, or a
+routine file relative to the programme) and may set its own hold, its sides, its
+countdown and the rest that follows it. A group of exercises may be repeated in
+rounds. The programme's title, intro and outro take the place of each routine's
+welcome and closing words, so a session has one welcome, not five; each routine
+keeps its own set-up steps, reminders and release.
+
+Example::
+
+    name: my-back
+    title: My back series
+    rest: 20s
+    exercises:
+      - routine: knee-to-chest
+      - routine: my-stretch.yaml
+        hold: 45s
+        sides: [left]
+      - rounds: 2
+        rest: 30s          # between rounds
+        exercises:
+          - routine: pelvic-tilt
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+)
+
+from voiceguide.errors import RoutineError
+from voiceguide.files import read_user_text
+from voiceguide.text.pronounce import check_entries
+from voiceguide.text.routine import (
+    MAX_HOLD_SECONDS,
+    MAX_PAUSE_SECONDS,
+    MAX_ROUTINE_BYTES,
+    Routine,
+    Seconds,
+    load_routine,
+    longest,
+)
+from voiceguide.text.routine_extras import SOUNDS, ExtrasSection, package_sounds
+from voiceguide.text.yamlfile import load_yaml, located, unknown_key
+
+PROGRAMMES = "voiceguide.text.programmes"
+MAX_EXERCISES = 50  # exercises in a whole programme, rounds counted out
+MAX_ROUNDS = 10
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def _exercise_item(value: Any) -> Any:
+    return {"routine": value} if isinstance(value, str) else value
+
+
+class Exercise(_Model):
+    """One routine in a programme, with what the programme changes of it."""
+
+    routine: str = Field(min_length=1, max_length=500)
+    #: Seconds per side; None: the routine's default hold.
+    hold: Seconds | None = Field(default=None, le=MAX_HOLD_SECONDS)
+    #: The sides to do, of the routine's; None: all of them.
+    sides: list[str] | None = Field(default=None, min_length=1, max_length=4)
+    #: The rest after this exercise; None: the programme's.
+    rest: Seconds | None = Field(default=None, gt=0, le=MAX_PAUSE_SECONDS)
+    #: Count the last seconds of each hold aloud, or not; None: as the programme says.
+    countdown: bool | None = None
+    #: A name for this exercise in the script and chapters; default: the routine's title.
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class Rounds(_Model):
+    """A group of exercises done ``rounds`` times, with a rest between rounds."""
+
+    rounds: int = Field(ge=1, le=MAX_ROUNDS)
+    rest: Seconds | None = Field(default=None, gt=0, le=MAX_PAUSE_SECONDS)
+    exercises: list[
+        Annotated[Exercise, BeforeValidator(_exercise_item, json_schema_input_type=str | Exercise)]
+    ] = Field(min_length=1, max_length=MAX_EXERCISES)
+
+
+def _item_kind(value: Any) -> str:
+    return "rounds" if isinstance(value, dict) and "rounds" in value else "exercise"
+
+
+Item = Annotated[
+    Annotated[Exercise, Tag("exercise")] | Annotated[Rounds, Tag("rounds")],
+    Discriminator(_item_kind),
+]
+
+
+class Programme(_Model):
+    """A series of exercises, as written in a programme file."""
+
+    name: str = Field(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9-]*$")
+    title: str = Field(min_length=1, max_length=200)
+    intro: str = Field(default="", max_length=2000)
+    outro: str = Field(default="", max_length=2000)
+    #: The rest between two exercises, unless an exercise sets its own.
+    rest: Seconds = longest(MAX_PAUSE_SECONDS, 20.0)
+    exercises: list[
+        Annotated[
+            Item, BeforeValidator(_exercise_item, json_schema_input_type=str | Exercise | Rounds)
+        ]
+    ] = Field(min_length=1, max_length=MAX_EXERCISES)
+    #: Pronunciations: a word and how the speech engine should say it.
+    pronounce: dict[str, str] = Field(default={}, max_length=500)
+    allow_markup: bool = False
+    extras: ExtrasSection = ExtrasSection()
+
+    @field_validator("pronounce")
+    @classmethod
+    def _pronounce(cls, entries: dict[str, str]) -> dict[str, str]:
+        return check_entries(entries)
+
+    @field_validator("exercises")
+    @classmethod
+    def _not_too_many(cls, items: list[Exercise | Rounds]) -> list[Exercise | Rounds]:
+        total = sum(len(i.exercises) * i.rounds if isinstance(i, Rounds) else 1 for i in items)
+        if total > MAX_EXERCISES:
+            raise ValueError(
+                f"a programme may have at most {MAX_EXERCISES} exercises, rounds counted out; "
+                f"this one has {total}"
+            )
+        return items
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One exercise as done in the session: its routine, round and what follows it."""
+
+    number: int  # 1, 2, ... in the session, rounds counted out
+    routine: Routine
+    exercise: Exercise
+    title: str
+    rest_after: float  # seconds of rest after it; 0 after the last
+    round: int = 0  # 1, 2, ... within a group of rounds; 0 outside one
+    rounds: int = 0
+    round_starts: bool = False  # the first exercise of a round
+
+    @property
+    def sides(self) -> list[str]:
+        return self.exercise.sides or self.routine.sides
+
+
+def slots(programme: Programme, routines: dict[str, Routine]) -> list[Slot]:
+    """The programme's exercises in the order they are done, rounds counted out."""
+    # (exercise, round, rounds, rest between rounds, whether it starts a round)
+    flat: list[tuple[Exercise, int, int, float | None, bool]] = []
+    for item in programme.exercises:
+        if isinstance(item, Rounds):
+            for number in range(1, item.rounds + 1):
+                for i, exercise in enumerate(item.exercises):
+                    last_in_round = i == len(item.exercises) - 1
+                    between = item.rest if last_in_round and number < item.rounds else None
+                    flat.append((exercise, number, item.rounds, between, i == 0))
+        else:
+            flat.append((item, 0, 0, None, False))
+    out: list[Slot] = []
+    for index, (exercise, number, rounds, between, starts) in enumerate(flat):
+        routine = routines[exercise.routine]
+        last = index == len(flat) - 1
+        if last:
+            rest = 0.0
+        elif between is not None:
+            rest = between
+        else:
+            rest = exercise.rest if exercise.rest is not None else programme.rest
+        out.append(
+            Slot(index + 1, routine, exercise, exercise.title or routine.title, rest,
+                 number, rounds, starts)
+        )  # fmt: skip
+    return out
+
+
+def exercises(programme: Programme) -> Iterator[Exercise]:
+    for item in programme.exercises:
+        yield from item.exercises if isinstance(item, Rounds) else (item,)
+
+
+# --- loading --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadedProgramme:
+    programme: Programme
+    routines: dict[str, Routine]  # by the exercise's ``routine`` as written
+
+
+def builtin_programmes() -> list[str]:
+    folder = resources.files(PROGRAMMES)
+    names = (p.name for p in folder.iterdir())
+    return sorted(n.removesuffix(".yaml") for n in names if n.endswith(".yaml"))
+
+
+def builtin_programme_text(name: str) -> str:
+    return (resources.files(PROGRAMMES) / f"{name}.yaml").read_text("utf-8")
+
+
+def is_programme_text(text: str) -> bool:
+    """Whether YAML text is a programme's (it has ``exercises:`` at the top level)."""
+    return any(line.startswith("exercises:") for line in text.splitlines())
+
+
+def is_programme(ref: str | Path) -> bool:
+    """Whether ``ref`` names a programme: a built-in one, or a file with ``exercises:``."""
+    if isinstance(ref, str) and ref in builtin_programmes():
+        return True
+    path = Path(ref)
+    if path.suffix not in (".yaml", ".yml") or not path.is_file():
+        return False
+    try:
+        return is_programme_text(read_user_text(path, "programme", MAX_ROUTINE_BYTES, RoutineError))
+    except RoutineError:
+        return False  # the routine loader says what is wrong with it
+
+
+def load_programme(ref: str | Path) -> LoadedProgramme:
+    """Load a built-in programme by name, or a programme file by path, with its routines.
+
+    A routine an exercise names by path is relative to the programme file."""
+    path = Path(ref)
+    if isinstance(ref, str) and ref in builtin_programmes():
+        text = builtin_programme_text(ref)
+        return _with_routines(parse_programme(text, f"{ref} (built-in)", package_sounds()), None,
+                              f"{ref} (built-in)")  # fmt: skip
+    text = read_user_text(path, "programme", MAX_ROUTINE_BYTES, RoutineError)
+    return _with_routines(parse_programme(text, str(path), path.parent), path.parent, str(path))
+
+
+def parse_programme(text: str, source: str, sounds: Path | None = None) -> Programme:
+    data, node = load_yaml(text, source, RoutineError)
+    if not isinstance(data, dict):
+        raise RoutineError(
+            f"{source}: a programme file must be a mapping of keys such as title: and exercises:"
+        )
+    try:
+        return Programme.model_validate(data, context={SOUNDS: sounds})
+    except ValidationError as e:
+        raise RoutineError(located(e, node, source, _describe)) from None
+
+
+def _with_routines(programme: Programme, folder: Path | None, source: str) -> LoadedProgramme:
+    routines: dict[str, Routine] = {}
+    for exercise in exercises(programme):
+        ref = exercise.routine
+        if ref in routines:
+            continue
+        is_path = ref.endswith((".yaml", ".yml")) or "/" in ref
+        if is_path and folder is None:
+            raise RoutineError(f"{source}: a built-in programme names only built-in routines")
+        try:
+            routine = load_routine(folder / ref if is_path and folder is not None else ref)
+        except RoutineError as e:
+            raise RoutineError(f"{source}: exercise {ref!r}: {e}") from None
+        routines[ref] = routine
+        if exercise.sides is not None:
+            unknown = [s for s in exercise.sides if s not in routine.sides]
+            if unknown:
+                raise RoutineError(
+                    f"{source}: exercise {ref!r}: sides: {unknown[0]!r} is not one of the "
+                    f"routine's sides ({', '.join(routine.sides)})"
+                )
+    return LoadedProgramme(programme, routines)
+
+
+def _describe(error: Any, loc: tuple[Any, ...]) -> str:
+    field = ".".join(str(p) if not isinstance(p, int) else f"[{p + 1}]" for p in loc)
+    field = field.replace(".[", " [") or "programme"
+    if error["type"] == "extra_forbidden":
+        known = {**Programme.model_fields, **Exercise.model_fields, **Rounds.model_fields}
+        return unknown_key(str(loc[-1]), sorted(known))
+    if error["type"] == "missing":
+        return f"{field} is required"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{field}: {message}"
