@@ -61,7 +61,8 @@ def no_progress(stage: str, done: int, total: int) -> None:
 
 @dataclass(frozen=True)
 class SessionOptions:
-    routine: str | Path = "hamstring"
+    #: A built-in routine's name, a routine file, or a routine already loaded.
+    routine: str | Path | Routine = "hamstring"
     hold: float | None = None  # seconds per side; None: the routine's default
     templates: Path | None = None
     engine: str = "pyttsx3"
@@ -126,7 +127,8 @@ def session_extras(options: SessionOptions, routine: Routine) -> Extras:
 
 
 def cue_sheet(options: SessionOptions) -> tuple[Routine, CueSheet]:
-    routine = load_routine(options.routine)
+    given = options.routine
+    routine = given if isinstance(given, Routine) else load_routine(given)
     wording = Wording(options.templates, allow_markup=routine.allow_markup)
     return routine, compose(routine, wording, options.hold, session_extras(options, routine))
 
