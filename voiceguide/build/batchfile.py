@@ -174,7 +174,7 @@ def _job(
     entry: Entry, fallback: dict[VolumeOf, float], base: Path, folder: Path, label: str
 ) -> Job:
     defaults = SessionOptions()
-    routine: str | Path = entry.routine or defaults.routine
+    routine = entry.routine or defaults.routine
     if isinstance(routine, str) and _is_path(routine):
         routine = base / routine
     options = replace(

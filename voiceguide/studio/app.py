@@ -138,8 +138,11 @@ def routes(studio: Studio) -> list[Route]:
     async def preview(request: Request) -> Response:
         draft = work.read_draft(await _json(request))
         timeline = await run_in_threadpool(work.plan_draft, draft, studio.workdir, studio.engines)
-        html = studio.pages.get_template("timeline.html").render(p=picture(timeline))
-        return JSONResponse({"html": html})
+        drawn = picture(timeline)
+        return JSONResponse({
+            "picture": studio.pages.get_template("timeline.html").render(p=drawn),
+            "script": studio.pages.get_template("script.html").render(p=drawn),
+        })  # fmt: skip
 
     async def build(request: Request) -> Response:
         draft = work.read_draft(await _json(request))

@@ -28,7 +28,7 @@ FILES = {
 STAGES = {"speech": "Speaking", "loudness": "Measuring loudness", "encoding": "Encoding"}
 
 
-class Cancelled(Exception):
+class CancelledError(Exception):
     """The studio is stopping: the build in progress gives up."""
 
 
@@ -141,7 +141,7 @@ class Builds:
             self._failed(build, str(e), e.where)
         except VoiceguideError as e:
             self._failed(build, str(e), "build")
-        except Cancelled:
+        except CancelledError:
             self._failed(build, "the studio stopped", "build")
         except Exception as e:  # the studio must keep running whatever one build does
             self._failed(build, f"the build failed unexpectedly: {e!r}", "build")
@@ -152,9 +152,7 @@ class Builds:
                 state="done",
                 summary={
                     "seconds": round(timeline.length / timeline.sample_rate, 1),
-                    "holds": [
-                        round(h.length / timeline.sample_rate, 3) for h in timeline.holds
-                    ],
+                    "holds": [round(h.length / timeline.sample_rate, 3) for h in timeline.holds],
                     "built_in": round(result.seconds_taken, 1),
                     "left_out": len(timeline.dropped),
                 },
@@ -167,7 +165,7 @@ class Builds:
     def _progress(self, build: Build) -> Callable[[str, int, int], None]:
         def report(stage: str, done: int, total: int) -> None:
             if self._stopping.is_set():
-                raise Cancelled
+                raise CancelledError
             self._update(build, stage=stage, done=done, total=total)
 
         return report

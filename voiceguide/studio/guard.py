@@ -44,9 +44,9 @@ class Guard:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         host = headers.get("host", "").lower()
         if host not in self.hosts:
-            await PlainTextResponse(
-                "The studio answers only at its own address.", 403
-            )(scope, receive, send)
+            await PlainTextResponse("The studio answers only at its own address.", 403)(
+                scope, receive, send
+            )
             return
         length = headers.get("content-length", "0")
         if not length.isdigit() or int(length) > MAX_BODY_BYTES:
@@ -59,9 +59,7 @@ class Guard:
         if given is not None and secrets.compare_digest(given, self.token):
             rest = urlencode([(k, v) for k, v in query if k != "token"])
             response = RedirectResponse(scope["path"] + (f"?{rest}" if rest else ""), 303)
-            response.set_cookie(
-                self.cookie, self.token, httponly=True, samesite="strict", path="/"
-            )
+            response.set_cookie(self.cookie, self.token, httponly=True, samesite="strict", path="/")
             await response(scope, receive, send)
             return
         cookies = SimpleCookie()

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from voiceguide.durations import format_compact
 from voiceguide.timeline import Timeline
 from voiceguide.units import clock
 
 WIDTH = 1000.0
 HOLD_ROLES = {"reminder", "halfway", "time_left", "final_seconds", "countdown"}
+CHAR_WIDTH = 9.0  # of a phase's label, in x units (the page's font at the SVG's scale)
 TICK_STEPS = (10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)  # seconds
 
 
@@ -48,6 +50,11 @@ class Picture:
     summary: str
 
 
+def fitting(width: float, *labels: str) -> str:
+    """The first label that fits into ``width``, or none."""
+    return next((label for label in labels if len(label) * CHAR_WIDTH + 8 <= width), "")
+
+
 def picture(timeline: Timeline) -> Picture:
     rate = timeline.sample_rate
     total = max(timeline.length, 1)
@@ -58,21 +65,25 @@ def picture(timeline: Timeline) -> Picture:
     def width(start: int, end: int) -> float:
         return round(max((end - start) * WIDTH / total, 0.0), 2)
 
+    def phase(start: int, end: int, kind: str, labels: tuple[str, ...], title: str) -> Shape:
+        wide = width(start, end)
+        return Shape(x(start), wide, kind, fitting(wide, *labels), title)
+
     phases: list[Shape] = []
     previous = 0
     for hold in timeline.holds:
         side = hold.side.capitalize()
         if hold.start > previous:
-            phases.append(Shape(x(previous), width(previous, hold.start), "setup",
-                                f"{side} set-up", f"{side} side: set-up, until {clock(hold.start)}"))  # fmt: skip
-        phases.append(Shape(x(hold.start), width(hold.start, hold.end), "hold",
-                            f"{side} hold {clock(hold.length)}",
-                            f"{side} hold: {clock(hold.length)}, from {clock(hold.start)} "
-                            f"to {clock(hold.end)}"))  # fmt: skip
+            title = f"{side} side: set-up, until {clock(hold.start)}"
+            phases.append(phase(previous, hold.start, "setup", (f"{side} set-up", side), title))
+        held = format_compact(hold.length / rate)
+        labels = (f"{side} hold {held}", f"{side} {held}", held)
+        title = f"{side} hold: {clock(hold.length)}, from {clock(hold.start)} to {clock(hold.end)}"
+        phases.append(phase(hold.start, hold.end, "hold", labels, title))
         previous = hold.end
     if timeline.length > previous:
-        phases.append(Shape(x(previous), width(previous, timeline.length), "rest", "Closing",
-                            f"Release and closing words, until {clock(timeline.length)}"))  # fmt: skip
+        title = f"Release and closing words, until {clock(timeline.length)}"
+        phases.append(phase(previous, timeline.length, "rest", ("Closing", "End"), title))
 
     events: list[Shape] = []
     script: list[Line] = []
@@ -81,20 +92,19 @@ def picture(timeline: Timeline) -> Picture:
             continue
         if event.kind == "chime":
             what = "Start chime" if event.text == "start" else "End chime"
-            events.append(Shape(x(event.start), max(width(event.start, event.end), 1.5), "chime",
-                                "", f"{clock(event.start)} {what}"))  # fmt: skip
+            drawn = max(width(event.start, event.end), 1.5)
+            events.append(Shape(x(event.start), drawn, "chime", "", f"{clock(event.start)} {what}"))
             script.append(Line(clock(event.start), "chime", f"♪ {what}"))
             continue
         kind = "cue" if event.role in HOLD_ROLES else "speech"
-        events.append(Shape(x(event.start), max(width(event.start, event.end), 1.0), kind, "",
-                            f"{clock(event.start)} {event.text}"))  # fmt: skip
+        drawn = max(width(event.start, event.end), 1.0)
+        events.append(Shape(x(event.start), drawn, kind, "", f"{clock(event.start)} {event.text}"))
         script.append(Line(clock(event.start), kind, event.text))
 
     seconds = total / rate
     step = next((s for s in TICK_STEPS if seconds / s <= 10), TICK_STEPS[-1])
     ticks = tuple(
-        (x(t * rate), clock(t * rate).removesuffix(".0"))
-        for t in range(0, int(seconds) + 1, step)
+        (x(t * rate), clock(t * rate).removesuffix(".0")) for t in range(0, int(seconds) + 1, step)
     )
     holds = tuple(f"{h.side}: {clock(h.length)}" for h in timeline.holds)
     summary = (

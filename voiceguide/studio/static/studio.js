@@ -231,6 +231,7 @@ let planTimer = null;
 let planning = 0;
 
 function changed() {
+  planning += 1; // a plan still on its way is out of date
   $("plan-state").textContent = "updating…";
   clearTimeout(planTimer);
   planTimer = setTimeout(replan, 400);
@@ -251,7 +252,8 @@ async function replan() {
     $("plan-state").textContent = "not up to date: see the message in red";
     return;
   }
-  $("timeline").innerHTML = data.html;
+  $("timeline").innerHTML = data.picture;
+  $("script").innerHTML = data.script;
   $("plan-state").textContent = "up to date";
 }
 
