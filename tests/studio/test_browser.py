@@ -25,7 +25,7 @@ from playwright.sync_api import sync_playwright
 from tests.conftest import require_tools
 from tests.integration.measure import check_session
 from tests.studio.test_server import start_studio
-from voiceguide.timeline import Event, Hold, Timeline
+from voiceguide.plan.timeline import Event, Hold, Timeline
 from voiceguide.units import SAMPLE_RATE
 
 pytestmark = pytest.mark.integration

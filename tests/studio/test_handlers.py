@@ -15,11 +15,11 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.studio.conftest import TOKEN, draft
-from voiceguide.routine import parse_routine
 from voiceguide.studio import builds as builds_module
 from voiceguide.studio.app import Studio
 from voiceguide.studio.guard import MAX_BODY_BYTES
 from voiceguide.studio.work import Draft, DraftError
+from voiceguide.text.routine import parse_routine
 
 
 def events(client: TestClient, build_id: str) -> list[dict[str, Any]]:

@@ -29,14 +29,14 @@ from starlette.responses import (
 )
 from starlette.routing import Route
 
-from voiceguide.routine import builtin_names
 from voiceguide.speech import DEFAULT_RATE, ENGINES
 from voiceguide.studio import work
 from voiceguide.studio.builds import Builds
 from voiceguide.studio.guard import MAX_BODY_BYTES, Guard
 from voiceguide.studio.picture import picture
 from voiceguide.studio.work import Draft, DraftError, Engines
-from voiceguide.wording import TEMPLATES
+from voiceguide.text.routine import builtin_names
+from voiceguide.text.wording import TEMPLATES
 
 PACKAGE = Path(__file__).parent
 STATIC = {"studio.js": "text/javascript", "studio.css": "text/css"}

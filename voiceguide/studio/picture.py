@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from voiceguide.durations import format_compact
-from voiceguide.timeline import Timeline
+from voiceguide.plan.timeline import Timeline
+from voiceguide.text.durations import format_compact
 from voiceguide.units import clock
 
 WIDTH = 1000.0

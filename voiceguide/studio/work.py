@@ -23,16 +23,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from voiceguide.audio import samples
-from voiceguide.cache import ClipCache
-from voiceguide.clips import speak
-from voiceguide.durations import parse_duration
-from voiceguide.errors import RoutineError, TemplateError, VoiceguideError
-from voiceguide.export import choose_format
-from voiceguide.files import atomic_write_bytes
-from voiceguide.planner import plan
-from voiceguide.routine import Routine, builtin_text, parse_routine
-from voiceguide.session import (
+from voiceguide.build.session import (
     BuildResult,
     SessionOptions,
     build_session,
@@ -40,9 +31,18 @@ from voiceguide.session import (
     load_chimes,
     session_extras,
 )
+from voiceguide.encode.export import choose_format
+from voiceguide.errors import RoutineError, TemplateError, VoiceguideError
+from voiceguide.files import atomic_write_bytes
+from voiceguide.plan.planner import plan
+from voiceguide.plan.timeline import Timeline
+from voiceguide.sound.audio import samples
 from voiceguide.speech import DEFAULT_RATE, ENGINES, SpeechEngine, get_engine
-from voiceguide.timeline import Timeline
-from voiceguide.wording import MAX_TEMPLATE_BYTES, SUFFIX, TEMPLATES
+from voiceguide.speech.cache import ClipCache
+from voiceguide.speech.clips import speak
+from voiceguide.text.durations import parse_duration
+from voiceguide.text.routine import Routine, builtin_text, parse_routine
+from voiceguide.text.wording import MAX_TEMPLATE_BYTES, SUFFIX, TEMPLATES
 
 Progress = Callable[[str, int, int], None]
 MAX_WORDING_ZIP_BYTES = 1_000_000
@@ -134,7 +134,7 @@ def hold_seconds(draft: Draft) -> float | None:
 
 
 def builtin_folder() -> Path:
-    return Path(str(resources.files("voiceguide.templates")))
+    return Path(str(resources.files("voiceguide.text.templates")))
 
 
 def builtin_templates() -> dict[str, str]:
