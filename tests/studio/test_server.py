@@ -4,6 +4,7 @@ stops cleanly on Ctrl-C, leaving no files behind."""
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import signal
 import subprocess
@@ -14,6 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from voiceguide.studio.server import hosts_for
+from voiceguide.studio.work import builtin_routine
 
 
 def start_studio(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
@@ -89,3 +91,27 @@ def test_a_port_in_use_is_one_line_of_error(tmp_path: Path) -> None:
 )
 def test_the_hosts_a_studio_answers_to(host: str, expected: list[str]) -> None:
     assert hosts_for(host, 8000) == expected
+
+
+def test_ctrl_c_during_a_build_stops_it_and_leaves_no_files(tmp_path: Path) -> None:
+    process, address = start_studio(tmp_path)
+    try:
+        parts = urlsplit(address)
+        cookie = get(address, f"/?{parts.query}").getheader("set-cookie", "").split(";")[0]
+        routine = builtin_routine("hamstring")
+        connection = http.client.HTTPConnection("127.0.0.1", parts.port, timeout=10)
+        body = json.dumps({"routine": routine, "hold": "20m"})
+        connection.request("POST", "/api/build", body, {"Cookie": cookie})
+        build_id = json.loads(connection.getresponse().read())["id"]
+        events = get(address, f"/api/builds/{build_id}/events", {"Cookie": cookie})
+        for line in events:  # wait until it is under way
+            if line.startswith(b"data: ") and json.loads(line[6:])["state"] == "running":
+                break
+        builds = next((tmp_path / "temp").iterdir()) / "builds"
+        assert builds.is_dir()
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "The studio has stopped." in out
+    assert list((tmp_path / "temp").iterdir()) == [], "no temporary files left"

@@ -44,7 +44,9 @@ function showError(id, message) {
 }
 
 function clearErrors() {
-  for (const id of ["hold-error", "routine-error", "voice-error", "template-error"]) showError(id, "");
+  for (const id of ["hold-error", "routine-error", "voice-error", "template-error", "plan-error"]) {
+    showError(id, "");
+  }
 }
 
 // Where a problem shows: next to the part of the page it is about.
@@ -249,7 +251,8 @@ async function replan() {
   clearErrors();
   if (data.error) {
     placeError(data.where, data.error);
-    $("plan-state").textContent = "not up to date: see the message in red";
+    showError("plan-error", `Not up to date: ${data.error}`);
+    $("plan-state").textContent = "";
     return;
   }
   $("timeline").innerHTML = data.picture;
