@@ -77,7 +77,7 @@ def test_a_person_builds_listens_and_downloads_a_30_second_session(tmp_path: Pat
                       "--autoplay-policy=no-user-gesture-required"],
                 headless=True,
             )  # fmt: skip
-            page = browser.new_page(viewport={"width": 1400, "height": 1050}, accept_downloads=True)
+            page = browser.new_page(viewport={"width": 1400, "height": 1400}, accept_downloads=True)
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(address)
@@ -105,6 +105,7 @@ def test_a_person_builds_listens_and_downloads_a_30_second_session(tmp_path: Pat
             page.evaluate("document.getElementById('player').play()")
             page.wait_for_function("document.getElementById('player').currentTime > 0.3")
             duration = page.evaluate("document.getElementById('player').duration")
+            page.evaluate("document.getElementById('player').pause()")
 
             with page.expect_download() as info:
                 page.get_by_role("link", name="Download", exact=True).click()
@@ -117,6 +118,7 @@ def test_a_person_builds_listens_and_downloads_a_30_second_session(tmp_path: Pat
             transcript = page.request.get(base + "transcript.vtt").text()
 
             page.evaluate("window.scrollTo(0, 0)")
+            page.locator("#hold").focus()
             page.screenshot(path=str(tmp_path / "studio.png"))
             wanted = os.environ.get("VOICEGUIDE_STUDIO_SCREENSHOT")
             if wanted:

@@ -14,7 +14,7 @@ from voiceguide.units import clock
 
 WIDTH = 1000.0
 HOLD_ROLES = {"reminder", "halfway", "time_left", "final_seconds", "countdown"}
-CHAR_WIDTH = 12.0  # of a phase's label, in x units (the page's font at the SVG's scale)
+CHAR_WIDTH = 11.0  # of a phase's label, in x units (the page's font at the SVG's scale)
 TICK_STEPS = (10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)  # seconds
 
 

@@ -192,10 +192,17 @@ $("add-reminder").addEventListener("click", () => {
 });
 
 $("routine").addEventListener("change", async () => {
-  const response = await fetch(`/api/routines/${encodeURIComponent($("routine").value)}`);
-  const data = await answer(response);
-  if (data.error) showError("routine-error", data.error);
-  else showRoutine(data.routine);
+  // The form waits for the routine, so that nothing typed meanwhile is lost.
+  const controls = [...$("draft").elements].filter((c) => c.id !== "routine" && !c.disabled);
+  for (const control of controls) control.disabled = true;
+  try {
+    const response = await fetch(`/api/routines/${encodeURIComponent($("routine").value)}`);
+    const data = await answer(response);
+    if (data.error) showError("routine-error", data.error);
+    else showRoutine(data.routine);
+  } finally {
+    for (const control of controls) control.disabled = false;
+  }
 });
 
 // --- the wording --------------------------------------------------------------------
