@@ -107,7 +107,8 @@ def test_the_plan_draws_the_holds_and_lists_what_was_left_out(client: TestClient
     assert response.status_code == 200, response.text
     picture, script = response.json()["picture"], response.json()["script"]
     assert picture.count('class="phase hold"') == 2
-    assert "Left hold 30s" in picture
+    assert "<title>Left hold: 0:30.0, from " in picture
+    assert "holds left: 0:30.0, right: 0:30.0" in picture
     assert "Left out:" in script
     assert "no room left in the hold" in script
     assert "Straighten your left knee." in script

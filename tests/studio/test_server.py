@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from voiceguide.studio.server import hosts_for
+from voiceguide.studio.server import StudioError, bind, hosts_for
 from voiceguide.studio.work import builtin_routine
 
 
@@ -115,3 +115,9 @@ def test_ctrl_c_during_a_build_stops_it_and_leaves_no_files(tmp_path: Path) -> N
     assert process.returncode == 0, err
     assert "The studio has stopped." in out
     assert list((tmp_path / "temp").iterdir()) == [], "no temporary files left"
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::"])
+def test_listening_on_every_address_is_refused(host: str) -> None:
+    with pytest.raises(StudioError, match="would listen on every address"):
+        bind(host, 0)

@@ -25,8 +25,18 @@ class StudioError(VoiceguideError):
     """The studio cannot start (its port is taken, say)."""
 
 
+WILDCARDS = ("0.0.0.0", "::", "")
+
+
 def bind(host: str, port: int) -> socket.socket:
     """A listening socket on ``host``:``port`` (0: a free port)."""
+    if host in WILDCARDS:
+        # The studio answers only requests that name the address it listens on.
+        shown = host or "''"
+        raise StudioError(
+            f"--host {shown} would listen on every address; give one address of this "
+            "computer, such as 127.0.0.1 or its address on your network"
+        )
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
