@@ -322,3 +322,11 @@ def test_python_dash_m_works() -> None:
     assert result.returncode == 0
     assert "build" in result.stdout
     assert "script" in result.stdout
+
+
+def test_studio_without_its_extra_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import voiceguide.studio
+
+    monkeypatch.setattr(voiceguide.studio, "available", lambda: False)
+    result = run("studio", "--no-browser")
+    assert_user_error(result, 1, "pip install 'voiceguide[studio]'")

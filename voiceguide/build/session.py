@@ -63,7 +63,8 @@ MEASURE_PAUSE = to_samples(0.5)
 
 @dataclass(frozen=True)
 class SessionOptions:
-    routine: str | Path = "hamstring"
+    #: A built-in routine's name, a routine file, or a routine already loaded.
+    routine: str | Path | Routine = "hamstring"
     hold: float | None = None  # seconds per side; None: the routine's default
     templates: Path | None = None
     engine: str = "pyttsx3"
@@ -135,7 +136,12 @@ def session_extras(options: SessionOptions, routine: Content) -> Extras:
 def cue_sheet(options: SessionOptions) -> tuple[Content, CueSheet]:
     """The routine or programme ``options`` name, and its composed lines."""
     content: Content
-    if is_programme(options.routine):
+    if isinstance(options.routine, Routine):  # one already loaded (the studio's)
+        content = options.routine
+        wording = Wording(options.templates, allow_markup=content.allow_markup)
+        extras = session_extras(options, content)
+        sheet = compose(content, wording, options.hold, extras, options.sides)
+    elif is_programme(options.routine):
         if options.sides is not None:
             raise PlanError(
                 "--sides is for one routine; in a programme, give an exercise its sides:"

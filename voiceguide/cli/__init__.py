@@ -5,6 +5,7 @@ group that turns errors into messages and exit codes in :mod:`.app`.
 """
 
 from voiceguide.cli import commands as commands
+from voiceguide.cli import studio_command as studio_command
 from voiceguide.cli.app import cli, main
 
 __all__ = ["cli", "main"]

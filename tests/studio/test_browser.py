@@ -1,0 +1,141 @@
+"""The studio in a real browser: Debian's Chromium, driven by Playwright.
+
+A person opens the hamstring routine, sets a 30-second hold, changes a
+reminder's words, builds, plays and downloads the session; the downloaded file
+is decoded and its holds measured from the chimes' onsets. Runs in CI: with
+CI=true, a missing chromium fails the test rather than skipping it.
+
+``VOICEGUIDE_STUDIO_SCREENSHOT=docs/studio.png`` also saves the screenshot the
+README shows.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from tests.conftest import require_tools
+from tests.integration.measure import check_session
+from tests.studio.test_server import start_studio
+from voiceguide.plan.timeline import Event, Hold, Timeline
+from voiceguide.units import SAMPLE_RATE
+
+pytestmark = pytest.mark.integration
+
+REMINDER = "Flex your {{ side }} foot, and bring your toes toward your nose."
+
+
+def chromium() -> str:
+    found = shutil.which("chromium")
+    if found is None:
+        message = "the browser test needs Debian's chromium: apt-get install chromium"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
+
+
+def planned(data: dict[str, Any]) -> Timeline:
+    """The build's timeline.json, read back into the timeline it was written from."""
+    return Timeline(
+        routine=data["routine"],
+        title=data["title"],
+        hold_seconds=data["hold_seconds"],
+        events=tuple(
+            Event(
+                e["kind"],
+                e["start_sample"],
+                e["end_sample"] - e["start_sample"],
+                e["role"],
+                e["text"],
+                e["side"],
+                e["gain"],
+            )
+            for e in data["events"]
+        ),
+        holds=tuple(Hold(h["side"], h["start_sample"], h["end_sample"]) for h in data["holds"]),
+    )
+
+
+def test_a_person_builds_listens_and_downloads_a_30_second_session(tmp_path: Path) -> None:
+    require_tools("ffmpeg", "ffprobe", "espeak-ng")
+    executable = chromium()
+    process, address = start_studio(tmp_path)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=executable,
+                args=["--no-sandbox", "--disable-background-networking",
+                      "--autoplay-policy=no-user-gesture-required"],
+                headless=True,
+            )  # fmt: skip
+            page = browser.new_page(viewport={"width": 1400, "height": 1400}, accept_downloads=True)
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(address)
+
+            page.get_by_label("Routine", exact=True).select_option("hamstring")
+            page.get_by_label("Hold per side").fill("30s")
+            page.get_by_label("Reminder 1", exact=True).fill(REMINDER)
+            page.get_by_text("up to date").wait_for()
+            drawn = page.locator("svg.timeline title#timeline-title").text_content()
+            assert drawn is not None
+            assert "holds left: 0:30.0, right: 0:30.0" in drawn
+            assert page.locator("svg.timeline .phase.hold").count() == 2
+            script = page.locator("#script").text_content() or ""
+            assert "Flex your left foot, and bring your toes toward your nose." in script
+
+            clicked = time.perf_counter()
+            page.get_by_role("button", name="Build").click()
+            page.locator("progress#progress").wait_for(state="visible")
+            player = page.locator("audio#player")
+            player.wait_for(state="visible", timeout=60_000)
+            took = time.perf_counter() - clicked
+            print(f"\nbuild: {took:.2f} s from the click to the player")
+
+            # Play: the browser decodes the session and its time moves on.
+            page.evaluate("document.getElementById('player').play()")
+            page.wait_for_function("document.getElementById('player').currentTime > 0.3")
+            duration = page.evaluate("document.getElementById('player').duration")
+            page.evaluate("document.getElementById('player').pause()")
+
+            with page.expect_download() as info:
+                page.get_by_role("link", name="Download", exact=True).click()
+            session = tmp_path / "session.mp3"
+            info.value.save_as(session)
+            link = page.get_attribute("#download", "href")
+            assert link is not None
+            base = urljoin(address, link.removesuffix("session.mp3?download=1"))
+            timeline = page.request.get(base + "timeline.json").json()
+            transcript = page.request.get(base + "transcript.vtt").text()
+
+            page.evaluate("window.scrollTo(0, 0)")
+            page.locator("#hold").focus()
+            page.screenshot(path=str(tmp_path / "studio.png"))
+            wanted = os.environ.get("VOICEGUIDE_STUDIO_SCREENSHOT")
+            if wanted:
+                shutil.copy(tmp_path / "studio.png", wanted)
+            browser.close()
+        assert errors == []
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert list((tmp_path / "temp").iterdir()) == [], "the studio left no files"
+
+    plan = planned(timeline)
+    for key in ("events", "holds", "samples"):
+        assert plan.to_dict()[key] == timeline[key], "read back whole"
+    holds = check_session(session, 30.0, plan)
+    print(f"holds measured in the downloaded file: {', '.join(f'{h:.4f} s' for h in holds)}")
+    assert len(holds) == 2
+    assert abs(duration - plan.length / SAMPLE_RATE) < 0.1
+    assert "Flex your right foot, and bring your toes toward your nose." in transcript

@@ -1,0 +1,386 @@
+// voiceguide studio: the page's state, sent to the studio as JSON. No libraries.
+"use strict";
+
+const start = JSON.parse(document.getElementById("start").textContent);
+const $ = (id) => document.getElementById(id);
+const state = {
+  routine: null,
+  templates: Object.fromEntries(start.templates.map((t) => [t.name, t.text])),
+};
+const builtin = Object.fromEntries(start.templates.map((t) => [t.name, t]));
+
+// --- talking to the studio --------------------------------------------------------
+
+async function post(url, body, raw) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "Content-Type": raw ? "application/octet-stream" : "application/json" },
+    body: raw ? body : JSON.stringify(body),
+  });
+  return response;
+}
+
+async function answer(response) {
+  const data = await response.json().catch(() => ({ error: "the studio gave no answer" }));
+  if (!response.ok && !data.error) data.error = `the studio answered ${response.status}`;
+  return data;
+}
+
+function draft() {
+  return {
+    routine: state.routine,
+    hold: $("hold").value,
+    templates: state.templates,
+    engine: $("engine").value,
+    voice: $("voice").value || null,
+    rate: Number($("rate").value) || start.rate,
+  };
+}
+
+function showError(id, message) {
+  const el = $(id);
+  el.textContent = message || "";
+  el.hidden = !message;
+}
+
+function clearErrors() {
+  for (const id of ["hold-error", "routine-error", "voice-error", "template-error", "plan-error"]) {
+    showError(id, "");
+  }
+}
+
+// Where a problem shows: next to the part of the page it is about.
+function placeError(where, message) {
+  if (where === "hold") showError("hold-error", message);
+  else if (where === "voice") showError("voice-error", message);
+  else if (builtin[where]) {
+    $("wording-box").open = true;
+    if ($("template").value !== where) { $("template").value = where; showTemplate(); }
+    showError("template-error", message);
+  } else showError("routine-error", message);
+}
+
+// --- the form ---------------------------------------------------------------------
+
+function itemRow(list, index, item, kind) {
+  const li = document.createElement("li");
+  const row = document.createElement("div");
+  row.className = "item";
+  const number = index + 1;
+  const id = `${kind}-${number}`;
+  const label = document.createElement("label");
+  label.htmlFor = id;
+  label.className = "visually-hidden";
+  label.textContent = kind === "step" ? `Step ${number}` : `Reminder ${number}`;
+  const text = document.createElement("input");
+  text.id = id;
+  text.className = "text";
+  text.value = item.text;
+  text.addEventListener("input", () => { list[index].text = text.value; changed(); });
+  row.append(label, text);
+  if (kind === "step") {
+    const pauseLabel = document.createElement("label");
+    pauseLabel.htmlFor = `${id}-pause`;
+    pauseLabel.textContent = "pause";
+    const pause = document.createElement("input");
+    pause.id = `${id}-pause`;
+    pause.className = "pause";
+    pause.placeholder = String(state.routine.step_pause || "4s");
+    pause.value = item.pause === undefined || item.pause === null ? "" : String(item.pause);
+    pause.setAttribute("aria-label", `Pause after step ${number}`);
+    pause.addEventListener("input", () => { list[index].pause = pause.value.trim() || null; changed(); });
+    row.append(pauseLabel, pause);
+  }
+  const what = kind === "step" ? `step ${number}` : `reminder ${number}`;
+  for (const [sign, name, move] of [["↑", "Move up", -1], ["↓", "Move down", 1], ["✕", "Remove", 0]]) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = sign;
+    button.setAttribute("aria-label", `${name} ${what}`);
+    button.addEventListener("click", () => {
+      if (move === 0) list.splice(index, 1);
+      else {
+        const to = index + move;
+        if (to < 0 || to >= list.length) return;
+        [list[index], list[to]] = [list[to], list[index]];
+      }
+      renderItems();
+      changed();
+    });
+    row.append(button);
+  }
+  li.append(row);
+  return li;
+}
+
+function renderItems() {
+  for (const [kind, key] of [["step", "steps"], ["reminder", "reminders"]]) {
+    const ol = $(key);
+    const list = state.routine[key];
+    ol.replaceChildren(...list.map((item, i) => itemRow(list, i, item, kind)));
+  }
+}
+
+const items = (values) => (values || []).map((v) => (typeof v === "string" ? { text: v } : { ...v }));
+const extras = () => state.routine.extras || (state.routine.extras = {});
+
+function showRoutine(routine) {
+  routine.steps = items(routine.steps);
+  routine.reminders = items(routine.reminders);
+  state.routine = routine;
+  $("title").value = routine.title || "";
+  $("why").value = routine.why || "";
+  $("sides").value = (routine.sides || ["left", "right"]).join(", ");
+  $("release").value = routine.release || "";
+  $("outro").value = routine.outro || "";
+  $("hold").value = (routine.hold && routine.hold.default) || "5m";
+  const x = routine.extras || {};
+  const countdown = x.countdown && typeof x.countdown === "object" ? x.countdown : x.countdown ? {} : null;
+  $("countdown").checked = Boolean(countdown);
+  $("countdown-from").value = countdown && countdown.start ? countdown.start : 3;
+  const pacer = x.pacer && typeof x.pacer === "object" ? x.pacer : x.pacer ? {} : null;
+  $("pacer").checked = Boolean(pacer);
+  $("breaths").value = pacer && pacer.breaths ? pacer.breaths : 6;
+  const background = typeof x.background === "string" ? { sound: x.background } : x.background;
+  $("background").value = background ? "noise" : "";
+  $("start-chime").value = x.start_chime === false || x.start_chime === "off" ? "off" : "default";
+  $("end-chime").value = x.end_chime === false || x.end_chime === "off" ? "off" : "default";
+  $("vol-countdown").value = countdown && countdown.volume !== undefined ? countdown.volume : 0;
+  $("vol-pacer").value = pacer && pacer.volume !== undefined ? pacer.volume : -20;
+  $("vol-background").value = background && background.volume !== undefined ? background.volume : -28;
+  $("vol-chime").value = x.chime_volume !== undefined ? x.chime_volume : 0;
+  renderItems();
+  changed();
+}
+
+function readExtras() {
+  const x = extras();
+  const number = (id) => Number($(id).value);
+  x.countdown = $("countdown").checked
+    ? { start: Math.round(number("countdown-from")) || 3, volume: number("vol-countdown") } : false;
+  x.pacer = $("pacer").checked ? { breaths: number("breaths") || 6, volume: number("vol-pacer") } : false;
+  if ($("background").value) {
+    const kept = x.background && typeof x.background === "object" ? x.background : {};
+    x.background = { ...kept, sound: "noise", volume: number("vol-background") };
+  } else x.background = false;
+  x.start_chime = $("start-chime").value;
+  x.end_chime = $("end-chime").value;
+  x.chime_volume = number("vol-chime");
+}
+
+const fields = { title: "title", why: "why", release: "release", outro: "outro" };
+for (const [id, key] of Object.entries(fields)) {
+  $(id).addEventListener("input", () => { state.routine[key] = $(id).value; changed(); });
+}
+$("sides").addEventListener("input", () => {
+  state.routine.sides = $("sides").value.split(",").map((s) => s.trim()).filter(Boolean);
+  changed();
+});
+$("hold").addEventListener("input", changed);
+for (const id of ["countdown", "countdown-from", "pacer", "breaths", "background", "start-chime",
+  "end-chime", "vol-countdown", "vol-pacer", "vol-background", "vol-chime"]) {
+  $(id).addEventListener("input", () => { readExtras(); changed(); });
+}
+for (const id of ["engine", "voice", "rate"]) $(id).addEventListener("change", changed);
+$("engine").addEventListener("change", loadVoices);
+$("add-step").addEventListener("click", () => {
+  state.routine.steps.push({ text: "" }); renderItems(); $(`step-${state.routine.steps.length}`).focus();
+});
+$("add-reminder").addEventListener("click", () => {
+  state.routine.reminders.push({ text: "" }); renderItems();
+  $(`reminder-${state.routine.reminders.length}`).focus();
+});
+
+$("routine").addEventListener("change", async () => {
+  // The form waits for the routine, so that nothing typed meanwhile is lost.
+  const controls = [...$("draft").elements].filter((c) => c.id !== "routine" && !c.disabled);
+  for (const control of controls) control.disabled = true;
+  try {
+    const response = await fetch(`/api/routines/${encodeURIComponent($("routine").value)}`);
+    const data = await answer(response);
+    if (data.error) showError("routine-error", data.error);
+    else showRoutine(data.routine);
+  } finally {
+    for (const control of controls) control.disabled = false;
+  }
+});
+
+// --- the wording --------------------------------------------------------------------
+
+function showTemplate() {
+  const name = $("template").value;
+  $("template-text").value = state.templates[name];
+  $("template-what").textContent = `This cue ${builtin[name].what}.`;
+  $("template-variables").textContent = builtin[name].variables || "none";
+  markTemplates();
+}
+
+function markTemplates() {
+  for (const option of $("template").options) {
+    const edited = state.templates[option.value] !== builtin[option.value].text;
+    option.textContent = option.value + (edited ? " (edited)" : "");
+  }
+  const name = $("template").value;
+  $("template-changed").textContent = state.templates[name] !== builtin[name].text ? "edited" : "built-in";
+}
+
+$("template").replaceChildren(...start.templates.map((t) => new Option(t.name, t.name)));
+$("template").addEventListener("change", () => { showError("template-error", ""); showTemplate(); });
+$("template-text").addEventListener("input", () => {
+  state.templates[$("template").value] = $("template-text").value; markTemplates(); changed();
+});
+$("template-reset").addEventListener("click", () => {
+  const name = $("template").value;
+  state.templates[name] = builtin[name].text; showTemplate(); changed();
+});
+
+// --- the timeline, planned as they edit ---------------------------------------------------
+
+let planTimer = null;
+let planning = 0;
+
+function changed() {
+  planning += 1; // a plan still on its way is out of date
+  $("plan-state").textContent = "updating…";
+  clearTimeout(planTimer);
+  planTimer = setTimeout(replan, 400);
+}
+
+async function replan() {
+  const mine = ++planning;
+  let data;
+  try {
+    data = await answer(await post("/api/preview", draft()));
+  } catch (e) {
+    data = { error: `the studio cannot be reached (${e.message}); is it still running?` };
+  }
+  if (mine !== planning) return; // a later edit is being planned
+  clearErrors();
+  if (data.error) {
+    placeError(data.where, data.error);
+    showError("plan-error", `Not up to date: ${data.error}`);
+    $("plan-state").textContent = "";
+    return;
+  }
+  $("timeline").innerHTML = data.picture;
+  $("script").innerHTML = data.script;
+  $("plan-state").textContent = "up to date";
+}
+
+// --- building ------------------------------------------------------------------------
+
+$("build").addEventListener("click", async () => {
+  const button = $("build");
+  showError("build-error", "");
+  $("result").hidden = true;
+  button.disabled = true;
+  $("progress-box").hidden = false;
+  $("progress-label").textContent = "Waiting for the studio";
+  $("progress").value = 0;
+  const data = await answer(await post("/api/build", draft())).catch((e) => ({ error: e.message }));
+  if (data.error) {
+    button.disabled = false;
+    $("progress-box").hidden = true;
+    placeError(data.where, data.error);
+    showError("build-error", data.error);
+    return;
+  }
+  const events = new EventSource(`/api/builds/${data.id}/events`);
+  events.onmessage = (message) => {
+    const build = JSON.parse(message.data);
+    if (build.state === "queued") $("progress-label").textContent = "Waiting for the build before";
+    if (build.state === "running" && build.total) {
+      const share = build.done / build.total;
+      $("progress").value = share;
+      $("progress-label").textContent = `${build.stage}: ${Math.round(share * 100)}%`;
+    }
+    if (build.state === "done" || build.state === "failed") {
+      events.close();
+      button.disabled = false;
+      $("progress-box").hidden = true;
+    }
+    if (build.state === "failed") showError("build-error", `The build failed: ${build.error}`);
+    if (build.state === "done") showResult(build);
+  };
+  events.onerror = () => {
+    events.close();
+    button.disabled = false;
+    showError("build-error", "Lost touch with the studio; is it still running?");
+  };
+});
+
+function showResult(build) {
+  const base = `/builds/${build.id}`;
+  const s = build.summary;
+  const holds = s.holds.map((h) => `${h} s`).join(", ");
+  $("result-summary").textContent =
+    `Built in ${s.built_in} s: ${Math.floor(s.seconds / 60)} min ${Math.round(s.seconds % 60)} s, holds ${holds}.`;
+  $("player").src = `${base}/session.mp3`;
+  $("download").href = `${base}/session.mp3?download=1`;
+  $("transcript").href = `${base}/transcript.vtt?download=1`;
+  $("result").hidden = false;
+  $("player").focus();
+}
+
+// --- the voice ---------------------------------------------------------------------------
+
+async function loadVoices() {
+  const select = $("voice");
+  const data = await answer(await fetch(`/api/voices?engine=${encodeURIComponent($("engine").value)}`));
+  if (data.error) { showError("voice-error", data.error); return; }
+  showError("voice-error", "");
+  select.replaceChildren(new Option("default", ""), ...data.voices.map((v) => new Option(v.name, v.id)));
+}
+
+$("voice").addEventListener("focus", () => { if ($("voice").options.length <= 1) loadVoices(); }, { once: true });
+$("sample").addEventListener("click", async () => {
+  showError("voice-error", "");
+  $("sample").disabled = true;
+  const data = await answer(await post("/api/sample", { ...draft(), text: $("sample-text").value }));
+  $("sample").disabled = false;
+  if (data.error) { showError("voice-error", data.error); return; }
+  const audio = $("sample-audio");
+  audio.src = data.url;
+  audio.hidden = false;
+  audio.play().catch(() => {});
+});
+
+// --- keeping and opening ----------------------------------------------------------------------
+
+async function saveAs(url, body, fallback) {
+  showError("keep-error", "");
+  const response = await post(url, body);
+  if (!response.ok) { showError("keep-error", (await answer(response)).error); return; }
+  const found = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "");
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = found ? found[1] : fallback;
+  document.body.append(link);
+  link.click();
+  link.remove();
+}
+
+$("save-routine").addEventListener("click", () => saveAs("/api/routine.yaml", { routine: state.routine }, "routine.yaml"));
+$("save-wording").addEventListener("click", () => saveAs("/api/wording.zip", { templates: state.templates }, "wording.zip"));
+$("open-routine").addEventListener("change", async () => {
+  const file = $("open-routine").files[0];
+  if (!file) return;
+  showError("keep-error", "");
+  const data = await answer(await post("/api/open-routine", { text: await file.text() }));
+  if (data.error) showError("keep-error", data.error);
+  else showRoutine(data.routine);
+});
+$("open-wording").addEventListener("change", async () => {
+  const file = $("open-wording").files[0];
+  if (!file) return;
+  showError("keep-error", "");
+  const data = await answer(await post("/api/open-wording", await file.arrayBuffer(), true));
+  if (data.error) { showError("keep-error", data.error); return; }
+  Object.assign(state.templates, data.templates);
+  $("wording-box").open = true;
+  showTemplate();
+  changed();
+});
+
+showTemplate();
+showRoutine(start.routine);
