@@ -12,7 +12,13 @@ import click
 from voiceguide import interrupts
 from voiceguide.build.batch import Job, build_batch, jobs_for
 from voiceguide.build.batchfile import load_batch
-from voiceguide.build.session import BuildResult, Written, build_session, prepare
+from voiceguide.build.session import (
+    BuildResult,
+    Written,
+    available_cores,
+    build_session,
+    prepare,
+)
 from voiceguide.cli.app import cli
 from voiceguide.cli.options import (
     check_bitrate,
@@ -86,7 +92,11 @@ def build(routine: tuple[str, ...], hold: tuple[float, ...], output: Path | None
     options = to_session_options(bitrate=bitrate, loudness=loudness, **kwargs)
     try:
         result = build_session(
-            options, output, progress=progress, transcript=transcript, jobs=jobs or 1
+            options,
+            output,
+            progress=progress,
+            transcript=transcript,
+            jobs=jobs or available_cores(),
         )
     finally:
         progress.close()
