@@ -5,7 +5,6 @@ This is the library's front door; the CLI is a thin layer over these functions.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -212,14 +211,6 @@ def plan_session(
 def default_output(routine: str, hold_seconds: float, fmt: Format | None = None) -> Path:
     fmt = fmt or choose_format(None, None)
     return Path(f"{routine}-{format_compact(hold_seconds)}-per-side{fmt.extension}")
-
-
-def available_cores() -> int:
-    """The CPU cores this process may run on (its affinity, where the system tells it)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
 
 
 def build_session(

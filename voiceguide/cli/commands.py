@@ -12,13 +12,7 @@ import click
 from voiceguide import interrupts
 from voiceguide.build.batch import Job, build_batch, jobs_for
 from voiceguide.build.batchfile import load_batch
-from voiceguide.build.session import (
-    BuildResult,
-    Written,
-    available_cores,
-    build_session,
-    prepare,
-)
+from voiceguide.build.session import BuildResult, Written, build_session, prepare
 from voiceguide.cli.app import cli
 from voiceguide.cli.options import (
     check_bitrate,
@@ -29,6 +23,7 @@ from voiceguide.cli.options import (
     to_session_options,
 )
 from voiceguide.cli.report import ProgressReport
+from voiceguide.cores import available_cores
 from voiceguide.encode.info import describe
 from voiceguide.encode.levelling import DEFAULT_TARGET, MAX_TARGET, MIN_TARGET, TRUE_PEAK_LIMIT
 from voiceguide.plan.layers import describe as describe_layers
