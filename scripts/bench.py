@@ -535,7 +535,9 @@ def table(results: Results, runs: int) -> str:
     if results.has("default warm") and results.has("default warm jobs1"):
         jobs = results.seconds("default warm jobs1") / results.seconds("default warm")
         notes.append(f"Default session, --jobs 1 against the default (one per core): {jobs:.2f}x.")
-    main_table = "\n".join(out) + "\n\n" + " ".join(notes) if len(out) > 2 else ""
+    main_table = ("\n".join(out) + "\n\n" if len(out) > 2 else "") + " ".join(notes[1:])
+    if len(out) > 2:
+        main_table = "\n".join(out) + "\n\n" + " ".join(notes)
     return (main_table + "\n\n" + stage_table(results)).strip()
 
 
