@@ -1,6 +1,6 @@
 """Benchmark voiceguide builds against the ffmpeg floor and a naive pydub pipeline.
 
-    python scripts/bench.py [--runs 3] [--cases default,10min,60min,batch20,stages]
+    python scripts/bench.py [--runs 3] [--cases default,10min,60min,batch20,stages,piper]
 
 Every case runs ``--runs`` times, interleaved, in fresh processes, with a speech
 cache of its own; the table gives medians. For each case it measures:
@@ -17,6 +17,9 @@ cache of its own; the table gives medians. For each case it measures:
   as many at once as the batch runs sessions;
 - a naive pipeline: the same speech step, then every clip and pause joined in
   memory with pydub's ``+`` and exported with ``AudioSegment.export``;
+- (case ``piper``) a cold build with ``--engine piper`` against Piper's own command
+  line (``python -m piper``) speaking the session's lines, one WAV file each, with
+  the settings the build gives Piper (length scale, volume, sentence silence);
 - and (case ``stages``) where the default session's time goes: Python's start-up
   and imports (a fresh process), then each stage of a warm build on one core,
   timed alone in this process with the library's own functions (preparing,
@@ -78,6 +81,7 @@ CASES = {  # name: the --hold of a single session (None for the batch)
     "60min": "29m",  # 61 min 21 s in all
     "batch20": None,
     "stages": "5m",  # the default session, stage by stage
+    "piper": "5m",  # the default session, spoken by Piper
 }
 STAGES = ("import", "prepare", "gain", "encode short", "measure short", "expand", "check")
 
@@ -291,6 +295,26 @@ class Bench:
         metadata.write_text(ffmetadata(encoding), "utf-8")
         return encode_command(encoding, self.work / output, metadata, source=str(self.pcm(hold)))
 
+    def piper_cli(self, hold: str) -> list[str]:
+        """Piper's own command line speaking the session's distinct lines, a WAV each,
+        with the settings voiceguide's Piper engine uses."""
+        from voiceguide.build.session import cue_sheet
+        from voiceguide.speech import piper_engine
+
+        options = SessionOptions(hold=parse_duration(hold), engine="piper")
+        _, sheet = cue_sheet(options)
+        lines = self.work / "piper-lines.txt"
+        lines.write_text("\n".join(dict.fromkeys(sheet.texts())) + "\n", "utf-8")
+        engine = piper_engine.PiperEngine(rate=options.rate)
+        out = Path(tempfile.mkdtemp(prefix="piper-", dir=self.work))
+        return [
+            *self.python, "-m", "piper", "-m", str(engine.model.model),
+            "-i", str(lines), "-d", str(out),
+            "--length-scale", f"{engine.length_scale:.4f}",
+            "--volume", str(piper_engine.VOLUME),
+            "--sentence-silence", str(piper_engine.SENTENCE_PAUSE),
+        ]  # fmt: skip
+
     def batch_file(self) -> Path:
         path = self.work / "batch.yaml"
         lines = ["sessions:"]
@@ -341,6 +365,15 @@ class Bench:
     def rounds(self, case: str) -> list[Callable[[], None]]:
         """What one run of a case measures, each a separate step."""
         hold = CASES[case]
+        if case == "piper":
+            return [
+                self.cold(
+                    lambda: self.run(
+                        "piper cold", self.voiceguide("build", "-q", "--engine", "piper")
+                    )
+                ),
+                lambda: self.run("piper cli", self.piper_cli(hold or "5m")),
+            ]
         if case == "stages":
             python = [*self.python, "-c", "import voiceguide.cli"]
             return [
@@ -374,7 +407,7 @@ class Bench:
         if case == "default":
             steps += [
                 lambda: self.run(
-                    "default warm jobs2", self.voiceguide("build", "-q", "--jobs", "2")
+                    "default warm jobs1", self.voiceguide("build", "-q", "--jobs", "1")
                 ),
                 self.cold(lambda: self.run("default cold", self.voiceguide("build", "-q"))),
                 self.cold(
@@ -446,8 +479,8 @@ def table(results: Results, runs: int) -> str:
         ("default session, cold cache", "default cold", "default floor", "default cold naive"),
         ("default session, warm cache", "default warm", "default floor", "default naive"),
         (
-            "default session, warm cache, --jobs 2",
-            "default warm jobs2",
+            "default session, warm cache, --jobs 1",
+            "default warm jobs1",
             "default floor",
             "default naive",
         ),
@@ -497,7 +530,19 @@ def table(results: Results, runs: int) -> str:
             f"60-minute against 10-minute session: voiceguide {ours:.2f}x, "
             f"the floor {floor_ratio:.2f}x, naive pydub {naive_ratio:.2f}x."
         )
-    main_table = "\n".join(out) + "\n\n" + " ".join(notes) if len(out) > 2 else ""
+    if results.has("piper cold") and results.has("piper cli"):
+        piper = results.seconds("piper cold") / results.seconds("piper cli")
+        notes.append(
+            f"Cold build with --engine piper: {results.seconds('piper cold'):.2f} s "
+            f"({results.peak_pss('piper cold'):.0f} MB PSS); Piper's own command line on the "
+            f"same lines: {results.seconds('piper cli'):.2f} s; {piper:.2f}x."
+        )
+    if results.has("default warm") and results.has("default warm jobs1"):
+        jobs = results.seconds("default warm jobs1") / results.seconds("default warm")
+        notes.append(f"Default session, --jobs 1 against the default (one per core): {jobs:.2f}x.")
+    main_table = ("\n".join(out) + "\n\n" if len(out) > 2 else "") + " ".join(notes[1:])
+    if len(out) > 2:
+        main_table = "\n".join(out) + "\n\n" + " ".join(notes)
     return (main_table + "\n\n" + stage_table(results)).strip()
 
 

@@ -81,9 +81,13 @@ def test_build_jobs_lets_one_session_run_two_processes(
         return level_and_encode(*args, jobs=jobs, **kwargs)  # type: ignore[arg-type,misc]
 
     monkeypatch.setattr("voiceguide.build.session.level_and_encode", record)
-    assert run("build", "--hold", "20s", "-q", "-o", "one.mp3").exit_code == 0
+    # By default a single session runs as many processes as there are cores (issue 17).
+    monkeypatch.setattr("voiceguide.cli.commands.available_cores", lambda: 3)
+    assert run("build", "--hold", "20s", "-q", "-o", "three.mp3").exit_code == 0
+    assert run("build", "--hold", "20s", "-q", "-o", "one.mp3", "--jobs", "1").exit_code == 0
     assert run("build", "--hold", "20s", "-q", "-o", "two.mp3", "--jobs", "2").exit_code == 0
-    assert seen == [1, 2]
+    assert seen == [3, 1, 2]
+    assert (in_tmp / "three.mp3").read_bytes() == (in_tmp / "one.mp3").read_bytes()
     assert (in_tmp / "two.mp3").stat().st_size > 10_000
     assert_user_error(run("build", "--jobs", "0"), 2, "--jobs")
 

@@ -183,3 +183,18 @@ def test_piper_sends_and_stores_no_usage_data(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "1"
     assert list(home.rglob("*")) == [], "nothing is written to the home folder"
+
+
+def test_texts_spoken_side_by_side_come_back_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Texts are spoken several at once, one core each (issue 17); each clip is its
+    own text's: the longer the text, the longer the clip."""
+    from voiceguide.speech import piper_engine
+
+    monkeypatch.setattr(piper_engine, "available_cores", lambda: 3)
+    engine = PiperEngine()
+    clips = list(engine.synthesize(KNOWN))
+    assert [text for text, _ in clips] == KNOWN
+    for text, raw in clips:
+        check_clip(text, tidy_speech(raw), engine.words_per_minute)
+    by_length = [text for text, raw in sorted(clips, key=lambda clip: samples(clip[1]))]
+    assert by_length == sorted(KNOWN, key=len)

@@ -19,6 +19,7 @@ from voiceguide.build.session import BuildResult, Written, build_session, prepar
 from voiceguide.cli.app import cli
 from voiceguide.cli.options import jobs_option, session_options, to_session_options
 from voiceguide.cli.report import ProgressReport
+from voiceguide.cores import available_cores
 from voiceguide.encode.info import file_info
 from voiceguide.encode.levelling import AS_HEARD, TRUE_PEAK_LIMIT
 from voiceguide.plan.layers import layer_lines
@@ -68,7 +69,11 @@ def build(routine: tuple[str, ...], hold: tuple[float, ...], output: Path | None
     options = to_session_options(bitrate=bitrate, loudness=loudness, **kwargs)
     try:
         result = build_session(
-            options, output, progress=progress, transcript=transcript, jobs=jobs or 1
+            options,
+            output,
+            progress=progress,
+            transcript=transcript,
+            jobs=jobs or available_cores(),
         )
     finally:
         progress.close()

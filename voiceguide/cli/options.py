@@ -160,9 +160,9 @@ def jobs_option(func: Any, single: bool = True) -> Any:
     """``--jobs``; ``single``: the command may build a single session, which the
     option then runs in that many processes."""
     one = (
-        " For a single session: how many processes it runs side by side (default 1; 2 is "
-        "faster on two cores and takes about 60 MB more resident memory, 20 to 30 MB of it "
-        "not shared)."
+        " For a single session: how many processes it runs side by side (default: one per "
+        "CPU core; two at most do work; 1 takes about 20 to 30 MB less memory, by PSS, "
+        "and is slower)."
     )
     return click.option(
         "-j",

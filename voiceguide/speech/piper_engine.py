@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from importlib.metadata import PackageNotFoundError, version
@@ -27,6 +28,7 @@ from typing import Any
 
 from pydub import AudioSegment
 
+from voiceguide.cores import available_cores
 from voiceguide.errors import MissingToolError, SpeechError
 from voiceguide.speech import Voice
 
@@ -45,6 +47,7 @@ FIXED_SHARE = 0.3
 SENTENCE_PAUSE = 0.25  # seconds of quiet between sentences (Piper speaks each on its own)
 VOLUME = 0.9  # Piper scales each sentence to full scale; this leaves about 1 dB of headroom
 OFFLINE_PHONEMES = ("espeak", "text")  # phoneme types that need nothing beyond piper-tts
+MAX_SPEAKERS = 4  # texts spoken at once, one core each (at most one per core)
 
 
 def length_scale(rate: int, voice_scale: float = 1.0) -> float:
@@ -210,10 +213,26 @@ class PiperEngine:
 
     @cached_property
     def _voice(self) -> Any:
-        from piper import PiperVoice
+        """The voice, with an onnxruntime session that runs each text on one thread.
 
+        ``PiperVoice.load`` (and ``python -m piper``) lets onnxruntime spread each text
+        over every core, and its threads spin while they wait for each other. One
+        thread a text, and texts side by side (:meth:`synthesize`), does the same work
+        with less: on two cores, 12 texts took 7.2 s of CPU, where the default took
+        10.1 to 12.1 s. (Piper's voices draw random noise, so a text is never spoken
+        twice alike: the speech cache is what makes a rebuild the same.)"""
+        import onnxruntime
+        from piper import PiperVoice
+        from piper.config import PiperConfig
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
         try:
-            return PiperVoice.load(self.model.model, self.model.config_path)
+            session = onnxruntime.InferenceSession(
+                str(self.model.model), sess_options=options, providers=["CPUExecutionProvider"]
+            )
+            return PiperVoice(session=session, config=PiperConfig.from_dict(self.model.config))
         except Exception as e:  # onnxruntime raises its own types for a broken model
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise SpeechError(
@@ -231,10 +250,18 @@ class PiperEngine:
         )
         rate = int(voice.config.sample_rate)
         pause = bytes(2 * round(SENTENCE_PAUSE * rate))
-        for text in texts:
+
+        def speak(text: str) -> bytes:
             try:
-                sentences = [chunk.audio_int16_bytes for chunk in voice.synthesize(text, settings)]
+                return pause.join(c.audio_int16_bytes for c in voice.synthesize(text, settings))
             except Exception as e:  # an engine failure on one text, not a user mistake
                 raise SpeechError(f"Piper failed to speak {text!r}: {e}") from None
-            audio = pause.join(sentences)
-            yield text, AudioSegment(data=audio, sample_width=2, frame_rate=rate, channels=1)
+
+        # onnxruntime lets go of the GIL while it runs, so texts are spoken side by
+        # side, one core each; they come back in order.
+        pool = ThreadPoolExecutor(max(1, min(MAX_SPEAKERS, available_cores(), len(texts))))
+        try:
+            for text, audio in zip(texts, pool.map(speak, texts), strict=True):
+                yield text, AudioSegment(data=audio, sample_width=2, frame_rate=rate, channels=1)
+        finally:  # interrupted: do not wait for the texts still to come
+            pool.shutdown(wait=False, cancel_futures=True)

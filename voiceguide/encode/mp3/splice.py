@@ -279,12 +279,17 @@ def write_frames(
     music = xing.MusicCrc()
     for piece, times in pieces:
         music.repeat(piece, times)
-    with target.open("wb") as out:
-        out.write(tags)
-        out.write(xing.filled(header, sizes, music.value))
-        for piece, times in pieces:
-            for _ in range(times):
-                out.write(piece)
+    try:
+        with target.open("wb") as out:
+            out.write(tags)
+            out.write(xing.filled(header, sizes, music.value))
+            for piece, times in pieces:
+                for _ in range(times):
+                    out.write(piece)
+    except OSError as e:  # a write names no file: name it, so the error can say which disk
+        if e.filename is not None:
+            raise
+        raise OSError(e.errno, e.strerror, str(target)) from None
 
 
 def expand(source: Path, cuts: tuple[Cut, ...], path: Path) -> bool:
