@@ -158,7 +158,7 @@ class TreeWatcher(threading.Thread):
             rss = sum(_rss_kb(pid) for pid in tree)
             polls += 1
             # PSS costs the kernel a walk of every mapping: reading it every poll took
-            # 8 s of CPU in a 57 s batch (RSS alone 1.8 s), CPU the batch then lacked.
+            # CPU the batch then lacked (docs/performance.md).
             if rss > self.peak_kb or polls % PSS_EVERY == 0:
                 self.peak_pss_kb = max(self.peak_pss_kb, sum(_pss_kb(pid) for pid in tree))
             self.peak_kb = max(self.peak_kb, rss)

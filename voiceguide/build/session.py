@@ -304,10 +304,9 @@ def write_session(
     ``jobs``: how many processes it may keep busy at once. With 2 or more, two
     encoders share the MP3 encode (voiceguide/encode/mp3/split.py), the two gains of a round are
     measured side by side, and the short file is measured while it is expanded (the
-    file is the same, byte for byte): faster on two cores, but each ffmpeg at work
-    beside another adds about 58 MB to the build's summed resident memory (20 to
-    30 MB that it does not share, by the bench's PSS). A batch, which builds a
-    session per core, gives 1."""
+    file is the same, byte for byte): faster on two cores, for more memory (the
+    figures are in docs/performance.md). A batch, which builds a session per core,
+    gives 1."""
     fmt = choose_format(target, options.format)
     bitrate = choose_bitrate(fmt, options.bitrate)
     routine, timeline = prepared.routine, prepared.timeline

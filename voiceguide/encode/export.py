@@ -209,8 +209,8 @@ def pcm_command(
     ``more_inputs``: ``ARGUMENTS`` name more inputs than the PCM."""
     # With more than one input ffmpeg reads each in a thread, through a queue of 8
     # packets (1024 samples each) by default; whenever the encoder finds it empty it
-    # sleeps 10 ms. A long queue keeps it fed: the default session's encode took 5.4 s
-    # instead of 3.4 s, ffmpeg idle the difference. With one input there is no queue.
+    # sleeps 10 ms. A long queue keeps it fed (docs/performance.md has the figures).
+    # With one input there is no queue.
     queue = ["-thread_queue_size", str(THREAD_QUEUE)] if more_inputs else []
     return [
         find_tool("ffmpeg"), "-hide_banner", "-nostats",

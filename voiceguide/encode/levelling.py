@@ -203,7 +203,7 @@ def find_level(
         most = LIMITER_CEILING + MAX_LIMITING - raw.true_peak
         # Two gains a round, with a core to spare or not: the search, and so the file,
         # is the same either way, and a bracketed target is interpolated. (Two chains
-        # in one ffmpeg took about as long as two rounds of one: 0.99 s, 0.51 + 0.46 s.)
+        # in one ffmpeg take about as long as two rounds of one: docs/performance.md.)
         gain, slope = find_gain(limited, raw, target, most, per_round=2)
         gain = _capped(gain, raw.true_peak, notes, target)
     return Level(raw, gain, slope, tuple(notes))
@@ -261,8 +261,8 @@ def level_and_encode(
             if jobs < 2:
                 return measure_file(short), None
             # Expanded meanwhile, by Python alone. Not with one process: holding the
-            # short file beside the ffmpeg that measures it raised the peak from 119 MB
-            # to 126 MB (default session) and 135 MB (60 minutes), to save about 0.1 s.
+            # short file beside the ffmpeg that measures it raises the memory peak for
+            # little time saved (docs/performance.md).
             with ThreadPoolExecutor(1) as pool:
                 measuring = pool.submit(measure_file, short)
                 expanded = shortcut.expand(short, path)  # a re-encode expands again

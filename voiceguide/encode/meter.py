@@ -84,8 +84,8 @@ def _meter(source: str, peak: str, channels: int = CHANNELS) -> str:
 
     The meter's K-weighting filters feed back, and in digital silence their state
     decays into denormal numbers, which many x86 CPUs handle a hundred times slower
-    than others: on an Intel Xeon the default session's file took 9.4 s to meter
-    instead of 1.4 s. The noise keeps them out of that range. It is 70 dB under the
+    than others (several times slower to meter on an Intel Xeon: see
+    docs/performance.md). The noise keeps them out of that range. It is 70 dB under the
     meter's absolute gate (-70 LUFS), so the figures are the same. It has as many
     ``channels`` as the audio metered: else ffmpeg would mix the audio down to them."""
     return (
@@ -136,7 +136,7 @@ def measure_file(path: Path, channels: int = CHANNELS) -> Loudness:
     out as 32-bit float PCM, whose true peak :mod:`voiceguide.encode.truepeak` measures
     block by block as ffmpeg goes (the two run side by side, on two cores).
     ffmpeg's own true-peak meter (``ebur128=peak=true``) resamples to 192 kHz
-    and took most of the time.
+    and is far slower.
     """
     from voiceguide.encode.truepeak import to_dbtp
 

@@ -12,8 +12,7 @@ what interpolating every window gives. An interpolated value is at most
 times the largest absolute sample in its 12-sample window; so a run of
 :data:`CHUNK` windows whose bound is not above the peak found so far (which is
 at least the block's sample peak) cannot raise it, and is skipped. Speech peaks
-are rare and MP3 silence decodes to exact zeros: 9 % of the windows of the
-default session are computed.
+are rare and MP3 silence decodes to exact zeros, so few windows are computed.
 
 How close this is to ffmpeg's own meter (``ebur128=peak=true``, which resamples
 to 192 kHz with libswresample's default filter rather than oversampling 4x with

@@ -1,4 +1,4 @@
-"""Encode a session's long silences once and repeat them (issue 5, item 5).
+"""Encode a session's long silences once and repeat them.
 
 A session is mostly digital silence, and encoding silence is wasted work. With
 the bit reservoir off (``-reservoir 0``) every MP3 frame that LAME writes carries

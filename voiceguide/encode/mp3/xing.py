@@ -87,7 +87,7 @@ def _shifted(crc: int, count: int) -> int:
 @cache
 def _by_position() -> np.ndarray:
     """``table[k][b]``: the CRC of byte ``b`` followed by ``k`` zero bytes (k < BLOCK)."""
-    import numpy as np  # here: numpy takes 15 MB, which a build needs only at its end
+    import numpy as np  # here: numpy's memory is needed only at a build's end
 
     table = np.empty((BLOCK, 256), dtype=np.uint16)
     table[0] = _TABLE
