@@ -43,7 +43,7 @@ from voiceguide.build.session import SessionOptions
 from voiceguide.encode.export import Bitrate
 from voiceguide.errors import VoiceguideError
 from voiceguide.text.extras_change import ExtrasChange, VolumeOf, Volumes, sound_choice
-from voiceguide.text.routine import Routine, Seconds
+from voiceguide.text.routine import Routine, Seconds, is_file_ref
 from voiceguide.text.yamlfile import plain_error, unknown_key
 
 _DEFAULTS = SessionOptions()
@@ -187,12 +187,6 @@ def _path(value: str | Path | None, base: Path | None) -> Path | None:
     return Path(value) if base is None else base / value
 
 
-def _is_path(ref: str) -> bool:
-    """The rule :func:`voiceguide.text.routine.load_routine` uses to tell a path from a name."""
-    path = Path(ref)
-    return path.suffix in (".yaml", ".yml") or len(path.parts) > 1
-
-
 def extras_change(
     values: Mapping[str, Any],
     base: Path | None = None,
@@ -238,7 +232,7 @@ def options_from_keys(
     ``output`` is not an option of the session: it is the caller's."""
     get = values.get
     routine: str | Path | Routine = get("routine") or defaults.routine
-    if base is not None and isinstance(routine, str) and _is_path(routine):
+    if base is not None and isinstance(routine, str) and is_file_ref(routine):
         routine = base / routine
     voice_model = _path(get("voice_model"), base) or defaults.voice_model
     loudness = get("loudness")

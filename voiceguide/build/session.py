@@ -43,10 +43,10 @@ from voiceguide.text.cues import CueSheet, compose
 from voiceguide.text.durations import duration_words, format_compact
 from voiceguide.text.extras import ChimeSound, Extras
 from voiceguide.text.extras_change import ExtrasChange, combine
-from voiceguide.text.programme import Programme, is_programme, load_programme
+from voiceguide.text.programme import LoadedProgramme, Programme, load_content
 from voiceguide.text.programme_cues import compose_programme
 from voiceguide.text.pronounce import Lexicon, load_lexicon
-from voiceguide.text.routine import Routine, load_routine
+from voiceguide.text.routine import Routine
 from voiceguide.text.wording import Wording
 from voiceguide.units import to_samples
 
@@ -135,27 +135,19 @@ def session_extras(options: SessionOptions, routine: Content) -> Extras:
 
 def cue_sheet(options: SessionOptions) -> tuple[Content, CueSheet]:
     """The routine or programme ``options`` name, and its composed lines."""
-    content: Content
-    if isinstance(options.routine, Routine):  # one already loaded (the studio's)
-        content = options.routine
-        wording = Wording(options.templates, allow_markup=content.allow_markup)
-        extras = session_extras(options, content)
-        sheet = compose(content, wording, options.hold, extras, options.sides)
-    elif is_programme(options.routine):
+    given = options.routine
+    found = given if isinstance(given, Routine) else load_content(given)  # Routine: the studio's
+    content = found.programme if isinstance(found, LoadedProgramme) else found
+    wording = Wording(options.templates, allow_markup=content.allow_markup)
+    extras = session_extras(options, content)
+    if isinstance(found, LoadedProgramme):
         if options.sides is not None:
             raise PlanError(
                 "--sides is for one routine; in a programme, give an exercise its sides:"
             )
-        loaded = load_programme(options.routine)
-        content = loaded.programme
-        wording = Wording(options.templates, allow_markup=content.allow_markup)
-        extras = session_extras(options, content)
-        sheet = compose_programme(loaded, wording, options.hold, extras)
+        sheet = compose_programme(found, wording, options.hold, extras)
     else:
-        content = load_routine(options.routine)
-        wording = Wording(options.templates, allow_markup=content.allow_markup)
-        extras = session_extras(options, content)
-        sheet = compose(content, wording, options.hold, extras, options.sides)
+        sheet = compose(found, wording, options.hold, extras, options.sides)
     if options.lexicon is not None:
         own = dict(sheet.pronounce.entries)
         sheet = replace(sheet, pronounce=Lexicon.of(own, load_lexicon(options.lexicon)))

@@ -51,8 +51,10 @@ from voiceguide.text.routine import (
     MAX_ROUTINE_BYTES,
     Routine,
     Seconds,
+    is_file_ref,
     load_routine,
     longest,
+    parse_routine,
 )
 from voiceguide.text.routine_extras import SOUNDS, ExtrasSection, package_sounds
 from voiceguide.text.yamlfile import load_yaml, located, unknown_key
@@ -219,17 +221,18 @@ def is_programme_text(text: str) -> bool:
     return any(line.startswith("exercises:") for line in text.splitlines())
 
 
-def is_programme(ref: str | Path) -> bool:
-    """Whether ``ref`` names a programme: a built-in one, or a file with ``exercises:``."""
+def load_content(ref: str | Path) -> Routine | LoadedProgramme:
+    """The routine or programme ``ref`` names: a built-in one, or a file (read once), which
+    is a programme if it has ``exercises:``."""
     if isinstance(ref, str) and ref in builtin_programmes():
-        return True
+        return load_programme(ref)
+    if not is_file_ref(ref):
+        return load_routine(ref)
     path = Path(ref)
-    if path.suffix not in (".yaml", ".yml") or not path.is_file():
-        return False
-    try:
-        return is_programme_text(read_user_text(path, "programme", MAX_ROUTINE_BYTES, RoutineError))
-    except RoutineError:
-        return False  # the routine loader says what is wrong with it
+    text = read_user_text(path, "routine", MAX_ROUTINE_BYTES, RoutineError)
+    if is_programme_text(text):
+        return _with_routines(parse_programme(text, str(path), path.parent), path.parent, str(path))
+    return parse_routine(text, str(path), path.parent)
 
 
 def load_programme(ref: str | Path) -> LoadedProgramme:
@@ -263,7 +266,7 @@ def _with_routines(programme: Programme, folder: Path | None, source: str) -> Lo
         ref = exercise.routine
         if ref in routines:
             continue
-        is_path = ref.endswith((".yaml", ".yml")) or "/" in ref
+        is_path = is_file_ref(ref)
         if is_path and folder is None:
             raise RoutineError(f"{source}: a built-in programme names only built-in routines")
         try:

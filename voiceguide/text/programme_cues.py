@@ -74,11 +74,10 @@ def compose_programme(
             Line("exercise_start", wording.render("exercise_start", ctx), None, 1.0, slot.number)
         )
         sections.append(tuple(opening))
-        base = base_context(slot.routine, seconds, slot.sides, _extras_of(slot, extras))
+        own = _extras_of(slot, extras)
+        base = base_context(slot.routine, seconds, slot.sides, own)
         base["routine"]["why"] = slot.routine.why  # not spoken in a programme; for templates
-        sections += exercise_sections(
-            slot.routine, wording, base, slot.sides, _extras_of(slot, extras), slot.number
-        )
+        sections += exercise_sections(slot.routine, wording, base, slot.sides, own, slot.number)
         if slot.rest_after > 0:
             sections.append(_rest(wording, ctx, slot, about[index + 1], done[index + 1]))
     sections.append((Line("outro", wording.render("programme_outro", whole)),))

@@ -217,14 +217,20 @@ def builtin_text(name: str) -> str:
     return (resources.files("voiceguide.text.routines") / f"{name}.yaml").read_text("utf-8")
 
 
+def is_file_ref(ref: str | Path) -> bool:
+    """Whether ``ref`` names a file (a .yaml name, or a path with a folder) rather than
+    a built-in routine or programme."""
+    path = Path(ref)
+    return isinstance(ref, Path) or path.suffix in (".yaml", ".yml") or len(path.parts) > 1
+
+
 def load_routine(ref: str | Path) -> Routine:
     """Load a built-in routine by name, or a routine file by path.
 
     Sound files a routine names resolve inside its own folder (a built-in
     routine's, inside the package's audio assets)."""
     path = Path(ref)
-    is_path = isinstance(ref, Path) or path.suffix in (".yaml", ".yml") or len(path.parts) > 1
-    if not is_path:
+    if not is_file_ref(ref):
         return parse_routine(builtin_text(str(ref)), f"{ref} (built-in)", package_sounds())
     text = read_user_text(path, "routine", MAX_ROUTINE_BYTES, RoutineError)
     return parse_routine(text, str(path), path.parent)
