@@ -42,7 +42,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,7 +50,7 @@ from typing import TypeVar
 
 from pydub import AudioSegment
 
-from voiceguide.build.session import MEASURE_PAUSE, SessionOptions, mp3_shortcut, prepare
+from voiceguide.build.session import SessionOptions, mp3_shortcut, prepare
 from voiceguide.encode.export import (
     DEFAULT_BITRATE,
     FORMATS,
@@ -61,12 +61,13 @@ from voiceguide.encode.export import (
     find_tool,
     verify_duration,
 )
-from voiceguide.encode.levelling import find_level, level_filter
+from voiceguide.encode.levelling import LIMITER_CEILING, find_level
 from voiceguide.encode.meter import measure_file
 from voiceguide.encode.mp3.split import encode_short
-from voiceguide.plan.timeline import condensed
+from voiceguide.encode.plan_loudness import VoiceLoudness
 from voiceguide.progress import no_progress
-from voiceguide.sound.render import render
+from voiceguide.sound.islands import Sounds
+from voiceguide.sound.render import render, span
 from voiceguide.text.durations import parse_duration
 from voiceguide.units import CHANNELS, SAMPLE_RATE, SAMPLE_WIDTH
 
@@ -339,25 +340,24 @@ class Bench:
 
         prepared = timed("prepare", lambda: prepare(SessionOptions()))
         timeline = prepared.timeline
-        probe = condensed(timeline, MEASURE_PAUSE)
-        level = timed(
-            "gain",
-            lambda: find_level(
-                lambda: render(probe, prepared.speech, prepared.chimes), probe.length
-            ),
-        )
+        sounds = Sounds(prepared.speech, prepared.chimes)
+        level = timed("gain", lambda: find_level(VoiceLoudness(sounds, timeline)))
         tags = Tags(title="stages", artist="voiceguide", album="stages")
         encoding = Encoding(FORMATS["mp3"], DEFAULT_BITRATE, tags)
-        shortcut = mp3_shortcut(prepared, encoding)
+        shortcut = mp3_shortcut(prepared)
         assert shortcut is not None
         short, finished = self.work / "stages-short.mp3", self.work / "stages.mp3"
+
+        def render_short(start: int, end: int) -> Iterator[bytes]:
+            pcm = sounds.render(shortcut.timeline, level.gain, LIMITER_CEILING)
+            return span(pcm, start, end)
+
         timed(
             "encode short",
             lambda: encode_short(
-                shortcut.render, shortcut.samples, short, encoding,
-                level_filter(level.gain), no_progress,
+                render_short, shortcut.timeline.length, short, encoding, no_progress
             ),
-        )  # fmt: skip
+        )
         timed("measure short", lambda: measure_file(short))
         timed("expand", lambda: shortcut.expand(short, finished))
         timed("check", lambda: verify_duration(finished, timeline.length))

@@ -171,15 +171,15 @@ def test_a_full_temporary_folder_is_named_as_such(
 
 @pytest.fixture
 def ffmpeg_killed_when_measuring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """An ffmpeg on PATH that kills itself (SIGKILL) when asked to measure loudness."""
+    """An ffmpeg on PATH that kills itself (SIGKILL) when asked to decode a file for the
+    loudness meter (to float PCM on its output)."""
     real = shutil.which("ffmpeg")
     assert real is not None
     tools = tmp_path.parent / f"{tmp_path.name}-tools"
     tools.mkdir()
     fake = tools / "ffmpeg"
     fake.write_text(
-        '#!/bin/sh\ncase "$*" in *ebur128*pipe:0*|*pipe:0*ebur128*) kill -9 $$;; esac\n'
-        f'exec {real} "$@"\n'
+        f'#!/bin/sh\ncase "$*" in *pcm_f32le*pipe:1*) kill -9 $$;; esac\nexec {real} "$@"\n'
     )
     fake.chmod(0o755)
     os.symlink(shutil.which("ffprobe") or "/usr/bin/ffprobe", tools / "ffprobe")

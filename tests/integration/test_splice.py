@@ -27,11 +27,11 @@ from tests.integration.measure import assert_agrees_with_ffmpeg, check_session, 
 from voiceguide.build.session import SessionOptions, build_session
 from voiceguide.encode import levelling
 from voiceguide.encode.export import FORMATS, Encoding, Tags
-from voiceguide.encode.levelling import level_filter
+from voiceguide.encode.levelling import LIMITER_CEILING
 from voiceguide.encode.meter import measure_file
 from voiceguide.encode.mp3 import splice, split
 from voiceguide.progress import no_progress
-from voiceguide.sound.render import render as render_timeline
+from voiceguide.sound.islands import Sounds
 from voiceguide.sound.render import span
 from voiceguide.text.extras import Extras, Pacer
 from voiceguide.units import SAMPLE_RATE
@@ -112,11 +112,11 @@ def test_the_spliced_mp3_is_the_whole_session_encoded(
 
     # The short file two encoders wrote is the file one encoder writes, to the byte:
     # frames, tags and header (filled in by voiceguide/encode/mp3/xing.py) alike.
-    render, samples, _, encoding, chain, _, plan = encodes[-1]
+    render, samples, _, encoding, _, plan = encodes[-1]
     assert plan is not None
     assert joins[-1] == plan
     alone = tmp_path / "alone.mp3"
-    split.encode_short(render, samples, alone, encoding, chain, no_progress)
+    split.encode_short(render, samples, alone, encoding, no_progress)
     assert short.read_bytes() == alone.read_bytes()
 
     # The short file the build measured measures as the finished one: silence is gated out.
@@ -146,8 +146,10 @@ def test_encoders_that_do_not_agree_give_way_to_one(tmp_path: Path) -> None:
     bad = split.Split(period * splice.PERIOD_SAMPLES, word.end + split.CHECK)
     encoding = Encoding(FORMATS["mp3"], "128k", Tags("t", "a", "b"))
 
-    def render(start: int, end: int) -> Iterable[bytes]:
-        return span(render_timeline(timeline, prepared.speech, prepared.chimes), start, end)
+    sounds = Sounds(prepared.speech, prepared.chimes)
+
+    def render(start: int, end: int) -> Iterable[bytes]:  # levelled, as a build does
+        return span(sounds.render(timeline, 6.0, LIMITER_CEILING), start, end)
 
     refused: list[str] = []
     reported: list[int] = []
@@ -160,13 +162,12 @@ def test_encoders_that_do_not_agree_give_way_to_one(tmp_path: Path) -> None:
             refused.append(str(e))
             raise
 
-    chain = level_filter(6.0)
     one, two = tmp_path / "one.mp3", tmp_path / "two.mp3"
-    split.encode_short(render, timeline.length, one, encoding, chain, no_progress)
+    split.encode_short(render, timeline.length, one, encoding, no_progress)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(split, "join", join)
         split.encode_short(
-            render, timeline.length, two, encoding, chain, lambda _, d, t: reported.append(d), bad
+            render, timeline.length, two, encoding, lambda _, d, t: reported.append(d), bad
         )
     assert refused
     assert "differently" in refused[0]

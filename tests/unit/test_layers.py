@@ -18,7 +18,7 @@ from voiceguide.plan.layers import (
     plan_layers,
     tone_length,
 )
-from voiceguide.plan.timeline import Event, Hold, Timeline, condensed
+from voiceguide.plan.timeline import Event, Hold, Timeline
 from voiceguide.text.extras import Background, Extras, Pacer
 from voiceguide.units import SAMPLE_RATE, to_samples
 
@@ -146,15 +146,6 @@ def test_speech_outside_the_hold_does_not_duck_the_bed() -> None:
 def test_without_a_start_chime_the_layers_start_with_the_hold() -> None:
     plan = plan_layers(timeline(chime=False), PACER_AND_BED)
     assert plan.tones[0].start == plan.beds[0].start == HOLD.start
-
-
-def test_condensing_without_layers_cuts_every_long_pause_and_moves_the_holds() -> None:
-    full = timeline()
-    short = condensed(full, S)
-    assert all(e.length <= S for e in short.events if e.kind == "pause")
-    (hold,) = short.holds
-    starts = {e.role: e.start for e in short.events if e.kind == "chime"}
-    assert (hold.start, hold.end) == (starts["chime_start"], starts["chime_end"])
 
 
 def test_the_script_lists_the_layers() -> None:

@@ -1,4 +1,4 @@
-"""Chapters, transcripts, formats and loudness parsing, on the fake engine: no ffmpeg."""
+"""Chapters, transcripts, formats and chimes, on the fake engine: no ffmpeg."""
 
 from __future__ import annotations
 
@@ -21,8 +21,6 @@ from voiceguide.encode.export import (
     choose_format,
     ffmetadata,
 )
-from voiceguide.encode.levelling import level_filter
-from voiceguide.encode.meter import parse_summaries, parse_summary
 from voiceguide.errors import ExportError
 from voiceguide.plan.chapters import chapters
 from voiceguide.plan.timeline import Timeline
@@ -172,48 +170,6 @@ def test_metadata_carries_tags_and_chapters_escaped(timeline: Timeline) -> None:
     assert f"TIMEBASE=1/{SAMPLE_RATE}\nSTART=0\n" in text
     flac = ffmetadata(Encoding(FORMATS["flac"], None, tags, chapters(timeline)))
     assert "[CHAPTER]" not in flac
-
-
-SUMMARY = """[Parsed_ebur128_0 @ 0x1] t: 1.0 M: -20.0 S: -20.0 I: -20.0 LUFS
-[Parsed_ebur128_0 @ 0x1] Summary:
-
-  Integrated loudness:
-    I:         -16.2 LUFS
-    Threshold: -26.6 LUFS
-
-  Loudness range:
-    LRA:         8.1 LU
-    Threshold: -36.5 LUFS
-    LRA low:   -22.4 LUFS
-    LRA high:  -14.3 LUFS
-
-  True peak:
-    Peak:       -1.9 dBFS
-"""
-
-
-def test_the_loudness_summary_is_read() -> None:
-    found = parse_summary(SUMMARY)
-    assert (found.integrated, found.loudness_range, found.true_peak) == (-16.2, 8.1, -1.9)
-    with pytest.raises(ExportError, match="did not report the loudness"):
-        parse_summary("Summary:\n")
-
-
-def test_several_summaries_are_read_in_the_order_of_their_filters() -> None:
-    second = SUMMARY.replace("ebur128_0", "ebur128_7").replace("-16.2 LUFS", "-18.4 LUFS")
-    found = parse_summaries(second + SUMMARY, 2)  # ffmpeg logs them in an order of its own
-    assert [f.integrated for f in found] == [-16.2, -18.4]
-    # A graph set up before the run logs empty summaries first: the last ones count.
-    empty = "[Parsed_ebur128_0 @ 0x2] Summary:\n\n[Parsed_ebur128_7 @ 0x3] Summary:\n"
-    assert parse_summaries(empty + second + SUMMARY, 2) == found
-    with pytest.raises(ExportError, match="did not report the loudness"):
-        parse_summaries(SUMMARY, 2)
-
-
-def test_the_level_filter_is_one_gain_and_a_compensated_limiter() -> None:
-    chain = level_filter(4.25, -2.0)
-    assert chain.startswith("volume=4.250dB:precision=double,")
-    assert "alimiter=limit=0.794328:level=false:latency=true" in chain
 
 
 @pytest.mark.parametrize("name", ["chime-start", "chime-end"])

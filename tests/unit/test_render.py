@@ -11,7 +11,6 @@ import pytest
 from tests.fakes import SECONDS_PER_WORD, FakeEngine, tone
 from voiceguide.build.session import SessionOptions, prepare
 from voiceguide.errors import PlanError, SpeechError
-from voiceguide.plan.timeline import condensed
 from voiceguide.progress import no_progress
 from voiceguide.sound.audio import loud_edges, samples, tidy_speech
 from voiceguide.sound.render import render, silence
@@ -136,23 +135,6 @@ def test_tidying_takes_off_the_dc_offset_an_engine_leaves() -> None:
     assert abs(sum(values) / len(values)) < 10  # under -70 dBFS, as the real builds are checked
     assert values[0] == 0  # and the fades still start and end at zero
     assert values[-1] == 0
-
-
-def test_condensed_keeps_every_sound_and_cuts_long_pauses() -> None:
-    prepared = prepare(SessionOptions(hold=300.0), FakeEngine())
-    timeline = prepared.timeline
-    short = condensed(timeline, SAMPLE_RATE)
-    assert len(short.events) == len(timeline.events)
-    position = 0
-    for full, cut in zip(timeline.events, short.events, strict=True):
-        assert cut.start == position
-        assert (cut.kind, cut.role, cut.text) == (full.kind, full.role, full.text)
-        expected = min(full.length, SAMPLE_RATE) if full.kind == "pause" else full.length
-        assert cut.length == expected
-        position = cut.end
-    assert short.length < timeline.length / 2  # five-minute holds are mostly quiet
-    pcm = b"".join(render(short, prepared.speech, prepared.chimes))
-    assert len(pcm) == short.length * SAMPLE_WIDTH
 
 
 def test_an_event_gain_scales_only_its_own_clip() -> None:

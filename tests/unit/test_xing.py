@@ -59,8 +59,9 @@ def test_the_seek_table_points_at_each_percent_of_the_frames(frames: int) -> Non
 
 
 def test_numpy_waits_until_a_build_needs_it() -> None:
-    """numpy takes about 15 MB; imported with the modules, it sat beside the encoding
-    ffmpeg and raised the build's peak memory from 119 MB to 128 MB."""
+    """numpy takes about 15 MB and a tenth of a second to import: the command line,
+    and commands that build nothing (``script``, ``routines``, ``--help``), start
+    without it; a build imports it when it levels the session."""
     code = (
         "import sys, voiceguide.cli, voiceguide.build.session,"
         " voiceguide.encode.mp3.splice, voiceguide.encode.mp3.xing;"

@@ -23,19 +23,25 @@ from voiceguide.encode.export import (
     find_tool,
     write_atomically,
 )
-from voiceguide.encode.levelling import DEFAULT_TARGET, Levelled, Shortcut, level_and_encode
+from voiceguide.encode.levelling import (
+    DEFAULT_TARGET,
+    Levelled,
+    Shortcut,
+    Voice,
+    level_and_encode,
+)
 from voiceguide.encode.mp3 import splice
 from voiceguide.encode.mp3.split import plan_split
 from voiceguide.errors import PlanError
 from voiceguide.plan.chapters import Chapter, chapters
 from voiceguide.plan.layers import LayerPlan, plan_layers
 from voiceguide.plan.planner import END_CHIME, START_CHIME, Pacing, plan
-from voiceguide.plan.timeline import Timeline, condensed
+from voiceguide.plan.timeline import Timeline
 from voiceguide.plan.transcript import check_transcript_path, write_transcript
 from voiceguide.progress import Progress as Progress  # callers type their callbacks with it
 from voiceguide.progress import no_progress
 from voiceguide.sound.audio import load_chime, load_chime_file, samples
-from voiceguide.sound.render import Layers, render, span
+from voiceguide.sound.render import Layers
 from voiceguide.speech import DEFAULT_RATE, SpeechEngine, get_engine
 from voiceguide.speech.cache import ClipCache
 from voiceguide.speech.clips import speak
@@ -48,7 +54,6 @@ from voiceguide.text.programme_cues import compose_programme
 from voiceguide.text.pronounce import Lexicon, load_lexicon
 from voiceguide.text.routine import Routine
 from voiceguide.text.wording import Wording
-from voiceguide.units import to_samples
 
 if TYPE_CHECKING:
     from voiceguide.sound.mix import LayerSounds
@@ -58,7 +63,6 @@ Content = Routine | Programme  # what a session is made of
 # (400 ms), so every block of sound measures as in the full session, and than the
 # limiter's release (50 ms). The default session's probe is then 221 s of its 800 s
 # (250 s with 1 s pauses), and measures the same (tests/integration/test_loudness_measure.py).
-MEASURE_PAUSE = to_samples(0.5)
 
 
 @dataclass(frozen=True)
@@ -312,43 +316,34 @@ def write_session(
     plan, layers = prepared.layers()
     # The gain is found on the voice and chimes alone, so a pacer or a bed never
     # changes how loud the voice is: the same session without them sounds the same.
-    short = condensed(timeline, MEASURE_PAUSE)
+    from voiceguide.sound.islands import Sounds  # numpy: not for the other commands
+
+    voice = Voice(timeline, Sounds(prepared.speech, prepared.chimes), layers)
     encoding = Encoding(fmt, bitrate, tags, marks, str(target))
     # Layers sound through the holds, where the silence is: those sessions are encoded whole.
-    shortcut = mp3_shortcut(prepared, encoding, jobs) if fmt.name == "mp3" and not plan else None
+    shortcut = mp3_shortcut(prepared, jobs) if fmt.name == "mp3" and not plan else None
     levelled = write_atomically(
         target,
         fmt,
         lambda temp: level_and_encode(
-            lambda: render(timeline, prepared.speech, prepared.chimes, layers),
-            timeline.length,
-            temp,
-            encoding,
-            options.loudness,
-            progress,
-            (lambda: render(short, prepared.speech, prepared.chimes), short.length),
-            shortcut,
-            on_voice=layers is not None,
-            jobs=jobs,
+            voice, temp, encoding, options.loudness, progress, shortcut, jobs=jobs
         ),
     )
     return Written(fmt, levelled, marks)
 
 
-def mp3_shortcut(prepared: Prepared, encoding: Encoding, jobs: int = 1) -> Shortcut | None:
+def mp3_shortcut(prepared: Prepared, jobs: int = 1) -> Shortcut | None:
     """Encode the session with its long silences cut out, then splice them back in as
     repeated silent frames (voiceguide/encode/mp3/splice.py); None where there is nothing to cut.
 
     With ``jobs`` 2 or more, two encoders share that encode where the session
     allows it (voiceguide/encode/mp3/split.py)."""
-    timeline = prepared.timeline
-    cuts = splice.plan_cuts(timeline)
+    cuts = splice.plan_cuts(prepared.timeline)
     if not cuts:
         return None
-    short = splice.shortened(timeline, cuts)
+    short = splice.shortened(prepared.timeline, cuts)
     return Shortcut(
-        lambda start, end: span(render(short, prepared.speech, prepared.chimes), start, end),
-        short.length,
+        short,
         lambda source, path: splice.expand(source, cuts, path),
         plan_split(short) if jobs >= 2 else None,
     )

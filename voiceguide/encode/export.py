@@ -223,18 +223,16 @@ def encode_command(
     encoding: Encoding,
     path: Path,
     metadata: Path,
-    audio_filter: str | None = None,
     source: str = "pipe:0",
 ) -> list[str]:
     """The command :func:`encode` runs: ffmpeg encodes the session's raw PCM from
-    ``source`` into ``path``, through ``audio_filter``, with the tags and chapters
-    of the ``metadata`` file (written from :func:`ffmetadata`)."""
+    ``source`` into ``path``, with the tags and chapters of the ``metadata`` file
+    (written from :func:`ffmetadata`)."""
     fmt = encoding.format
     chapters = "1" if fmt.chapters else "-1"
     arguments = [
         "-loglevel", "error", "-f", "ffmetadata", "-i", str(metadata),
         "-map", "0:a", "-map_metadata", "1", "-map_chapters", chapters,
-        *(["-af", audio_filter] if audio_filter else []),
         "-c:a", fmt.codec,
         *(["-b:a", encoding.bitrate] if encoding.bitrate else []),
         "-fflags", "+bitexact", "-flags:a", "+bitexact",
@@ -335,23 +333,18 @@ def encode(
     total_samples: int,
     path: Path,
     encoding: Encoding,
-    audio_filter: str | None = None,
     progress: Progress = no_progress,
-    skip: int = 0,
     verify: bool = True,
 ) -> None:
-    """Encode mono PCM into ``path`` (written in place: see :func:`write_atomically`).
+    """Encode mono PCM, levelled already, into ``path`` (written in place: see
+    :func:`write_atomically`).
 
-    The first ``skip`` of the ``total_samples`` only pass through ``audio_filter``, so
-    that its state is as in the whole stream, and are then left out of ``path``.
     ``verify``: check the duration players will read (:func:`verify_duration`); an
     intermediate file, such as the short file that is spliced, need not be."""
-    trim = f"atrim=start_sample={skip},asetpts=PTS-STARTPTS" if skip else None
-    audio_filter = ",".join(f for f in (audio_filter, trim) if f)
     with tempfile.TemporaryDirectory(prefix="voiceguide-") as folder:
         metadata = Path(folder) / "metadata.txt"
         metadata.write_text(ffmetadata(encoding), encoding="utf-8")
-        command = encode_command(encoding, path, metadata, audio_filter)
+        command = encode_command(encoding, path, metadata)
         what = f"encode {encoding.name or f'the {encoding.format.name} file'}"
         log = pipe_to_ffmpeg(
             command, pcm, total_samples, what, "encoding", progress, fds_for(path), path
@@ -359,7 +352,7 @@ def encode(
     _check_log(log, what, path)
     checkpoint("encoded")
     if verify:
-        verify_duration(path, total_samples - skip)
+        verify_duration(path, total_samples)
 
 
 def _check_log(log: str, what: str, output: Path) -> None:

@@ -1,14 +1,20 @@
 """Levelling: one gain for the whole session, and a limiter where peaks need it.
 
-The session is never normalised clip by clip. Its rendered PCM is measured
-(:mod:`voiceguide.encode.meter`); one gain brings it to the target, and where
-that gain would push peaks above the ceiling, a look-ahead limiter
-(delay-compensated, so every sample stays where it was planned) holds them
-down. Since the limiter takes a little loudness off the peaks, the levelled PCM
-is measured again (a few times at most) to find the gain that makes up for it.
-The finished file is measured with true peak, and that is what is reported. (On
-the default MP3 path the file encoded is the session with its long silences cut
-out, which measures exactly as the finished file: see :mod:`voiceguide.encode.mp3.splice`.)
+The session is never normalised clip by clip: one gain brings the whole to the
+target, and where that gain would push peaks above the ceiling, a look-ahead
+limiter (:mod:`voiceguide.sound.limiter`) holds them down. Both are applied in
+Python, island by island of sound (:mod:`voiceguide.sound.islands`), so ffmpeg
+only encodes.
+
+The loudness is found from the plan, with no pass over the session: each island
+is K-weighted once (:mod:`voiceguide.encode.bs1770`), and its energy added into
+the session's 100 ms steps at its place; silence, which the gate leaves out,
+costs nothing. Since the limiter takes a little loudness off the peaks, the
+islands it touches are measured again at each gain tried (a few at most), to
+find the gain that makes up for it. The finished file is measured with true peak,
+and that is what is reported. (On the default MP3 path the file encoded is the
+session with its long silences cut out, which measures exactly as the finished
+file: see :mod:`voiceguide.encode.mp3.splice`.)
 
 The target is loudness as heard. A session is mono and is heard on headphones, the
 same signal in both ears; BS.1770 counts such a file as dual mono, 3 LU louder than
@@ -22,16 +28,23 @@ from __future__ import annotations
 
 import math
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from voiceguide.encode.export import Encoding, encode, verify_duration
-from voiceguide.encode.meter import Loudness, measure_each, measure_file, measure_pcm
-from voiceguide.encode.mp3.split import RenderSpan, Split, encode_short
+from voiceguide.encode.meter import Loudness, measure_file
+from voiceguide.encode.mp3.split import Split, encode_short
 from voiceguide.errors import ExportError
+from voiceguide.plan.timeline import Timeline
 from voiceguide.progress import Progress, no_progress
+from voiceguide.sound.render import Layers, span, with_layers
+
+if TYPE_CHECKING:  # numpy: imported when a session is levelled, not with the command line
+    from voiceguide.encode.plan_loudness import VoiceLoudness
+    from voiceguide.sound.islands import Sounds
 
 DEFAULT_TARGET = -16.0  # LUFS, integrated, as heard (dual mono): the level of spoken podcasts
 AS_HEARD = "as heard on headphones (mono, measured as dual mono)"
@@ -45,20 +58,6 @@ PCM_PASSES = 4  # rounds of measuring the levelled PCM, at most
 QUIET = -60.0  # LUFS: a session this quiet holds no speech worth levelling
 
 
-def level_filter(gain: float, ceiling: float = LIMITER_CEILING) -> str:
-    """One gain for the whole session, then a look-ahead limiter at ``ceiling`` dBFS.
-
-    ``level=false`` keeps the limiter from making up the gain it takes; ``latency``
-    compensates its look-ahead, so the output lines up with the input to the sample.
-    (The DC offset some engines leave is taken off each clip: see
-    :func:`voiceguide.sound.audio.without_dc`.)
-    """
-    limit = 10 ** (ceiling / 20)
-    return (
-        f"volume={gain:.3f}dB:precision=double,alimiter=limit={limit:.6f}:level=false:latency=true"
-    )
-
-
 @dataclass(frozen=True)
 class Shortcut:
     """A shorter render of the session whose encoded file ``expand`` turns into the
@@ -69,8 +68,7 @@ class Shortcut:
     runs no process.
     """
 
-    render: RenderSpan  # samples [start, end) of the shorter render
-    samples: int
+    timeline: Timeline  # the shorter session, whose islands are the session's
     expand: Callable[[Path, Path], bool]
     split: Split | None = (
         None  # where two encoders share the encode (voiceguide/encode/mp3/split.py)
@@ -158,86 +156,73 @@ def find_gain(
 class Level:
     """The gain that levels a session, found before it is encoded."""
 
-    raw: Loudness  # the rendered PCM, before levelling (sample peak)
+    raw: Loudness  # the voice before levelling (sample peak)
     gain: float  # dB
     slope: float  # of the levelled loudness against the gain, there (1: no limiting)
     notes: tuple[str, ...] = ()
 
 
-def find_level(
-    probe: Callable[[], Iterable[bytes]],
-    probe_samples: int,
-    target: float = DEFAULT_TARGET,
-    progress: Progress = no_progress,
-    jobs: int = 1,
-) -> Level:
-    """Measure the rendered session (``probe()``, ``probe_samples`` long) and find the
-    gain that, with the limiter, brings it to ``target`` LUFS (see :func:`find_gain`).
-
-    ``jobs``: how many ffmpeg processes may run at once."""
+def find_level(loudness: VoiceLoudness, target: float = DEFAULT_TARGET) -> Level:
+    """The gain that, with the limiter, brings the session to ``target`` LUFS (see
+    :func:`find_gain`)."""
     notes: list[str] = []
-    raw = measure_pcm(probe(), probe_samples, progress=progress)
+    raw = loudness.raw()
     if not math.isfinite(raw.integrated) or raw.integrated < QUIET:
-        raise ExportError(f"the session measures {raw.integrated} LUFS: it is silent")
+        raise ExportError(f"the session measures {raw.integrated:.1f} LUFS: it is silent")
     gain = _capped(target - raw.integrated, raw.true_peak, notes, target)
     slope = 1.0
     if raw.true_peak + gain > LIMITER_CEILING and not notes:
+        most = LIMITER_CEILING + MAX_LIMITING - raw.true_peak
 
         def limited(gains: Sequence[float]) -> list[float]:
-            """The levelled PCM's loudness at each of ``gains``: in one ffmpeg, or with
-            ``jobs`` > 1 in one each, side by side (this thread measures the first,
-            and reports the progress)."""
-            if jobs < 2:
-                chains = [level_filter(g) for g in gains]
-                return [
-                    m.integrated for m in measure_each(probe(), probe_samples, chains, progress)
-                ]
+            return [loudness.at(g, LIMITER_CEILING) for g in gains]
 
-            def one(gain: float, shown: Progress) -> float:
-                return measure_pcm(probe(), probe_samples, level_filter(gain), shown).integrated
-
-            with ThreadPoolExecutor(max(1, len(gains) - 1)) as pool:
-                others = [pool.submit(one, g, no_progress) for g in gains[1:]]
-                return [one(gains[0], progress), *(f.result() for f in others)]
-
-        most = LIMITER_CEILING + MAX_LIMITING - raw.true_peak
-        # Two gains a round, with a core to spare or not: the search, and so the file,
-        # is the same either way, and a bracketed target is interpolated. (Two chains
-        # in one ffmpeg take about as long as two rounds of one: docs/performance.md.)
         gain, slope = find_gain(limited, raw, target, most, per_round=2)
         gain = _capped(gain, raw.true_peak, notes, target)
     return Level(raw, gain, slope, tuple(notes))
 
 
+@dataclass(frozen=True)
+class Voice:
+    """What is levelled: a timeline's sounds, with ``layers`` (if any) mixed under them."""
+
+    timeline: Timeline
+    sounds: Sounds
+    layers: Layers | None = None
+
+    def render(self, gain: float, ceiling: float) -> Iterator[bytes]:
+        pcm = self.sounds.render(self.timeline, gain, ceiling)
+        if self.layers is None:
+            return pcm
+        return with_layers(pcm, self.layers.levelled(gain, ceiling))
+
+
 def level_and_encode(
-    render: Callable[[], Iterable[bytes]],
-    total_samples: int,
+    voice: Voice,
     path: Path,
     encoding: Encoding,
     target: float = DEFAULT_TARGET,
     progress: Progress = no_progress,
-    measure: tuple[Callable[[], Iterable[bytes]], int] | None = None,
     shortcut: Shortcut | None = None,
-    on_voice: bool = False,
     jobs: int = 1,
 ) -> Levelled:
-    """Measure the rendered session, encode it levelled to ``target`` LUFS into ``path``,
-    measure the finished file; re-encode once if the codec moved it off target.
+    """Level the session to ``target`` LUFS, encode it into ``path``, measure the
+    finished file; re-encode once if the codec moved it off target.
 
-    ``measure`` may give a quicker render that measures the same (the session with
-    its long pauses cut short, see :func:`voiceguide.plan.timeline.condensed`) and its
-    length, for the passes that find the gain. ``shortcut`` may give a shorter render
-    to encode and measure instead of the whole, and the way to expand its file.
+    ``shortcut`` may give a shorter session to encode and measure instead of the
+    whole, and the way to expand its file.
 
-    ``on_voice``: ``measure`` renders the voice alone, without the layers that
-    ``render`` mixes under it; the gain brings the voice to ``target``, and the
+    With layers (``voice.layers``), the gain brings the voice to ``target``, and the
     finished file's loudness is reported but not steered (the layers fill the quiet
     between the words, so the whole measures otherwise). Its true peak still is.
 
-    ``jobs``: how many ffmpeg processes may run at once (see :func:`find_gain`).
+    ``jobs``: how many processes may run at once (see :func:`encode_short`).
     """
-    probe, probe_samples = measure or (render, total_samples)
-    level = find_level(probe, probe_samples, target, progress, jobs)
+    on_voice = voice.layers is not None
+    total_samples = voice.timeline.length
+    from voiceguide.encode.plan_loudness import VoiceLoudness
+
+    level = find_level(VoiceLoudness(voice.sounds, voice.timeline, progress), target)
     raw, gain, slope, notes = level.raw, level.gain, level.slope, list(level.notes)
     ceiling = LIMITER_CEILING
     with tempfile.TemporaryDirectory(prefix="voiceguide-") as folder:
@@ -246,17 +231,18 @@ def level_and_encode(
         def encode_levelled() -> tuple[Loudness, bool | None]:
             """Encode, and measure what was encoded; and, with a shortcut and a core
             to spare, expand the short file meanwhile (whether that could be done)."""
-            chain = level_filter(gain, ceiling)
             if shortcut is None:
-                encode(render(), total_samples, path, encoding, chain, progress)
+                encode(voice.render(gain, ceiling), total_samples, path, encoding, progress)
                 return measure_file(path), None
+            samples = shortcut.timeline.length
 
             def scaled(stage: str, done: int, _: int) -> None:  # in samples of the session
-                progress(stage, done * total_samples // shortcut.samples, total_samples)
+                progress(stage, done * total_samples // samples, total_samples)
 
-            encode_short(
-                shortcut.render, shortcut.samples, short, encoding, chain, scaled, shortcut.split
-            )
+            def render(start: int, end: int) -> Iterator[bytes]:
+                return span(voice.sounds.render(shortcut.timeline, gain, ceiling), start, end)
+
+            encode_short(render, samples, short, encoding, scaled, shortcut.split)
             # The short file measures exactly as the finished file: see splice.py.
             if jobs < 2:
                 return measure_file(short), None
@@ -282,7 +268,7 @@ def level_and_encode(
         if expanded is None and shortcut is not None:
             expanded = shortcut.expand(short, path)
         if expanded is False:
-            encode(render(), total_samples, path, encoding, level_filter(gain, ceiling), progress)
+            encode(voice.render(gain, ceiling), total_samples, path, encoding, progress)
             final = measure_file(path)
         elif expanded:
             verify_duration(path, total_samples)

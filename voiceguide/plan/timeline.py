@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import bisect
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from voiceguide.units import SAMPLE_RATE, clock, to_seconds
@@ -133,36 +131,6 @@ class Timeline:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
-
-
-def condensed(timeline: Timeline, longest_pause: int) -> Timeline:
-    """The same sounds in the same order with every pause cut to ``longest_pause`` samples.
-
-    Loudness meters gate out silence (EBU R128's absolute gate), so a session and
-    its condensed form measure the same while the latter is far quicker to measure.
-    The pauses are those of the voice track: layers under it (which sound in them)
-    are not condensed. The holds move with their events.
-    """
-    events: list[Event] = []
-    position = 0
-    for event in timeline.events:
-        length = min(event.length, longest_pause) if event.kind == "pause" else event.length
-        events.append(replace(event, start=position, length=length))
-        position += length
-    return replace(timeline, events=tuple(events), holds=_moved_holds(timeline, events))
-
-
-def _moved_holds(timeline: Timeline, moved: Sequence[Event]) -> tuple[Hold, ...]:
-    """``timeline``'s holds, placed in the timeline whose events are ``moved``."""
-    starts = [e.start for e in timeline.events]
-
-    def move(position: int) -> int:
-        index = max(bisect.bisect_right(starts, position) - 1, 0)
-        if index >= len(moved):
-            return position
-        return moved[index].start + min(position - starts[index], moved[index].length)
-
-    return tuple(replace(h, start=move(h.start), end=move(h.end)) for h in timeline.holds)
 
 
 def format_script(timeline: Timeline) -> str:

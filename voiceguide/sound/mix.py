@@ -12,6 +12,10 @@ pacer's level is that of one tone while it sounds; the bed's, that of the bed
 before fades and ducking. The session is levelled as a whole afterwards, so the
 balance is what the listener hears.
 
+**Levelling.** The voice is levelled before the layers are added (one gain, and a
+limiter on its peaks: :mod:`voiceguide.encode.levelling`), and the layers take the
+same gain (:meth:`Mixer.levelled`), so the balance stays as set.
+
 **Clipping.** The sum is scaled by a fixed headroom (1 unless the loudest voice
 peak plus the loudest layer peaks could pass full scale), so it never clips; it is
 rounded to 16 bits and, as a last guard, saturated.
@@ -44,13 +48,24 @@ class LayerSounds:
 
     ``tones`` are floats of full scale 1 with their gain applied; ``bed`` is the
     bed's loop at an active level of 1 (shared between sessions), ``bed_gain`` its
-    gain; ``headroom`` scales the whole mix so that it cannot clip."""
+    gain; ``voice_peak`` and ``layer_peak`` are the loudest the voice track and the
+    layers together can be (full scale 1), before levelling."""
 
     voice_level: float
     tones: Mapping[ToneKind, Samples]
     bed: Samples | None
     bed_gain: float
-    headroom: float
+    voice_peak: float
+    layer_peak: float
+
+    @property
+    def headroom(self) -> float:
+        """What scales the mix, before levelling, so that it cannot clip."""
+        return _headroom(self.voice_peak + self.layer_peak)
+
+
+def _headroom(peak: float) -> float:
+    return min(1.0, (FULL_SCALE - 1) / FULL_SCALE / peak) if peak > 0 else 1.0
 
 
 def db(gain: float) -> float:
@@ -82,9 +97,8 @@ def layer_sounds(
     layer_peak = max((float(np.max(np.abs(t))) for t in tones.values()), default=0.0)
     if bed is not None:
         layer_peak += float(np.max(np.abs(bed))) * bed_gain
-    peak = _voice_peak(timeline, speech, chimes) + layer_peak
-    headroom = min(1.0, (FULL_SCALE - 1) / FULL_SCALE / peak) if peak > 0 else 1.0
-    return LayerSounds(voice, tones, bed, bed_gain, headroom)
+    voice_peak = _voice_peak(timeline, speech, chimes)
+    return LayerSounds(voice, tones, bed, bed_gain, voice_peak, layer_peak)
 
 
 def _voice_peak(
@@ -105,12 +119,22 @@ def _voice_peak(
 class Mixer:
     """Adds a plan's layers to blocks of the voice track (see :func:`.render.render`)."""
 
-    def __init__(self, plan: LayerPlan, sounds: LayerSounds) -> None:
+    def __init__(self, plan: LayerPlan, sounds: LayerSounds, gain: float = 1.0) -> None:
+        self.plan = plan
         self.tones = plan.tones
         self.tone_ends = [t.end for t in plan.tones]
         self.beds = plan.beds if sounds.bed is not None else ()
         self.sounds = sounds
+        self.gain = gain  # linear, on the layers: the voice's levelling gain
         self.scale = sounds.headroom
+
+    def levelled(self, gain: float, ceiling: float) -> Mixer:
+        """The mixer for the voice levelled at ``gain`` dB, its peaks limited to
+        ``ceiling`` dBFS: the layers take the same gain."""
+        mixer = Mixer(self.plan, self.sounds, db(gain))
+        voice_peak = min(self.sounds.voice_peak * db(gain), db(ceiling))
+        mixer.scale = _headroom(voice_peak + self.sounds.layer_peak * db(gain))
+        return mixer
 
     def layers(self, start: int, length: int) -> Samples | None:
         """The layers summed over samples ``start`` to ``start + length``; None if silent."""
@@ -153,7 +177,7 @@ class Mixer:
         if layers is None and self.scale == 1.0:
             return block
         voice = np.frombuffer(block, dtype="<i2").astype(np.float64)
-        mixed = voice if layers is None else voice + layers * FULL_SCALE
+        mixed = voice if layers is None else voice + layers * (FULL_SCALE * self.gain)
         if self.scale != 1.0:
             mixed = mixed * self.scale
         return bytes(np.clip(np.rint(mixed), -FULL_SCALE, FULL_SCALE - 1).astype("<i2").tobytes())

@@ -39,6 +39,10 @@ class Layers(Protocol):
         """``block`` of the voice track, from sample ``start``, with the layers added."""
         ...
 
+    def levelled(self, gain: float, ceiling: float) -> Layers:
+        """The layers under the voice levelled at ``gain`` dB, peaks at ``ceiling`` dBFS."""
+        ...
+
 
 def render(
     timeline: Timeline,
@@ -48,11 +52,14 @@ def render(
 ) -> Iterator[bytes]:
     """The session as signed 16-bit mono PCM at the session rate, in order, with
     ``layers`` mixed under the voice."""
-    if layers is None:
-        yield from voice_track(timeline, speech, chimes)
-        return
+    pcm = voice_track(timeline, speech, chimes)
+    return pcm if layers is None else with_layers(pcm, layers)
+
+
+def with_layers(pcm: Iterable[bytes], layers: Layers) -> Iterator[bytes]:
+    """The voice track ``pcm`` with ``layers`` mixed under it."""
     position = 0
-    for block in voice_track(timeline, speech, chimes):
+    for block in pcm:
         yield layers.mix(block, position)
         position += len(block) // SAMPLE_WIDTH
 

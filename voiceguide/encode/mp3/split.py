@@ -8,10 +8,8 @@ first one writes. The session is split in a silence (:func:`plan_split`):
 
 - encoder A takes the audio from the start to a little past the next sound
   (:data:`CHECK`), encoder B from sample :attr:`Split.start` to the end;
-- B's filters (the level chain) run from the very start of the render, and only
-  what comes out of them from :attr:`Split.start` on is encoded: filtering is
-  cheap, and the limiter can stay a hair below unity for minutes after a peak, so
-  its state is the same in both only if both have seen all the audio;
+- the render is levelled already (:mod:`voiceguide.encode.levelling`), sound by
+  sound, so B's part is the very audio A's stream has from there;
 - B starts :data:`~voiceguide.encode.mp3.splice.SETTLE` or more after the sound before it,
   so that A's encoder has settled into the silence (as at a cut), and on a frame
   boundary of A's stream, a whole number of 49-frame periods of the padding
@@ -54,7 +52,7 @@ from voiceguide.units import to_samples
 
 FRESH = to_samples(1.5)  # silence a new encoder needs before a sound: 0.94 s, with room
 # How far A goes on into the sound after the silence: its last 3 frames may not be
-# final (LAME and the limiter look ahead); the others, into the sound, are compared.
+# final (LAME looks ahead); the others, into the sound, are compared.
 CHECK = to_samples(0.5)
 _UNSETTLED = 3  # frames at the end of A's file that may not be as in the whole encode
 MIN_PART = to_samples(10.0)  # shorter than this, a second ffmpeg is not worth starting
@@ -160,7 +158,6 @@ def encode_short(
     samples: int,
     path: Path,
     encoding: Encoding,
-    audio_filter: str | None,
     progress: Progress,
     split: Split | None = None,
 ) -> None:
@@ -168,7 +165,7 @@ def encode_short(
     ``split``, two side by side, joined; where the join fails, one encoder. (Its
     duration is not checked: the finished file's is, once it is expanded.)"""
     if split is None:
-        encode(render(0, samples), samples, path, encoding, audio_filter, progress, verify=False)
+        encode(render(0, samples), samples, path, encoding, progress, verify=False)
         return
     reported = 0
     lock = threading.Lock()
@@ -183,12 +180,12 @@ def encode_short(
     with tempfile.TemporaryDirectory(prefix="voiceguide-") as folder:
         first, second = Path(folder) / "a.mp3", Path(folder) / "b.mp3"
         try:
-            _encode_both(render, samples, (first, second), encoding, audio_filter, monotonic, split)
+            _encode_both(render, samples, (first, second), encoding, monotonic, split)
             join(first, second, split, samples, path)
             return
         except NotSpliceable:
             pass
-    encode(render(0, samples), samples, path, encoding, audio_filter, monotonic, verify=False)
+    encode(render(0, samples), samples, path, encoding, monotonic, verify=False)
 
 
 def _encode_both(
@@ -196,22 +193,19 @@ def _encode_both(
     samples: int,
     paths: tuple[Path, Path],
     encoding: Encoding,
-    audio_filter: str | None,
     progress: Progress,
     split: Split,
 ) -> None:
     """Encode [0, split.end) into ``paths[0]`` and [split.start, samples) into
     ``paths[1]``, at once; progress counts both, in samples of the whole render."""
-    # B's filters run from the start, so that their state (the limiter's above all,
-    # which can stay a hair below unity after a peak) is A's; B encodes from split.start.
-    ends, skips = (split.end, samples), (0, split.start)
-    work = sum(ends)
+    spans = ((0, split.end), (split.start, samples))
+    work = sum(end - start for start, end in spans)
     done = [0, 0]
     stop = threading.Event()
     lock = threading.Lock()
 
     def run(index: int) -> None:
-        end = ends[index]
+        start, end = spans[index]
 
         def report(stage: str, count: int, _: int) -> None:
             if stop.is_set():
@@ -221,10 +215,7 @@ def _encode_both(
                 progress(stage, sum(done) * samples // work, samples)
 
         try:
-            pcm = render(0, end)
-            encode(
-                pcm, end, paths[index], encoding, audio_filter, report, skips[index], verify=False
-            )
+            encode(render(start, end), end - start, paths[index], encoding, report, verify=False)
         except BaseException:
             stop.set()
             raise

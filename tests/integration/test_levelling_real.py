@@ -1,0 +1,45 @@
+"""The loudness levelling finds from the plan is what ffmpeg's own meter reads on
+the levelled PCM. Real ffmpeg; these fail, never skip, without it."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require_tools
+from tests.fakes import FakeEngine
+from voiceguide.build.session import SessionOptions, prepare
+from voiceguide.encode.levelling import LIMITER_CEILING
+from voiceguide.encode.plan_loudness import VoiceLoudness
+from voiceguide.sound.islands import Sounds
+from voiceguide.units import SAMPLE_RATE
+
+pytestmark = pytest.mark.integration
+
+
+def ffmpeg_integrated(pcm: Path) -> float:
+    log = subprocess.run(
+        ["ffmpeg", "-hide_banner", "-nostats", "-f", "s16le", "-ar", str(SAMPLE_RATE),
+         "-ac", "1", "-i", str(pcm), "-af", "ebur128=dualmono=true", "-f", "null", "-"],
+        capture_output=True, text=True, check=True,
+    ).stderr  # fmt: skip
+    found = re.search(r"^\s*I:\s+(-?[\d.]+) LUFS", log[log.rindex("Summary:") :], re.MULTILINE)
+    assert found is not None
+    return float(found.group(1))
+
+
+def test_the_loudness_found_from_the_plan_is_what_ffmpeg_measures(tmp_path: Path) -> None:
+    require_tools("ffmpeg")
+    prepared = prepare(SessionOptions(hold=30.0), FakeEngine())
+    timeline = prepared.timeline
+    sounds = Sounds(prepared.speech, prepared.chimes)
+    voice = VoiceLoudness(sounds, timeline)
+    for gain, ceiling in ((0.0, None), (9.0, LIMITER_CEILING)):
+        pcm = tmp_path / f"{gain}.pcm"
+        pcm.write_bytes(b"".join(sounds.render(timeline, gain, ceiling or 0.0)))
+        # ffmpeg prints tenths, and gates through a histogram of 0.01 LU bins: its
+        # reading may be one printed step from the exact value's rounding.
+        assert voice.at(gain, ceiling) == pytest.approx(ffmpeg_integrated(pcm), abs=0.1 + 1e-9)

@@ -1,0 +1,138 @@
+"""The numpy levelling: the BS.1770 meter, the limiter, and loudness found from the
+plan's islands of sound, on the fake engine (no ffmpeg; tests/integration checks
+the meter against ffmpeg's own)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from tests.fakes import FakeEngine
+from voiceguide.build.session import Prepared, SessionOptions, prepare
+from voiceguide.encode import bs1770
+from voiceguide.encode.levelling import LIMITER_CEILING, find_level
+from voiceguide.encode.mp3 import splice
+from voiceguide.encode.plan_loudness import VoiceLoudness
+from voiceguide.sound import limiter
+from voiceguide.sound.islands import MARGIN, Sounds, islands
+from voiceguide.units import SAMPLE_RATE
+
+
+def sine(hz: float, amplitude: float, seconds: float) -> np.ndarray:
+    n = np.arange(round(seconds * SAMPLE_RATE))
+    return np.asarray(amplitude * np.sin(2 * np.pi * hz * n / SAMPLE_RATE))
+
+
+def loudness(samples: np.ndarray, channels: int = 1) -> bs1770.Energies:
+    meter = bs1770.StreamMeter(channels)
+    for start in range(0, len(samples), 10_000 * channels):  # blocks of any size
+        meter.add(samples[start : start + 10_000 * channels])
+    return meter.finish()
+
+
+def iir(samples: np.ndarray) -> np.ndarray:
+    """The K-weighting as the Recommendation writes it: two biquads, sample by sample."""
+    out = list(samples)
+    for b, a in bs1770._biquads(SAMPLE_RATE):
+        x1 = x2 = y1 = y2 = 0.0
+        for i, x in enumerate(out):
+            y = b[0] * x + b[1] * x1 + b[2] * x2 - a[1] * y1 - a[2] * y2
+            x2, x1, y2, y1 = x1, x, y1, y
+            out[i] = y
+    return np.asarray(out)
+
+
+def test_k_weighting_by_fft_is_the_recursive_filter() -> None:
+    rng = np.random.default_rng(1)
+    x = np.concatenate((rng.normal(0, 0.1, 20_000), np.zeros(bs1770.TAPS)))
+    assert np.abs(bs1770.k_weighted(x)[: len(x)] - iir(x)).max() < 1e-9
+
+
+def test_a_1khz_sine_reads_as_the_recommendation_says() -> None:
+    # BS.1770: a 0 dBFS 1 kHz sine in one channel reads -3.01 LUFS; as dual mono, 0.
+    energies = loudness(sine(1000, 0.1, 10.0))
+    assert energies.integrated() == pytest.approx(-20.0, abs=0.05)
+    assert energies.loudness_range() == pytest.approx(0.0, abs=0.05)
+    stereo = np.column_stack((sine(1000, 0.1, 10.0), np.zeros(10 * SAMPLE_RATE))).ravel()
+    assert loudness(stereo, 2).integrated() == pytest.approx(-23.01, abs=0.05)
+
+
+def test_gates_and_range() -> None:
+    quiet, loud = sine(1000, 0.01, 10.0), sine(1000, 0.1, 10.0)
+    both = loudness(np.concatenate((loud, quiet)))
+    # The quiet half is 20 LU down: the relative gate (-10 LU) leaves it out.
+    assert both.integrated() == pytest.approx(-20.0, abs=0.1)
+    # The range gate is -20 LU, so both halves count: about 20 LU of range.
+    assert both.loudness_range() == pytest.approx(20.0, abs=0.3)
+    assert loudness(np.zeros(5 * SAMPLE_RATE)).integrated() == bs1770.SILENT
+
+
+def test_a_sound_weighted_alone_adds_as_in_the_whole_signal() -> None:
+    rng = np.random.default_rng(2)
+    whole = np.zeros(8 * SAMPLE_RATE)
+    parts = [(12_345, rng.normal(0, 0.2, SAMPLE_RATE)), (200_000, rng.normal(0, 0.05, 30_000))]
+    energies = bs1770.Energies(len(whole))
+    for start, sound in parts:
+        whole[start : start + len(sound)] = sound
+        energies.add_sound(start, sound)
+    assert energies.integrated() == pytest.approx(loudness(whole).integrated(), abs=1e-9)
+
+
+def test_the_limiter_holds_every_sample_under_the_ceiling_and_leaves_the_rest() -> None:
+    rng = np.random.default_rng(3)
+    x = rng.normal(0, 0.1, 5 * SAMPLE_RATE)
+    x[[20_000, 20_300, 150_000]] = [0.95, -0.9, 0.99]
+    ceiling = 0.5
+    envelope = limiter.gain_envelope(x, ceiling)
+    assert envelope is not None
+    assert np.abs(x * envelope).max() <= ceiling * (1 + 1e-12)
+    assert envelope.max() <= 1.0
+    # Away from the peaks (further than its reach), nothing changes.
+    near = np.zeros(len(x), dtype=bool)
+    for peak in np.flatnonzero(np.abs(x) > ceiling):
+        near[max(0, peak - limiter.REACH) : peak + limiter.REACH + 1] = True
+    assert np.all(envelope[~near] == 1.0)
+    assert envelope[near].min() < 1.0
+    # It moves smoothly: no step of more than a few percent from one sample to the next.
+    assert np.abs(np.diff(envelope)).max() < 0.01
+    assert limiter.gain_envelope(x * 0.1, ceiling) is None
+
+
+@pytest.fixture(scope="module")
+def prepared() -> Prepared:
+    return prepare(SessionOptions(hold=60.0), FakeEngine())
+
+
+def test_islands_keep_their_margin_and_the_short_session_has_the_same(prepared: Prepared) -> None:
+    timeline = prepared.timeline
+    found = islands(timeline)
+    assert all(b.start - a.end >= MARGIN for a, b in itertools.pairwise(found))
+    sounds = [e for e in timeline.events if e.kind != "pause" and e.length]
+    assert sum(len(i.parts) for i in found) == len(sounds)
+    short = splice.shortened(timeline, splice.plan_cuts(timeline))
+    assert [i.parts for i in islands(short)] == [i.parts for i in found]
+
+
+def test_the_loudness_from_the_plan_is_the_rendered_sessions(prepared: Prepared) -> None:
+    timeline = prepared.timeline
+    sounds = Sounds(prepared.speech, prepared.chimes)
+    voice = VoiceLoudness(sounds, timeline)
+    for gain, ceiling in ((0.0, None), (8.0, LIMITER_CEILING), (3.0, -12.0)):
+        pcm = b"".join(sounds.render(timeline, gain, ceiling if ceiling is not None else 99.0))
+        rendered = np.frombuffer(pcm, dtype="<i2") / 32768.0
+        assert len(rendered) == timeline.length
+        measured = loudness(rendered).integrated()
+        assert voice.at(gain, ceiling) == pytest.approx(measured, abs=0.01)
+        if ceiling is not None:
+            assert np.abs(rendered).max() <= 10 ** (ceiling / 20) + 1 / 32768
+
+
+def test_the_gain_found_reaches_the_target_on_the_rendered_pcm(prepared: Prepared) -> None:
+    timeline = prepared.timeline
+    sounds = Sounds(prepared.speech, prepared.chimes)
+    level = find_level(VoiceLoudness(sounds, timeline), -16.0)
+    pcm = b"".join(sounds.render(timeline, level.gain, LIMITER_CEILING))
+    measured = loudness(np.frombuffer(pcm, dtype="<i2") / 32768.0).integrated()
+    assert measured == pytest.approx(-16.0, abs=0.25)
