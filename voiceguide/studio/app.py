@@ -46,6 +46,8 @@ STATIC = {
     "studio.css": "text/css",
 }
 _ID = re.compile(r"[0-9a-f]{32}")
+#: The speech engines as the page names them (Piper needs the `piper` extra).
+ENGINE_NAMES = {"pyttsx3": "espeak-ng (pyttsx3)", "piper": "Piper: a natural voice"}
 Handler = Callable[[Request], Awaitable[Response]]
 
 
@@ -119,7 +121,7 @@ def routes(studio: Studio) -> list[Route]:
         }
         html = studio.pages.get_template("page.html").render(
             routines=builtin_names(), programmes=builtin_programmes(), start=_script_json(start),
-            engines=list(ENGINES), rate=DEFAULT_RATE,
+            engines=list(ENGINES), engine_names=ENGINE_NAMES, rate=DEFAULT_RATE,
         )  # fmt: skip
         return HTMLResponse(html)
 

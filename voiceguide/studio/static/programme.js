@@ -205,6 +205,11 @@ function renderExercises() {
     } else rows.push(exerciseRow(list, index, item, number++, index === list.length - 1));
   });
   $("exercises").replaceChildren(...rows);
+  // A programme that names a routine file of the person's is kept as a zip with it.
+  const named = list.flatMap((item) => (item.exercises ? item.exercises : [item]));
+  const theirs = named.some((e) => Object.hasOwn(state.own, e.routine));
+  $("save-routine").textContent = theirs
+    ? "Save the programme with your routines (zip)" : "Save the programme (YAML)";
 }
 
 for (const [id, key] of [["intro", "intro"], ["programme-outro", "outro"]]) {

@@ -224,6 +224,7 @@ $("routine").addEventListener("change", async () => {
   for (const control of controls) control.disabled = true;
   try {
     const chosen = $("routine").value;
+    if (chosen === "opened") { showOpened(JSON.parse(state.opened)); return; }
     const programme = chosen.startsWith("programme:");
     const name = encodeURIComponent(chosen.replace(/^programme:/, ""));
     const data = await answer(await fetch(`/api/${programme ? "programmes" : "routines"}/${name}`));
@@ -409,10 +410,27 @@ $("open-routine").addEventListener("change", async () => {
     const sent = await Promise.all(files.map(async (f) => ({ name: f.name, text: await f.text() })));
     data = await answer(await post("/api/open-routine", { files: sent }));
   }
-  if (data.error) showError("keep-error", data.error);
-  else if (data.programme) showProgramme(data.programme, data.own_routines);
-  else showRoutine(data.routine);
+  if (data.error) { showError("keep-error", data.error); return; }
+  // The Routine select offers it too, to come back to after trying a built-in one.
+  state.opened = JSON.stringify(data);
+  let group = $("opened-group");
+  if (!group) {
+    group = document.createElement("optgroup");
+    group.id = "opened-group";
+    group.label = "Opened from your files";
+    group.append(new Option("", "opened"));
+    $("routine").append(group);
+  }
+  const name = (data.programme || data.routine).name;
+  group.firstChild.textContent = data.programme ? `${name} (your programme)` : `${name} (your routine)`;
+  $("routine").value = "opened";
+  showOpened(data);
 });
+
+function showOpened(data) {
+  if (data.programme) showProgramme(data.programme, data.own_routines);
+  else showRoutine(data.routine);
+}
 $("open-wording").addEventListener("change", async () => {
   const file = $("open-wording").files[0];
   if (!file) return;
