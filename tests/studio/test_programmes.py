@@ -270,6 +270,12 @@ def test_opening_a_programme_without_its_routine_file_names_the_file(client: Tes
     problem = client.post("/api/open-routine", json={"files": files}).json()
     assert re.search(r"my-back.yaml, line 3: rest: 'soon' is not a duration", problem["error"])
     assert client.post("/api/open-zip", content=b"PK not a zip").status_code == 422
+    many = io.BytesIO()
+    with zipfile.ZipFile(many, "w") as archive:
+        for n in range(21):
+            archive.writestr(f"r{n}.yaml", MY_STRETCH)
+    problem = client.post("/api/open-zip", content=many.getvalue()).json()
+    assert "too many files in the zip: at most 20" in problem["error"]
     assert client.post("/api/open-routine", json={"files": "x"}).status_code == 422
     assert client.get("/").status_code == 200
 

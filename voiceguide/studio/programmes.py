@@ -101,7 +101,7 @@ def open_files(files: list[tuple[str, str]]) -> dict[str, Any]:
     name, text = programmes[0]
     source = Path(name).name or "your programme"
     try:
-        parse_programme(text, source)  # its errors, with the line in the person's file
+        parsed = parse_programme(text, source)  # its errors, with the line in the person's file
     except RoutineError as e:
         raise DraftError(str(e), "open") from None
     own: dict[str, dict[str, Any]] = {}
@@ -120,7 +120,7 @@ def open_files(files: list[tuple[str, str]]) -> dict[str, Any]:
             raise DraftError(str(e), "open") from None
     data = yaml.safe_load(text)
     missing = sorted(
-        {Path(e.routine).name for e in exercises(parse_programme(text, source))
+        {Path(e.routine).name for e in exercises(parsed)
          if is_file_ref(e.routine) and Path(e.routine).name not in own}
     )  # fmt: skip
     if missing:
@@ -138,16 +138,24 @@ def open_files(files: list[tuple[str, str]]) -> dict[str, Any]:
     return {"programme": data, "own_routines": own}
 
 
+def _kept(info: zipfile.ZipInfo) -> bool:
+    """A routine or programme file in a zip (not a folder, nor a hidden file such as the
+    ._NAME.yaml beside each file in a zip made on a Mac)."""
+    name = Path(info.filename).name
+    return not info.is_dir() and name.endswith((".yaml", ".yml")) and not name.startswith(".")
+
+
 def open_zip(data: bytes) -> dict[str, Any]:
     """A zip the studio saved (a programme and its routine files), opened as
     :func:`open_files` opens the files in it."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
+        found = [i for i in archive.infolist() if _kept(i)]
+        if len(found) > MAX_FILES:
+            raise DraftError(f"too many files in the zip: at most {MAX_FILES}", "open")
         files: list[tuple[str, str]] = []
-        for info in archive.infolist():
+        for info in found:
             name = Path(info.filename).name
-            if info.is_dir() or not name.endswith((".yaml", ".yml")):
-                continue
             if info.file_size > MAX_ROUTINE_BYTES:
                 raise DraftError(f"{name} is too big for a routine or programme", "open")
             files.append((name, archive.read(info).decode("utf-8")))
