@@ -67,6 +67,7 @@ function textInput(value, placeholder, size, onInput) {
   input.value = value === undefined || value === null ? "" : String(value);
   input.placeholder = placeholder;
   input.size = size;
+  input.setAttribute("aria-describedby", "exercises-hint");
   input.addEventListener("input", () => onInput(input.value.trim()));
   return input;
 }
