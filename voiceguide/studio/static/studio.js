@@ -7,6 +7,7 @@ const state = {
   routine: null,
   programme: null, // when set, the page edits this programme (programme.js), not the routine
   own: {}, // the person's routine files the programme may name, by file name
+  opened: null, // the file last opened (JSON), for the Routine select to come back to
   templates: Object.fromEntries(start.templates.map((t) => [t.name, t.text])),
 };
 const builtin = Object.fromEntries(start.templates.map((t) => [t.name, t]));
