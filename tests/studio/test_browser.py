@@ -2,8 +2,10 @@
 
 A person opens the hamstring routine, sets a 30-second hold, changes a
 reminder's words, builds, plays and downloads the session; the downloaded file
-is decoded and its holds measured from the chimes' onsets. Runs in CI: with
-CI=true, a missing chromium fails the test rather than skipping it.
+is decoded and its holds measured from the chimes' onsets. Another picks the
+lower-back programme, changes an exercise's hold and moves it with the keyboard,
+and sees the picture follow. Runs in CI: with CI=true, a missing chromium fails
+the test rather than skipping it.
 
 ``VOICEGUIDE_STUDIO_SCREENSHOT=docs/studio.png`` also saves the screenshot the
 README shows.
@@ -20,7 +22,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Browser, expect, sync_playwright
 
 from tests.conftest import require_tools
 from tests.integration.measure import check_session
@@ -41,6 +43,15 @@ def chromium() -> str:
             pytest.fail(message)
         pytest.skip(message)
     return found
+
+
+def launch(playwright: Any, executable: str) -> Browser:
+    return playwright.chromium.launch(  # type: ignore[no-any-return]
+        executable_path=executable,
+        args=["--no-sandbox", "--disable-background-networking",
+              "--autoplay-policy=no-user-gesture-required"],
+        headless=True,
+    )  # fmt: skip
 
 
 def planned(data: dict[str, Any]) -> Timeline:
@@ -71,12 +82,7 @@ def test_a_person_builds_listens_and_downloads_a_30_second_session(tmp_path: Pat
     process, address = start_studio(tmp_path)
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=executable,
-                args=["--no-sandbox", "--disable-background-networking",
-                      "--autoplay-policy=no-user-gesture-required"],
-                headless=True,
-            )  # fmt: skip
+            browser = launch(playwright, executable)
             page = browser.new_page(viewport={"width": 1400, "height": 1400}, accept_downloads=True)
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
@@ -139,3 +145,42 @@ def test_a_person_builds_listens_and_downloads_a_30_second_session(tmp_path: Pat
     assert len(holds) == 2
     assert abs(duration - plan.length / SAMPLE_RATE) < 0.1
     assert "Flex your right foot, and bring your toes toward your nose." in transcript
+
+
+def test_a_person_picks_a_programme_and_changes_an_exercise(tmp_path: Path) -> None:
+    require_tools("espeak-ng")
+    executable = chromium()
+    process, address = start_studio(tmp_path)
+    try:
+        with sync_playwright() as playwright:
+            browser = launch(playwright, executable)
+            page = browser.new_page(viewport={"width": 1400, "height": 1400})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(address)
+            began = time.perf_counter()
+            page.get_by_label("Routine", exact=True).select_option("programme:lower-back")
+            drawn = page.locator("svg.timeline title#timeline-title")
+            expect(drawn).to_contain_text("7 exercises", timeout=30_000)
+            print(f"\nthe programme planned {time.perf_counter() - began:.2f} s after picking it")
+            expect(drawn).to_contain_text("7. Strapped hamstring stretch, left: 2:00.0")
+            assert page.locator("svg.timeline .exercise").count() == 7
+            assert page.locator("svg.timeline .phase.rest").count() == 6
+            assert page.get_by_label("Sides", exact=True).is_hidden()  # a routine's field
+
+            page.get_by_label("Exercise 7 hold").fill("90s")
+            expect(drawn).to_contain_text("7. Strapped hamstring stretch, left: 1:30.0")
+            # From the keyboard: the moved exercise keeps the focus on its button.
+            page.get_by_role("button", name="Move up exercise 7").focus()
+            page.keyboard.press("Enter")
+            expect(page.get_by_label("Exercise 6 routine")).to_have_value("hamstring")
+            expect(page.get_by_role("button", name="Move up exercise 6")).to_be_focused()
+            expect(drawn).to_contain_text("6. Strapped hamstring stretch, left: 1:30.0")
+            expect(drawn).to_contain_text("7. Child's pose: 1:00.0")
+            print(f"edited and planned again: {time.perf_counter() - began:.2f} s in all")
+            browser.close()
+        assert errors == []
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+    assert process.returncode == 0

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydub import AudioSegment
 from starlette.testclient import TestClient
 
 from tests.studio.conftest import TOKEN, draft
@@ -305,3 +306,22 @@ def test_a_voice_sample_is_spoken_and_served_by_its_id(client: TestClient) -> No
     voices = client.get("/api/voices?engine=pyttsx3").json()["voices"]
     assert voices == [{"id": "fake/one", "name": "Fake One"}]
     assert client.get("/api/voices?engine=nosuch").status_code == 422
+
+
+@pytest.mark.integration
+def test_a_piper_voice_sample_is_spoken_for_real(client: TestClient) -> None:
+    """The `piper` extra (in the test command, so this fails, never skips, without it)."""
+    voices = client.get("/api/voices?engine=piper").json()["voices"]
+    assert [v["id"] for v in voices] == ["en_US-joe-medium"]
+    line = "Breathe deeply, and relax into the stretch."
+    body = {**draft(), "engine": "piper", "voice": "en_US-joe-medium", "text": line}
+    response = client.post("/api/sample", json=body)
+    assert response.status_code == 200, response.text
+    wav = client.get(response.json()["url"])
+    assert wav.headers["content-type"] == "audio/wav"
+    clip = AudioSegment.from_file(io.BytesIO(wav.content), format="wav")
+    assert 1.5 < clip.duration_seconds < 5.0, f"7 words at 150 a minute: {clip.duration_seconds} s"
+    assert clip.max_dBFS > -12, "speech, not silence"
+    problem = client.post("/api/sample", json={**body, "voice": "nobody"}).json()
+    assert problem["where"] == "voice"
+    assert "unknown voice 'nobody'" in problem["error"]

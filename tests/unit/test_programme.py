@@ -13,6 +13,8 @@ from voiceguide.build.session import SessionOptions, cue_sheet, default_output, 
 from voiceguide.errors import PlanError, RoutineError
 from voiceguide.plan.chapters import chapters
 from voiceguide.plan.timeline import Timeline
+from voiceguide.text.programme import parse_programme, with_given_routines
+from voiceguide.text.routine import parse_routine
 from voiceguide.units import to_samples
 
 OWN = """\
@@ -246,3 +248,16 @@ def test_bad_programmes_say_what_is_wrong(tmp_path: Path, text: str, fragment: s
         cue_sheet(SessionOptions(routine=tmp_path / "p.yaml"))
     assert fragment in str(info.value)
     assert "p.yaml" in str(info.value)
+
+
+def test_a_programme_given_its_routine_files_reads_none_from_disk(engine: FakeEngine) -> None:
+    """As the studio loads one: the routine file it names comes with it, not from a folder."""
+    programme = parse_programme(PROGRAMME, "the page's")
+    loaded = with_given_routines(programme, "the page's", {"neck.yaml": parse_routine(OWN, "n")})
+    assert loaded.routines["neck.yaml"].title == "Neck release"
+    assert loaded.routines["hamstring"].name == "hamstring"  # built-in: by name, as ever
+    timeline = prepare(SessionOptions(routine=loaded), engine).timeline
+    hamstring = "Strapped hamstring stretch"
+    assert timeline.exercises == (hamstring, "Neck release", hamstring, hamstring)
+    with pytest.raises(RoutineError, match=r"'neck.yaml': that routine file was not given"):
+        with_given_routines(programme, "the page's", {})

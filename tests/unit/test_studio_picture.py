@@ -31,7 +31,7 @@ def test_phases_and_events_are_drawn_to_scale() -> None:
     assert [(p.kind, p.x, p.width) for p in drawn.phases] == [
         ("setup", 0.0, round(WIDTH / 6, 2)),
         ("hold", round(WIDTH / 6, 2), round(WIDTH * 4 / 6, 2)),
-        ("rest", round(WIDTH * 5 / 6, 2), round(WIDTH / 6, 2)),
+        ("closing", round(WIDTH * 5 / 6, 2), round(WIDTH / 6, 2)),
     ]
     assert drawn.phases[1].label == "Left hold 40s"
     kinds = [(e.kind, e.x) for e in drawn.events]
@@ -59,3 +59,57 @@ def test_a_label_that_does_not_fit_gives_way_to_a_shorter_one() -> None:
     assert fitting(500, "Left hold 30s", "Left 30s") == "Left hold 30s"
     assert fitting(110, "Left hold 30s", "Left 30s") == "Left 30s"
     assert fitting(10, "Left hold 30s", "30s") == ""
+
+
+def programme_timeline() -> Timeline:
+    """Two exercises of one 20 s hold each, with a 10 s rest between (100 s in all)."""
+    events = (
+        Event("speech", 0, 5 * S, "intro", "Welcome."),
+        Event("speech", 5 * S, 5 * S, "exercise_start", "Exercise one.", None, exercise=1),
+        Event("chime", 10 * S, S, "chime_start", "start", "", exercise=1),
+        Event("pause", 11 * S, 19 * S, "pause", exercise=1),
+        Event("chime", 30 * S, S, "chime_end", "end", "", exercise=1),
+        Event("speech", 31 * S, 4 * S, "release", "Relax.", "", exercise=1),
+        Event("speech", 35 * S, 2 * S, "rest", "Rest.", None, exercise=2),
+        Event("speech", 37 * S, 3 * S, "next_up", "Next up.", None, exercise=2),
+        Event("pause", 40 * S, 5 * S, "pause", exercise=2),
+        Event("speech", 45 * S, 5 * S, "exercise_start", "Exercise two.", None, exercise=2),
+        Event("chime", 50 * S, S, "chime_start", "start", "left", exercise=2),
+        Event("pause", 51 * S, 19 * S, "pause", exercise=2),
+        Event("chime", 70 * S, S, "chime_end", "end", "left", exercise=2),
+        Event("speech", 71 * S, 29 * S, "outro", "Goodbye."),
+    )
+    holds = (Hold("", 10 * S, 30 * S, 1), Hold("left", 50 * S, 70 * S, 2))
+    return Timeline("p", "Two", 20.0, events, holds, exercises=("Tilt", "Hug"))
+
+
+def test_a_programme_is_drawn_with_its_exercises_and_the_rest_between() -> None:
+    drawn = picture(programme_timeline())
+    assert drawn.programme
+    assert [(e.x, e.width, e.label) for e in drawn.exercises] == [
+        (50.0, 300.0, "1. Tilt"),
+        (450.0, 260.0, "2. Hug"),
+    ]
+    assert drawn.exercises[1].title == "Exercise 2: Hug, from 0:45.0 to 1:11.0"
+    assert [(p.kind, p.x, p.width) for p in drawn.phases] == [
+        ("setup", 0.0, 100.0),
+        ("hold", 100.0, 200.0),
+        ("setup", 300.0, 50.0),
+        ("rest", 350.0, 100.0),
+        ("setup", 450.0, 50.0),
+        ("hold", 500.0, 200.0),
+        ("closing", 700.0, 300.0),
+    ]
+    titles = [p.title for p in drawn.phases]
+    assert titles[1] == "Exercise 1 (Tilt), hold: 0:20.0, from 0:10.0 to 0:30.0"
+    assert titles[3] == "Rest before exercise 2: 0:10.0, until 0:45.0"
+    assert titles[4] == "Exercise 2 (Hug), left side: set-up, until 0:50.0"
+    assert drawn.phases[3].label == "Rest 10s"
+    assert (
+        drawn.summary
+        == "Two: 1:40.0 in all; 2 exercises; holds 1. Tilt: 0:20.0, 2. Hug, left: 0:20.0"
+    )
+
+
+def test_a_routine_has_no_exercise_band() -> None:
+    assert picture(small_timeline()).exercises == ()

@@ -43,6 +43,7 @@ from voiceguide.build.session import SessionOptions
 from voiceguide.encode.export import Bitrate
 from voiceguide.errors import VoiceguideError
 from voiceguide.text.extras_change import ExtrasChange, VolumeOf, Volumes, sound_choice
+from voiceguide.text.programme import LoadedProgramme
 from voiceguide.text.routine import Routine, Seconds, is_file_ref
 from voiceguide.text.yamlfile import plain_error, unknown_key
 
@@ -231,7 +232,7 @@ def options_from_keys(
     ``base``; with no ``base`` they are taken as given, and a routine as named.
     ``output`` is not an option of the session: it is the caller's."""
     get = values.get
-    routine: str | Path | Routine = get("routine") or defaults.routine
+    routine: str | Path | Routine | LoadedProgramme = get("routine") or defaults.routine
     if base is not None and isinstance(routine, str) and is_file_ref(routine):
         routine = base / routine
     voice_model = _path(get("voice_model"), base) or defaults.voice_model

@@ -67,8 +67,9 @@ Content = Routine | Programme  # what a session is made of
 
 @dataclass(frozen=True)
 class SessionOptions:
-    #: A built-in routine's name, a routine file, or a routine already loaded.
-    routine: str | Path | Routine = "hamstring"
+    #: A built-in routine's or programme's name, a routine or programme file, or a routine or
+    #: programme already loaded (as the studio gives its page's).
+    routine: str | Path | Routine | LoadedProgramme = "hamstring"
     hold: float | None = None  # seconds per side; None: the routine's default
     templates: Path | None = None
     engine: str = "pyttsx3"
@@ -140,7 +141,7 @@ def session_extras(options: SessionOptions, routine: Content) -> Extras:
 def cue_sheet(options: SessionOptions) -> tuple[Content, CueSheet]:
     """The routine or programme ``options`` name, and its composed lines."""
     given = options.routine
-    found = given if isinstance(given, Routine) else load_content(given)  # Routine: the studio's
+    found = given if isinstance(given, Routine | LoadedProgramme) else load_content(given)
     content = found.programme if isinstance(found, LoadedProgramme) else found
     wording = Wording(options.templates, allow_markup=content.allow_markup)
     extras = session_extras(options, content)

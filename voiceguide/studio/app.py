@@ -30,17 +30,24 @@ from starlette.responses import (
 from starlette.routing import Route
 
 from voiceguide.speech import DEFAULT_RATE, ENGINES
-from voiceguide.studio import work
+from voiceguide.studio import programmes, work
 from voiceguide.studio.builds import Builds
 from voiceguide.studio.guard import MAX_BODY_BYTES, Guard
 from voiceguide.studio.picture import picture
 from voiceguide.studio.work import Draft, DraftError, Engines
+from voiceguide.text.programme import builtin_programmes
 from voiceguide.text.routine import builtin_names
 from voiceguide.text.wording import TEMPLATES
 
 PACKAGE = Path(__file__).parent
-STATIC = {"studio.js": "text/javascript", "studio.css": "text/css"}
+STATIC = {
+    "studio.js": "text/javascript",
+    "programme.js": "text/javascript",
+    "studio.css": "text/css",
+}
 _ID = re.compile(r"[0-9a-f]{32}")
+#: The speech engines as the page names them (Piper needs the `piper` extra).
+ENGINE_NAMES = {"pyttsx3": "espeak-ng (pyttsx3)", "piper": "Piper: a natural voice"}
 Handler = Callable[[Request], Awaitable[Response]]
 
 
@@ -105,14 +112,16 @@ def routes(studio: Studio) -> list[Route]:
         ]  # fmt: skip
         start = {
             "routines": builtin_names(),
+            "programmes": builtin_programmes(),
+            "catalogue": programmes.catalogue(),
             "routine": work.builtin_routine("hamstring"),
             "templates": templates,
             "engines": list(ENGINES),
             "rate": DEFAULT_RATE,
         }
         html = studio.pages.get_template("page.html").render(
-            routines=builtin_names(), start=_script_json(start), engines=list(ENGINES),
-            rate=DEFAULT_RATE,
+            routines=builtin_names(), programmes=builtin_programmes(), start=_script_json(start),
+            engines=list(ENGINES), engine_names=ENGINE_NAMES, rate=DEFAULT_RATE,
         )  # fmt: skip
         return HTMLResponse(html)
 
@@ -128,12 +137,34 @@ def routes(studio: Studio) -> list[Route]:
             return PlainTextResponse("no such routine", 404)
         return JSONResponse({"routine": work.builtin_routine(name)})
 
-    async def open_routine(request: Request) -> Response:
+    async def programme(request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in builtin_programmes():
+            return PlainTextResponse("no such programme", 404)
+        return JSONResponse({"programme": programmes.builtin_programme(name), "own_routines": {}})
+
+    async def open_file(request: Request) -> Response:
+        """One routine file ({"text": ...}), or a programme and the routine files it names
+        ({"files": [{"name": ..., "text": ...}, ...]})."""
         data = await _json(request)
-        text = data.get("text") if isinstance(data, dict) else None
-        if not isinstance(text, str):
-            raise DraftError("the page sent no routine file")
-        return JSONResponse({"routine": work.open_routine(text)})
+        data = data if isinstance(data, dict) else {}
+        given = data.get("files", [{"name": "your file", "text": data.get("text")}])
+        given = given if isinstance(given, list) else []
+        files = [
+            (f["name"], f["text"])
+            for f in given
+            if isinstance(f, dict)
+            and isinstance(f.get("name"), str)
+            and isinstance(f.get("text"), str)
+        ]
+        if not files or len(files) != len(given):
+            raise DraftError("the page sent no routine or programme file", "open")
+        opened = await run_in_threadpool(programmes.open_files, files)
+        return JSONResponse(opened)
+
+    async def open_zip(request: Request) -> Response:
+        body = await _body(request)
+        return JSONResponse(await run_in_threadpool(programmes.open_zip, body))
 
     async def preview(request: Request) -> Response:
         draft = work.read_draft(await _json(request))
@@ -189,6 +220,20 @@ def routes(studio: Studio) -> list[Route]:
         return Response(work.routine_yaml(routine), media_type="application/yaml",
                         headers=_attachment(f"{checked.name}.yaml"))  # fmt: skip
 
+    async def save_programme(request: Request) -> Response:
+        data = await _json(request)
+        data = data if isinstance(data, dict) else {}
+        found, own = data.get("programme"), data.get("own_routines", {})
+        if (
+            not isinstance(found, dict)
+            or not isinstance(own, dict)
+            or not all(isinstance(v, dict) for v in own.values())
+        ):
+            raise DraftError("the page sent no programme", "programme")
+        filename, content = await run_in_threadpool(programmes.programme_file, found, own)
+        media = "application/zip" if filename.endswith(".zip") else "application/yaml"
+        return Response(content, media_type=media, headers=_attachment(filename))
+
     async def save_wording(request: Request) -> Response:
         data = await _json(request)
         templates = data.get("templates") if isinstance(data, dict) else None
@@ -239,12 +284,15 @@ def routes(studio: Studio) -> list[Route]:
         Route("/", page),
         Route("/static/{name}", static),
         Route("/api/routines/{name}", routine),
-        Route("/api/open-routine", wrap(open_routine), methods=["POST"]),
+        Route("/api/programmes/{name}", programme),
+        Route("/api/open-routine", wrap(open_file), methods=["POST"]),
+        Route("/api/open-zip", wrap(open_zip), methods=["POST"]),
         Route("/api/preview", wrap(preview), methods=["POST"]),
         Route("/api/build", wrap(build), methods=["POST"]),
         Route("/api/builds/{id}/events", events),
         Route("/builds/{id}/{name}", build_file),
         Route("/api/routine.yaml", wrap(save_routine), methods=["POST"]),
+        Route("/api/programme.yaml", wrap(save_programme), methods=["POST"]),
         Route("/api/wording.zip", wrap(save_wording), methods=["POST"]),
         Route("/api/open-wording", wrap(open_wording), methods=["POST"]),
         Route("/api/sample", wrap(sample), methods=["POST"]),
@@ -261,8 +309,8 @@ def _script_json(value: Any) -> Markup:
 
 def found_title(studio: Studio, build_id: str) -> str:
     build = studio.builds.get(build_id)
-    name = build.draft.routine.get("name") if build is not None else None
-    return name if isinstance(name, str) and re.fullmatch(r"[a-z0-9-]{1,60}", name) else "session"
+    name = work.draft_name(build.draft) if build is not None else ""
+    return name if re.fullmatch(r"[a-z0-9-]{1,60}", name) else "session"
 
 
 def _attachment(filename: str) -> dict[str, str]:

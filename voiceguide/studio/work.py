@@ -1,10 +1,11 @@
 """What the studio asks of the library: a draft from the page, planned or built.
 
-A draft is everything the page holds: the routine as a mapping (as its YAML
-file would have it), the hold, the edited wording and the voice. It is checked
-as the command line checks a routine file and a template folder, in the same
-Jinja sandbox; a routine from the page may not name sound files, so no path the
-page sends ever reaches the file system.
+A draft is everything the page holds: the routine or programme as a mapping (as
+its YAML file would have it), the hold, the edited wording and the voice. It is
+checked as the command line checks a routine or programme file and a template
+folder, in the same Jinja sandbox; a routine from the page may not name sound
+files, and a programme's own routine files come from the page too (never from
+disk), so no path the page sends ever reaches the file system.
 """
 
 from __future__ import annotations
@@ -41,19 +42,22 @@ from voiceguide.speech import DEFAULT_RATE, ENGINES, SpeechEngine, get_engine
 from voiceguide.speech.cache import ClipCache
 from voiceguide.speech.clips import speak
 from voiceguide.text.durations import parse_duration
+from voiceguide.text.programme import LoadedProgramme, parse_programme, with_given_routines
 from voiceguide.text.routine import Routine, builtin_text, parse_routine
 from voiceguide.text.wording import MAX_TEMPLATE_BYTES, SUFFIX, TEMPLATES
 
 Progress = Callable[[str, int, int], None]
 MAX_WORDING_ZIP_BYTES = 1_000_000
 MAX_SAMPLE_CHARS = 200
+#: The name a programme gives a routine file of the person's: a plain file name.
+OWN_ROUTINE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,80}\.ya?ml")
 
 
 class DraftError(VoiceguideError):
     """Something on the page cannot be used; the message says what, for the page.
 
-    ``where`` names the part of the page: "routine", "hold", "voice", or a template's
-    name (such as "reminder")."""
+    ``where`` names the part of the page: "routine", "programme", "hold", "voice", or a
+    template's name (such as "reminder")."""
 
     def __init__(self, message: str, where: str = "routine") -> None:
         super().__init__(message)
@@ -65,7 +69,11 @@ class Draft(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    routine: dict[str, Any]
+    routine: dict[str, Any] = Field(default_factory=dict)
+    #: A programme's mapping; when given, the draft is that programme and ``routine`` is unused.
+    programme: dict[str, Any] | None = None
+    #: The person's routine files the programme names, by the (plain) file name it uses.
+    own_routines: dict[str, dict[str, Any]] = Field(default_factory=dict)
     hold: str = ""
     templates: dict[str, str] = Field(default_factory=dict)
     engine: str = "pyttsx3"
@@ -97,6 +105,11 @@ def routine_yaml(routine: dict[str, Any]) -> str:
     return yaml.safe_dump(routine, sort_keys=False, allow_unicode=True, width=100)
 
 
+def _unlined(e: RoutineError) -> str:
+    # The line would be that of YAML the person never saw: the message names the field.
+    return re.sub(r"^(.*?), line \d+:", r"\1:", str(e))
+
+
 def read_routine(data: dict[str, Any], source: str = "the routine") -> Routine:
     """The routine a mapping describes, checked as a routine file is."""
     try:
@@ -106,14 +119,51 @@ def read_routine(data: dict[str, Any], source: str = "the routine") -> Routine:
     try:
         return parse_routine(text, source)
     except RoutineError as e:
-        # The line would be that of YAML the person never saw: name the field instead.
-        raise DraftError(re.sub(r"^(.*?), line \d+:", r"\1:", str(e))) from None
+        raise DraftError(_unlined(e)) from None
 
 
-def open_routine(text: str) -> dict[str, Any]:
+def read_programme(data: dict[str, Any], own: dict[str, dict[str, Any]]) -> LoadedProgramme:
+    """The programme a mapping describes, checked as a programme file is, with its
+    routines: built-in ones by name, the person's own from ``own`` (mappings, by the
+    file name the programme uses)."""
+    routines: dict[str, Routine] = {}
+    for name, routine in own.items():
+        if not OWN_ROUTINE.fullmatch(name):
+            raise DraftError(f"{name!r} is not a routine file's name, such as my-stretch.yaml",
+                             "programme")  # fmt: skip
+        try:
+            routines[name] = parse_routine(routine_yaml(routine), name)
+        except RoutineError as e:
+            raise DraftError(_unlined(e), "programme") from None
+        except yaml.YAMLError as e:
+            raise DraftError(f"{name}: {e}", "programme") from None
+    try:
+        text = routine_yaml(data)
+        return with_given_routines(parse_programme(text, "the programme"), "the programme",
+                                   routines)  # fmt: skip
+    except RoutineError as e:
+        raise DraftError(_unlined(e), "programme") from None
+    except yaml.YAMLError as e:
+        raise DraftError(f"the programme: {e}", "programme") from None
+
+
+def draft_content(draft: Draft) -> Routine | LoadedProgramme:
+    """What the draft is: its programme if it has one, else its routine."""
+    if draft.programme is None:
+        return read_routine(draft.routine)
+    return read_programme(draft.programme, draft.own_routines)
+
+
+def draft_name(draft: Draft) -> str:
+    """The routine's or programme's ``name:``, as the page has it."""
+    name = (draft.programme if draft.programme is not None else draft.routine).get("name")
+    return name if isinstance(name, str) else ""
+
+
+def open_routine(text: str, source: str = "your file") -> dict[str, Any]:
     """A routine file's text, checked, as the page edits it."""
     try:
-        parse_routine(text, "your file")
+        parse_routine(text, source)
     except RoutineError as e:
         raise DraftError(str(e)) from None
     data = yaml.safe_load(text)
@@ -261,7 +311,7 @@ class Engines:
 
 def session_options(draft: Draft, workdir: Path) -> SessionOptions:
     return SessionOptions(
-        routine=read_routine(draft.routine),
+        routine=draft_content(draft),
         hold=hold_seconds(draft),
         templates=wording_folder(workdir, draft.templates),
         engine=draft.engine,
@@ -279,7 +329,7 @@ def plan_draft(draft: Draft, workdir: Path, engines: Engines) -> Timeline:
     except TemplateError as e:
         raise _template_error(e, options.templates) from None
     except VoiceguideError as e:
-        raise DraftError(str(e), "hold" if "hold" in str(e) else "routine") from None
+        raise DraftError(str(e), _where(draft, str(e))) from None
     with engines.lock:
         engine = engines.get(draft)
         try:
@@ -294,6 +344,13 @@ def plan_draft(draft: Draft, workdir: Path, engines: Engines) -> Timeline:
         options.pacing,
         choose_format(None, None).exact_length,
     )
+
+
+def _where(draft: Draft, message: str) -> str:
+    """The part of the page a problem in planning is about."""
+    if "hold" in message and (draft.programme is None or draft.hold.strip()):
+        return "hold"
+    return "routine" if draft.programme is None else "programme"
 
 
 def build_draft(

@@ -25,7 +25,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -260,19 +260,41 @@ def parse_programme(text: str, source: str, sounds: Path | None = None) -> Progr
         raise RoutineError(located(e, node, source, _describe)) from None
 
 
-def _with_routines(programme: Programme, folder: Path | None, source: str) -> LoadedProgramme:
+def with_given_routines(
+    programme: Programme, source: str, given: Mapping[str, Routine]
+) -> LoadedProgramme:
+    """A programme read from somewhere other than its folder (such as the studio's page):
+    the routine files its exercises name are taken from ``given``, by the name as written,
+    and never read from disk; built-in routines load as usual."""
+    return _with_routines(programme, None, source, given)
+
+
+def _with_routines(
+    programme: Programme,
+    folder: Path | None,
+    source: str,
+    given: Mapping[str, Routine] | None = None,
+) -> LoadedProgramme:
     routines: dict[str, Routine] = {}
     for exercise in exercises(programme):
         ref = exercise.routine
         if ref in routines:
             continue
         is_path = is_file_ref(ref)
-        if is_path and folder is None:
+        if is_path and given is not None:
+            if ref not in given:
+                raise RoutineError(
+                    f"{source}: exercise {ref!r}: that routine file was not given; "
+                    f"given: {', '.join(given) or 'none'}"
+                )
+            routine = given[ref]
+        elif is_path and folder is None:
             raise RoutineError(f"{source}: a built-in programme names only built-in routines")
-        try:
-            routine = load_routine(folder / ref if is_path and folder is not None else ref)
-        except RoutineError as e:
-            raise RoutineError(f"{source}: exercise {ref!r}: {e}") from None
+        else:
+            try:
+                routine = load_routine(folder / ref if is_path and folder is not None else ref)
+            except RoutineError as e:
+                raise RoutineError(f"{source}: exercise {ref!r}: {e}") from None
         routines[ref] = routine
         if exercise.sides is not None:
             unknown = [s for s in exercise.sides if s not in routine.sides]

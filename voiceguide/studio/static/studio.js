@@ -5,6 +5,9 @@ const start = JSON.parse(document.getElementById("start").textContent);
 const $ = (id) => document.getElementById(id);
 const state = {
   routine: null,
+  programme: null, // when set, the page edits this programme (programme.js), not the routine
+  own: {}, // the person's routine files the programme may name, by file name
+  opened: null, // the file last opened (JSON), for the Routine select to come back to
   templates: Object.fromEntries(start.templates.map((t) => [t.name, t.text])),
 };
 const builtin = Object.fromEntries(start.templates.map((t) => [t.name, t]));
@@ -26,9 +29,14 @@ async function answer(response) {
   return data;
 }
 
+// The routine or the programme: what the title and the extras belong to.
+const current = () => state.programme || state.routine;
+
 function draft() {
+  const content = state.programme
+    ? { programme: state.programme, own_routines: state.own } : { routine: state.routine };
   return {
-    routine: state.routine,
+    ...content,
     hold: $("hold").value,
     templates: state.templates,
     engine: $("engine").value,
@@ -44,7 +52,8 @@ function showError(id, message) {
 }
 
 function clearErrors() {
-  for (const id of ["hold-error", "routine-error", "voice-error", "template-error", "plan-error"]) {
+  for (const id of ["hold-error", "routine-error", "programme-error", "voice-error", "template-error",
+    "plan-error"]) {
     showError(id, "");
   }
 }
@@ -53,6 +62,8 @@ function clearErrors() {
 function placeError(where, message) {
   if (where === "hold") showError("hold-error", message);
   else if (where === "voice") showError("voice-error", message);
+  else if (where === "programme") showError("programme-error", message);
+  else if (where === "open") showError("keep-error", message);
   else if (builtin[where]) {
     $("wording-box").open = true;
     if ($("template").value !== where) { $("template").value = where; showTemplate(); }
@@ -122,19 +133,37 @@ function renderItems() {
 }
 
 const items = (values) => (values || []).map((v) => (typeof v === "string" ? { text: v } : { ...v }));
-const extras = () => state.routine.extras || (state.routine.extras = {});
+const extras = () => current().extras || (current().extras = {});
+
+// Show the parts of the form for a routine, or those for a programme.
+function showKind(programme) {
+  for (const el of document.querySelectorAll(".for-routine")) el.hidden = programme;
+  for (const el of document.querySelectorAll(".for-programme")) el.hidden = !programme;
+  $("hold-hint").textContent = programme
+    ? "every exercise's hold, such as 45s; leave it empty for each exercise's own"
+    : "such as 30s, 2m or 1:30";
+  $("save-routine").textContent = programme ? "Save the programme (YAML)" : "Save the routine (YAML)";
+}
 
 function showRoutine(routine) {
   routine.steps = items(routine.steps);
   routine.reminders = items(routine.reminders);
   state.routine = routine;
+  state.programme = null;
+  showKind(false);
   $("title").value = routine.title || "";
   $("why").value = routine.why || "";
   $("sides").value = (routine.sides || ["left", "right"]).join(", ");
   $("release").value = routine.release || "";
   $("outro").value = routine.outro || "";
   $("hold").value = (routine.hold && routine.hold.default) || "5m";
-  const x = routine.extras || {};
+  showExtras(routine.extras || {});
+  renderItems();
+  changed();
+}
+
+// The extras (section 4) of the routine or programme.
+function showExtras(x) {
   const countdown = x.countdown && typeof x.countdown === "object" ? x.countdown : x.countdown ? {} : null;
   $("countdown").checked = Boolean(countdown);
   $("countdown-from").value = countdown && countdown.start ? countdown.start : 3;
@@ -149,8 +178,6 @@ function showRoutine(routine) {
   $("vol-pacer").value = pacer && pacer.volume !== undefined ? pacer.volume : -20;
   $("vol-background").value = background && background.volume !== undefined ? background.volume : -28;
   $("vol-chime").value = x.chime_volume !== undefined ? x.chime_volume : 0;
-  renderItems();
-  changed();
 }
 
 function readExtras() {
@@ -168,10 +195,11 @@ function readExtras() {
   x.chime_volume = number("vol-chime");
 }
 
-const fields = { title: "title", why: "why", release: "release", outro: "outro" };
+const fields = { why: "why", release: "release", outro: "outro" };
 for (const [id, key] of Object.entries(fields)) {
   $(id).addEventListener("input", () => { state.routine[key] = $(id).value; changed(); });
 }
+$("title").addEventListener("input", () => { current().title = $("title").value; changed(); });
 $("sides").addEventListener("input", () => {
   state.routine.sides = $("sides").value.split(",").map((s) => s.trim()).filter(Boolean);
   changed();
@@ -196,9 +224,13 @@ $("routine").addEventListener("change", async () => {
   const controls = [...$("draft").elements].filter((c) => c.id !== "routine" && !c.disabled);
   for (const control of controls) control.disabled = true;
   try {
-    const response = await fetch(`/api/routines/${encodeURIComponent($("routine").value)}`);
-    const data = await answer(response);
+    const chosen = $("routine").value;
+    if (chosen === "opened") { showOpened(JSON.parse(state.opened)); return; }
+    const programme = chosen.startsWith("programme:");
+    const name = encodeURIComponent(chosen.replace(/^programme:/, ""));
+    const data = await answer(await fetch(`/api/${programme ? "programmes" : "routines"}/${name}`));
     if (data.error) showError("routine-error", data.error);
+    else if (programme) showProgramme(data.programme, data.own_routines);
     else showRoutine(data.routine);
   } finally {
     for (const control of controls) control.disabled = false;
@@ -360,16 +392,46 @@ async function saveAs(url, body, fallback) {
   link.remove();
 }
 
-$("save-routine").addEventListener("click", () => saveAs("/api/routine.yaml", { routine: state.routine }, "routine.yaml"));
-$("save-wording").addEventListener("click", () => saveAs("/api/wording.zip", { templates: state.templates }, "wording.zip"));
-$("open-routine").addEventListener("change", async () => {
-  const file = $("open-routine").files[0];
-  if (!file) return;
-  showError("keep-error", "");
-  const data = await answer(await post("/api/open-routine", { text: await file.text() }));
-  if (data.error) showError("keep-error", data.error);
-  else showRoutine(data.routine);
+$("save-routine").addEventListener("click", () => {
+  if (state.programme) {
+    saveAs("/api/programme.yaml", { programme: state.programme, own_routines: state.own }, "programme.yaml");
+  } else saveAs("/api/routine.yaml", { routine: state.routine }, "routine.yaml");
 });
+$("save-wording").addEventListener("click", () => saveAs("/api/wording.zip", { templates: state.templates }, "wording.zip"));
+// A routine file; a programme file with the routine files it names; or a zip the studio saved.
+$("open-routine").addEventListener("change", async () => {
+  const files = [...$("open-routine").files];
+  if (!files.length) return;
+  showError("keep-error", "");
+  const zip = files.find((f) => f.name.toLowerCase().endsWith(".zip"));
+  let data;
+  if (zip && files.length > 1) data = { error: "open a zip on its own" };
+  else if (zip) data = await answer(await post("/api/open-zip", await zip.arrayBuffer(), true));
+  else {
+    const sent = await Promise.all(files.map(async (f) => ({ name: f.name, text: await f.text() })));
+    data = await answer(await post("/api/open-routine", { files: sent }));
+  }
+  if (data.error) { showError("keep-error", data.error); return; }
+  // The Routine select offers it too, to come back to after trying a built-in one.
+  state.opened = JSON.stringify(data);
+  let group = $("opened-group");
+  if (!group) {
+    group = document.createElement("optgroup");
+    group.id = "opened-group";
+    group.label = "Opened from your files";
+    group.append(new Option("", "opened"));
+    $("routine").append(group);
+  }
+  const name = (data.programme || data.routine).name;
+  group.firstChild.textContent = data.programme ? `${name} (your programme)` : `${name} (your routine)`;
+  $("routine").value = "opened";
+  showOpened(data);
+});
+
+function showOpened(data) {
+  if (data.programme) showProgramme(data.programme, data.own_routines);
+  else showRoutine(data.routine);
+}
 $("open-wording").addEventListener("change", async () => {
   const file = $("open-wording").files[0];
   if (!file) return;
