@@ -67,7 +67,7 @@ from voiceguide.encode.mp3.split import encode_short
 from voiceguide.encode.plan_loudness import VoiceLoudness
 from voiceguide.progress import no_progress
 from voiceguide.sound.islands import Sounds
-from voiceguide.sound.render import render, span
+from voiceguide.sound.render import render
 from voiceguide.text.durations import parse_duration
 from voiceguide.units import CHANNELS, SAMPLE_RATE, SAMPLE_WIDTH
 
@@ -83,7 +83,9 @@ CASES = {  # name: the --hold of a single session (None for the batch)
     "batch20": None,
     "stages": "5m",  # the default session, stage by stage
     "piper": "5m",  # the default session, spoken by Piper
+    "programme": None,  # the built-in lower-back programme, as written (34:53)
 }
+PROGRAMME = "lower-back"
 STAGES = ("import", "prepare", "gain", "encode short", "measure short", "expand", "check")
 
 
@@ -278,18 +280,24 @@ class Bench:
     def run(self, key: str, command: Sequence[str]) -> None:
         self.results.add(key, measure(command, dict(self.env), self.work))
 
-    def pcm(self, hold: str) -> Path:
-        """The session's PCM, rendered once into a raw file for the floor."""
-        path = self.work / f"floor-{hold}.pcm"
+    def pcm(self, hold: str | None) -> Path:
+        """The session's PCM, rendered once into a raw file for the floor (``hold``
+        None: the programme, as written)."""
+        path = self.work / f"floor-{hold or PROGRAMME}.pcm"
         if not path.exists():
             os.environ["VOICEGUIDE_CACHE_DIR"] = str(self.cache)
-            prepared = prepare(SessionOptions(hold=parse_duration(hold)))
+            options = (
+                SessionOptions(routine=PROGRAMME)
+                if hold is None
+                else SessionOptions(hold=parse_duration(hold))
+            )
+            prepared = prepare(options)
             with path.open("wb") as f:
                 for block in render(prepared.timeline, prepared.speech, prepared.chimes):
                     f.write(block)
         return path
 
-    def floor(self, hold: str, output: str) -> list[str]:
+    def floor(self, hold: str | None, output: str) -> list[str]:
         """The build's encode command, reading the session's PCM from a raw file."""
         encoding = Encoding(FORMATS["mp3"], DEFAULT_BITRATE, Tags("floor", "voiceguide", "floor"))
         metadata = self.work / "floor-metadata.txt"
@@ -349,8 +357,7 @@ class Bench:
         short, finished = self.work / "stages-short.mp3", self.work / "stages.mp3"
 
         def render_short(start: int, end: int) -> Iterator[bytes]:
-            pcm = sounds.render(shortcut.timeline, level.gain, LIMITER_CEILING)
-            return span(pcm, start, end)
+            return sounds.render(shortcut.timeline, level.gain, LIMITER_CEILING, start, end)
 
         timed(
             "encode short",
@@ -358,7 +365,7 @@ class Bench:
                 render_short, shortcut.timeline.length, short, encoding, no_progress
             ),
         )
-        timed("measure short", lambda: measure_file(short))
+        timed("measure short", lambda: measure_file(short, shortcut.gaps))
         timed("expand", lambda: shortcut.expand(short, finished))
         timed("check", lambda: verify_duration(finished, timeline.length))
 
@@ -380,6 +387,11 @@ class Bench:
                 lambda: self.run("stages floor", self.floor(hold or "5m", "floor.mp3")),
                 lambda: self.run("stage import", python),
                 self.stages,
+            ]
+        if case == "programme":
+            return [
+                lambda: self.run("programme warm", self.voiceguide("build", PROGRAMME, "-q")),
+                lambda: self.run("programme floor", self.floor(None, "floor.mp3")),
             ]
         if hold is None:
             batch = str(self.batch_file())
@@ -450,6 +462,10 @@ class Bench:
                 print(f"bench: warming --hold {hold}: {result.stderr.strip()}", file=sys.stderr)
             else:
                 raise SystemExit("bench: could not warm the speech cache")
+        subprocess.run(
+            self.voiceguide("script", PROGRAMME), env=self.env, cwd=self.work,
+            stdout=subprocess.DEVNULL, check=True,
+        )  # fmt: skip
 
 
 # --- reporting ---------------------------------------------------------------------------
@@ -486,6 +502,7 @@ def table(results: Results, runs: int) -> str:
         ),
         ("10-minute session (--hold 3m20s)", "10min warm", "10min floor", "10min naive"),
         ("60-minute session (--hold 29m)", "60min warm", "60min floor", "60min naive"),
+        (f"the {PROGRAMME} programme, warm cache", "programme warm", "programme floor", None),
         (f"batch of {BATCH_SIZE}, in parallel", "batch20", "batch20 floor", "batch20 naive"),
         (
             f"batch of {BATCH_SIZE}, one by one (--jobs 1)",
@@ -504,7 +521,7 @@ def table(results: Results, runs: int) -> str:
             continue
         wall = results.seconds(key)
         floor_s = results.seconds(floor) if floor and results.has(floor) else None
-        naive_s = results.seconds(naive) if results.has(naive) else None
+        naive_s = results.seconds(naive) if naive and results.has(naive) else None
         cpu = results.cpu(key)
         floor_cpu = results.cpu(floor) if floor and results.has(floor) else None
         out.append(
@@ -514,7 +531,7 @@ def table(results: Results, runs: int) -> str:
             + (f"{cpu / floor_cpu:.2f} ({floor_cpu:.2f} s) | " if floor_cpu else "- | ")
             + (
                 f"{naive_s:.2f} s ({results.peak(naive):.0f} MB) | {wall / naive_s:.2f} |"
-                if naive_s
+                if naive and naive_s
                 else "- | - |"
             )
         )

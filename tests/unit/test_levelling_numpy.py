@@ -124,7 +124,9 @@ def test_the_loudness_from_the_plan_is_the_rendered_sessions(prepared: Prepared)
         rendered = np.frombuffer(pcm, dtype="<i2") / 32768.0
         assert len(rendered) == timeline.length
         measured = loudness(rendered).integrated()
-        assert voice.at(gain, ceiling) == pytest.approx(measured, abs=0.01)
+        assert (
+            voice.raw().integrated + gain if ceiling is None else voice.each([gain], ceiling)[0]
+        ) == pytest.approx(measured, abs=0.01)
         if ceiling is not None:
             assert np.abs(rendered).max() <= 10 ** (ceiling / 20) + 1 / 32768
 
@@ -136,3 +138,43 @@ def test_the_gain_found_reaches_the_target_on_the_rendered_pcm(prepared: Prepare
     pcm = b"".join(sounds.render(timeline, level.gain, LIMITER_CEILING))
     measured = loudness(np.frombuffer(pcm, dtype="<i2") / 32768.0).integrated()
     assert measured == pytest.approx(-16.0, abs=0.25)
+
+
+def test_a_span_of_the_levelled_render_is_that_span_of_the_whole(prepared: Prepared) -> None:
+    timeline = prepared.timeline
+    sounds = Sounds(prepared.speech, prepared.chimes)
+    whole = b"".join(sounds.render(timeline, 6.0, LIMITER_CEILING))
+    speech = next(e for e in timeline.events if e.kind == "speech")
+    for start, end in ((0, 1000), (speech.start + 17, speech.end - 5), (1234, timeline.length)):
+        part = b"".join(sounds.render(timeline, 6.0, LIMITER_CEILING, start, end))
+        assert part == whole[start * 2 : end * 2]
+
+
+def test_the_loudness_does_not_depend_on_the_chunks_it_is_weighed_in(
+    prepared: Prepared, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from voiceguide.encode import plan_loudness
+
+    sounds = Sounds(prepared.speech, prepared.chimes)
+    whole = VoiceLoudness(sounds, prepared.timeline)
+    expected = [whole.raw().integrated, *whole.each([6.0, 9.0], LIMITER_CEILING)]
+    monkeypatch.setattr(plan_loudness, "CHUNK", 5000)  # far shorter than a clip
+    chunked = VoiceLoudness(sounds, prepared.timeline)
+    found = [chunked.raw().integrated, *chunked.each([6.0, 9.0], LIMITER_CEILING)]
+    assert found == pytest.approx(expected, abs=1e-9)
+    assert expected[1] < expected[2]  # and each gain is its own
+
+
+def test_skipped_silence_measures_as_silence_there() -> None:
+    rng = np.random.default_rng(4)
+    first, second = rng.normal(0, 0.1, 3 * SAMPLE_RATE), rng.normal(0, 0.03, 5 * SAMPLE_RATE)
+    gap = 123_457  # not a whole number of 100 ms steps
+    whole = loudness(np.concatenate((first, np.zeros(gap), second)))
+    meter = bs1770.StreamMeter(1)
+    meter.add(first)
+    meter.skip(gap)
+    meter.add(second)
+    skipped = meter.finish()
+    assert skipped.length == whole.length
+    assert skipped.integrated() == pytest.approx(whole.integrated(), abs=1e-9)
+    assert skipped.loudness_range() == pytest.approx(whole.loudness_range(), abs=1e-9)

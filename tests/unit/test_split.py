@@ -12,13 +12,14 @@ from voiceguide.build.session import SessionOptions, prepare
 from voiceguide.encode.export import MP3_FRAME
 from voiceguide.encode.mp3.splice import (
     ENCODER_DELAY,
+    FRESH,
     PERIOD_SAMPLES,
-    SETTLE,
+    SETTLED,
     NotSpliceable,
     plan_cuts,
 )
 from voiceguide.encode.mp3.splice import shortened as cut_short
-from voiceguide.encode.mp3.split import CHECK, FRESH, Split, join, plan_split
+from voiceguide.encode.mp3.split import CHECK, Split, join, plan_split
 from voiceguide.plan.timeline import Event, Timeline
 from voiceguide.sound.render import BLOCK, render, span
 from voiceguide.units import SAMPLE_WIDTH, to_samples
@@ -47,7 +48,7 @@ def test_the_split_lies_in_a_silence_and_lines_up_with_the_stream(hold: float) -
         silence_end += 1
     begin, stop = events[silence_start].start, events[silence_end].start
     assert events[index].kind == "pause"
-    assert split.start - begin >= SETTLE  # A has settled into the silence
+    assert split.start - begin >= SETTLED  # A has settled into the silence
     assert stop - split.start >= FRESH  # so has B, before the next sound
     assert split.end == stop + CHECK  # A goes on into the sound, to compare
     # The frames from B's first to the join are both encoders', the sound's first among them.
@@ -71,9 +72,9 @@ def alternating(pause: int, count: int) -> tuple[Event, ...]:
 def test_no_split_where_no_silence_suits() -> None:
     short = short_session(60.0)
     # Silences with room to settle both encoders, and ones without.
-    roomy = alternating(SETTLE + FRESH + PERIOD_SAMPLES, 40)
+    roomy = alternating(SETTLED + FRESH + PERIOD_SAMPLES, 40)
     assert plan_split(replace(short, events=roomy)) is not None
-    cramped = alternating(SETTLE + FRESH - 1, 40)
+    cramped = alternating(SETTLED + FRESH - 1, 40)
     assert plan_split(replace(short, events=cramped)) is None
     # A render too short to be worth a second encoder.
     assert plan_split(replace(short, events=roomy[:4])) is None

@@ -346,5 +346,6 @@ def mp3_shortcut(prepared: Prepared, jobs: int = 1) -> Shortcut | None:
     return Shortcut(
         short,
         lambda source, path: splice.expand(source, cuts, path),
+        splice.gaps(cuts),
         plan_split(short) if jobs >= 2 else None,
     )

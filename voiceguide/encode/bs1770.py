@@ -114,17 +114,30 @@ class Energies:
     ``weight`` counts the channels: 2 measures mono as dual mono.
     """
 
-    def __init__(self, length: int, weight: float = 2.0, rate: int = SAMPLE_RATE) -> None:
+    def __init__(
+        self, length: int, weight: float = 2.0, rate: int = SAMPLE_RATE, offset: int = 0
+    ) -> None:
         self.length = length  # samples
         self.weight = weight
         self.step = rate // 10  # samples in 100 ms (ffmpeg's meter takes whole samples too)
-        self.steps: Float64 = np.zeros(length // self.step + 1)
+        # A part of a signal from sample ``offset`` on keeps the steps it falls in (its
+        # first is step ``first`` of the signal): they add into the whole's.
+        self.first = offset // self.step
+        self.end = offset + length
+        self.steps: Float64 = np.zeros(self.end // self.step - self.first + 1)
 
     def add_weighted(self, start: int, weighted: Float64) -> None:
         """Add the energy of K-weighted samples that begin at sample ``start``."""
-        end = min(start + len(weighted), self.length)
+        end = min(start + len(weighted), self.end)
         if end > start:
-            _bin(self.steps, start, np.square(weighted[: end - start]), self.step)
+            shifted = start - self.first * self.step
+            _bin(self.steps, shifted, np.square(weighted[: end - start]), self.step)
+
+    def add_energies(self, part: Energies, factor: float = 1.0) -> None:
+        """Add ``part``'s energies (a part of this signal), times ``factor``."""
+        at = part.first - self.first
+        count = min(len(part.steps), len(self.steps) - at)
+        self.steps[at : at + count] += part.steps[:count] * factor
 
     def add_sound(self, start: int, samples: npt.ArrayLike) -> None:
         """A sound that only silence surrounds for :data:`TAPS` samples after it."""
@@ -218,13 +231,26 @@ class StreamMeter:
             self._weigh(self._pending[:_HOP])
             self._pending = self._pending[_HOP:]
 
+    def skip(self, length: int) -> None:
+        """``length`` samples of digital silence, for nothing: the ringing of what came
+        before plays out into it (``length`` must be at least :data:`TAPS`)."""
+        if len(self._pending):
+            self._weigh(self._pending)
+            self._pending = np.zeros((0, self.channels))
+        if self._ringing.any():
+            self._weigh(np.zeros((TAPS - 1, self.channels)))
+            length -= TAPS - 1
+        self._ringing[:] = 0.0
+        self._position += length
+
     def finish(self) -> Energies:
         """The energies of all that was added (the ringing past its end left out)."""
         if len(self._pending):
             self._weigh(self._pending)
             self._pending = np.zeros((0, self.channels))
         energies = Energies(self._position, 2.0 if self.channels == 1 else 1.0, self.rate)
-        energies.steps[:] = self._steps[: len(energies.steps)]
+        count = min(len(energies.steps), len(self._steps))
+        energies.steps[:count] = self._steps[:count]
         return energies
 
     def _weigh(self, block: Float64) -> None:

@@ -40,7 +40,7 @@ from voiceguide.encode.mp3.split import Split, encode_short
 from voiceguide.errors import ExportError
 from voiceguide.plan.timeline import Timeline
 from voiceguide.progress import Progress, no_progress
-from voiceguide.sound.render import Layers, span, with_layers
+from voiceguide.sound.render import Layers, with_layers
 
 if TYPE_CHECKING:  # numpy: imported when a session is levelled, not with the command line
     from voiceguide.encode.plan_loudness import VoiceLoudness
@@ -70,6 +70,7 @@ class Shortcut:
 
     timeline: Timeline  # the shorter session, whose islands are the session's
     expand: Callable[[Path, Path], bool]
+    gaps: tuple[tuple[int, int], ...]  # the silence cut out: where, in the shorter one, how long
     split: Split | None = (
         None  # where two encoders share the encode (voiceguide/encode/mp3/split.py)
     )
@@ -175,7 +176,7 @@ def find_level(loudness: VoiceLoudness, target: float = DEFAULT_TARGET) -> Level
         most = LIMITER_CEILING + MAX_LIMITING - raw.true_peak
 
         def limited(gains: Sequence[float]) -> list[float]:
-            return [loudness.at(g, LIMITER_CEILING) for g in gains]
+            return loudness.each(gains, LIMITER_CEILING)
 
         gain, slope = find_gain(limited, raw, target, most, per_round=2)
         gain = _capped(gain, raw.true_peak, notes, target)
@@ -240,17 +241,17 @@ def level_and_encode(
                 progress(stage, done * total_samples // samples, total_samples)
 
             def render(start: int, end: int) -> Iterator[bytes]:
-                return span(voice.sounds.render(shortcut.timeline, gain, ceiling), start, end)
+                return voice.sounds.render(shortcut.timeline, gain, ceiling, start, end)
 
             encode_short(render, samples, short, encoding, scaled, shortcut.split)
             # The short file measures exactly as the finished file: see splice.py.
             if jobs < 2:
-                return measure_file(short), None
+                return measure_file(short, shortcut.gaps), None
             # Expanded meanwhile, by Python alone. Not with one process: holding the
             # short file beside the ffmpeg that measures it raises the memory peak for
             # little time saved (docs/performance.md).
             with ThreadPoolExecutor(1) as pool:
-                measuring = pool.submit(measure_file, short)
+                measuring = pool.submit(measure_file, short, shortcut.gaps)
                 expanded = shortcut.expand(short, path)  # a re-encode expands again
                 return measuring.result(), expanded
 

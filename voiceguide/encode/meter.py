@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -34,7 +35,7 @@ class Loudness:
     loudness_range: float  # LU
 
 
-def measure_file(path: Path) -> Loudness:
+def measure_file(path: Path, gaps: Sequence[tuple[int, int]] = ()) -> Loudness:
     """Integrated loudness, loudness range and true peak of an audio file.
 
     ffmpeg decodes the file once, into 32-bit float PCM on a pipe, and numpy
@@ -57,7 +58,7 @@ def measure_file(path: Path) -> Loudness:
         _widen(proc.stdout)
         try:
             found = _wav_format(proc.stdout)
-            measured = None if found is None else _stream_measure(proc.stdout, *found)
+            measured = None if found is None else _stream_measure(proc.stdout, *found, gaps)
             while proc.stdout.read(1 << 16):  # not a float WAV: let ffmpeg finish
                 pass
             code = proc.wait()
@@ -93,9 +94,11 @@ def _widen(pipe: IO[bytes]) -> None:
         pass  # elsewhere: the two take turns, and it is slower
 
 
-def _stream_measure(wav: IO[bytes], channels: int, rate: int) -> tuple[Energies, float]:
+def _stream_measure(
+    wav: IO[bytes], channels: int, rate: int, gaps: Sequence[tuple[int, int]] = ()
+) -> tuple[Energies, float]:
     """The K-weighted energies and the true peak (linear) of the float samples that
-    follow a WAV header."""
+    follow a WAV header, with silence put back at ``gaps``."""
     import numpy as np
 
     from voiceguide.encode.bs1770 import StreamMeter
@@ -104,11 +107,21 @@ def _stream_measure(wav: IO[bytes], channels: int, rate: int) -> tuple[Energies,
     peak = TruePeakMeter(channels)
     loudness = StreamMeter(channels, rate)
     frame = 4 * channels
-    while block := wav.read(BLOCK * frame):
+    pending = list(gaps)
+    position = 0  # frames of the file read
+    while True:
+        wanted = BLOCK if not pending else min(BLOCK, pending[0][0] - position)
+        block = wav.read(wanted * frame) if wanted > 0 else b""
         usable = len(block) - len(block) % frame
-        samples = np.frombuffer(block, dtype="<f4", count=usable // 4)
-        peak.add(samples)
-        loudness.add(samples)
+        if usable:
+            samples = np.frombuffer(block, dtype="<f4", count=usable // 4)
+            peak.add(samples)
+            loudness.add(samples)
+            position += usable // frame
+        if pending and position >= pending[0][0]:
+            loudness.skip(pending.pop(0)[1])
+        elif not usable:
+            break
     return loudness.finish(), peak.finish()
 
 

@@ -1,15 +1,14 @@
 """A session's loudness found from its plan, at any gain and limiter ceiling.
 
-Each island of sound (:mod:`voiceguide.sound.islands`) is K-weighted once
-(:mod:`voiceguide.encode.bs1770`), and its energy added into the session's 100 ms
-steps at its place; silence, which the gate leaves out, costs nothing. At a gain
-where the limiter works, only what it takes away, where it works, is K-weighted
-again: the filter is linear.
+Each island of sound (:mod:`voiceguide.sound.islands`) is K-weighted
+(:mod:`voiceguide.encode.bs1770`), levelled as it would be rendered, and its energy
+added into the session's 100 ms steps at its place; silence, which the gate leaves
+out, costs nothing.
 """
 
 from __future__ import annotations
 
-import itertools
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -19,68 +18,77 @@ from voiceguide.encode.meter import Loudness
 from voiceguide.encode.truepeak import to_dbtp
 from voiceguide.plan.timeline import Timeline
 from voiceguide.progress import Progress, no_progress
-from voiceguide.sound.islands import Sounds, islands
+from voiceguide.sound.islands import CHUNK, Sounds, islands
+
+Float64 = npt.NDArray[np.float64]
 
 
 class VoiceLoudness:
     """The loudness of a timeline's sounds at any gain, limited at a ceiling, from
-    their islands: each K-weighted once; those the limiter touches, again."""
+    their islands. Nothing per sample is kept between passes: a pass over the islands
+    K-weights them a chunk at a time, so its memory does not grow with the session.
+    The first pass keeps each island's energy per 100 ms step; at a gain where the
+    limiter leaves an island alone, that energy, scaled, is the island's."""
 
     def __init__(self, sounds: Sounds, timeline: Timeline, progress: Progress = no_progress):
         self.sounds = sounds
         self.length = timeline.length
         self.islands = islands(timeline)
-        # float32: the K-weighted islands are held through the search (the default
-        # session's, 4 bytes a sample, about 35 MB); their rounding is far below 0.001 LU.
-        self._weighted = []
-        for island in self.islands:
-            self._weighted.append(k_weighted(sounds.raw(island)).astype(np.float32))
-            progress("loudness", island.end, self.length)
+        self.progress = progress
+        self._steps: list[Energies] = []  # each island's, at gain 0, unlimited
+        self._peaks: list[float] = []
 
     def raw(self) -> Loudness:
         """Before levelling: loudness, sample peak (dBFS) and range."""
-        energies = self._energies(0.0, None)
-        peak = max((float(np.abs(self.sounds.raw(i)).max()) for i in self.islands), default=0.0)
-        return Loudness(energies.integrated(), to_dbtp(peak), energies.loudness_range())
+        total = Energies(self.length)
+        for island in self.islands:
+            alone = Energies(island.length + TAPS, offset=island.start)
+            peak = 0.0
+            for first, last, begin, end in _chunks(island.length):
+                samples = self.sounds.raw(island, begin, end)
+                peak = max(peak, float(np.abs(samples).max(initial=0.0)))
+                _weigh(samples, begin, first, last, alone, island.start)
+            self._steps.append(alone)
+            self._peaks.append(peak)
+            total.add_energies(alone)
+            self.progress("loudness", island.end, self.length)
+        return Loudness(
+            total.integrated(), to_dbtp(max(self._peaks, default=0.0)), total.loudness_range()
+        )
 
-    def at(self, gain: float, ceiling: float | None) -> float:
-        """Integrated loudness at ``gain`` dB, limited at ``ceiling`` dBFS (None: not)."""
-        return self._energies(gain, ceiling).integrated()
+    def each(self, gains: Sequence[float], ceiling: float) -> list[float]:
+        """Integrated loudness at each of ``gains`` (dB), limited at ``ceiling`` dBFS,
+        in one pass over the islands."""
+        if not self._steps:
+            self.raw()
+        limit = 10 ** (ceiling / 20)
+        totals = [Energies(self.length) for _ in gains]
+        for island, alone, peak in zip(self.islands, self._steps, self._peaks, strict=True):
+            for gain, total in zip(gains, totals, strict=True):
+                scale = 10 ** (gain / 20)
+                if peak * scale <= limit:  # the limiter leaves it alone
+                    total.add_energies(alone, scale * scale)
+                    continue
+                for first, last, begin, end in _chunks(island.length):
+                    samples = self.sounds.levelled(island, gain, ceiling, begin, end)
+                    _weigh(samples, begin, first, last, total, island.start)
+        return [total.integrated() for total in totals]
 
-    def _energies(self, gain: float, ceiling: float | None) -> Energies:
-        energies = Energies(self.length)
-        scale = 10 ** (gain / 20)
-        for island, stored in zip(self.islands, self._weighted, strict=True):
-            weighted = stored.astype(np.float64) * scale
-            envelope = None
-            if ceiling is not None:
-                samples, envelope = self.sounds.levelled(island, gain, ceiling)
-            if envelope is None:
-                energies.add_weighted(island.start, weighted)
-            else:
-                energies.add_weighted(island.start, _limited(weighted, samples, envelope))
-        return energies
+
+def _chunks(length: int) -> Iterator[tuple[int, int, int, int]]:
+    """For each :data:`CHUNK` of K-weighted output ``[first, last)`` of an island of
+    ``length`` samples (with its ringing), the input it needs, ``[begin, end)``."""
+    for first in range(0, length + TAPS - 1, CHUNK):
+        last = min(first + CHUNK, length + TAPS - 1)
+        yield first, last, max(0, first - TAPS + 1), min(length, last)
 
 
-def _limited(
-    weighted: npt.NDArray[np.float64],
-    limited: npt.NDArray[np.float64],
-    envelope: npt.NDArray[np.float64],
-) -> npt.NDArray[np.float64]:
-    """The K-weighting of ``limited`` (samples times ``envelope``), given that of the
-    samples (``weighted``): the filter is linear, so only what the limiter took away,
-    where it worked, is K-weighted and subtracted."""
-    working = envelope < 1.0
-    changes = np.flatnonzero(np.diff(working.astype(np.int8))) + 1
-    bounds = np.concatenate(([0], changes, [len(working)]))
-    runs = [(a, b) for a, b in itertools.pairwise(bounds) if working[a]]
-    merged: list[list[int]] = []
-    for a, b in runs:  # runs closer than the filter's ringing are weighted together
-        if merged and a - merged[-1][1] < TAPS:
-            merged[-1][1] = b
-        else:
-            merged.append([a, b])
-    taken = limited / envelope - limited  # the samples before the limiter, less after
-    for a, b in merged:
-        weighted[a : b + TAPS - 1] -= k_weighted(taken[a:b])
-    return weighted
+def _weigh(
+    samples: Float64, begin: int, first: int, last: int, energies: Energies, start: int
+) -> None:
+    """Add the energy of K-weighted samples ``first`` to ``last`` of an island at
+    sample ``start``, from its ``samples`` from ``begin`` on (the input they need)."""
+    inputs = np.zeros(last - first + TAPS - 1)
+    at = begin - (first - TAPS + 1)  # where the island's samples begin in the inputs
+    inputs[at : at + len(samples)] = samples
+    energies.add_weighted(start + first, k_weighted(inputs)[TAPS - 1 : TAPS - 1 + last - first])

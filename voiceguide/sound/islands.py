@@ -5,8 +5,8 @@ samples of silence between any two of them; islands have at least that much
 silence between them. What is done to a sound within that reach (the K-weighting
 of the loudness meter, which rings on for 93 ms, and the limiter, which looks
 20 ms ahead and behind) never spills into another island, so each island can be
-measured and levelled alone, and once: the same island at another place (in the
-session with its long silences cut short) is the same samples.
+measured and levelled alone: the same island at another place (in the session with
+its long silences cut short) is the same samples.
 """
 
 from __future__ import annotations
@@ -18,17 +18,21 @@ import numpy as np
 import numpy.typing as npt
 from pydub import AudioSegment
 
+from voiceguide.errors import PlanError
 from voiceguide.plan.timeline import Event, Timeline
 from voiceguide.sound.limiter import REACH, gain_envelope
 from voiceguide.sound.render import silence
+from voiceguide.units import SAMPLE_WIDTH
 
+CHUNK = 1 << 17  # samples (3 s) of an island levelled at a time
 MARGIN = 4096  # samples: at least the K-weighting's ringing (bs1770.TAPS) and the limiter's reach
 assert MARGIN >= 2 * REACH
 FULL_SCALE = 32768.0
 
 Float64 = npt.NDArray[np.float64]
-#: A sound in an island: its offset in the island, its kind, its text or role, its gain (dB).
-Part = tuple[int, str, str, float]
+#: A sound in an island: its offset in the island, its kind, its text or role, its gain
+#: (dB) and its length.
+Part = tuple[int, str, str, float, int]
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,7 @@ def islands(timeline: Timeline) -> list[Island]:
         start = group[0].start
         end = max(e.end for e in group)
         parts = tuple(
-            (e.start - start, e.kind, e.text if e.kind == "speech" else e.role, e.gain)
+            (e.start - start, e.kind, e.text if e.kind == "speech" else e.role, e.gain, e.length)
             for e in group
         )
         found.append(Island(start, end - start, parts))
@@ -69,59 +73,85 @@ def islands(timeline: Timeline) -> list[Island]:
 
 
 class Sounds:
-    """The samples of a session's islands, levelled at a gain and ceiling on request
-    (each island computed once per gain and ceiling)."""
+    """The samples of a session's islands, levelled at a gain and ceiling on request.
+
+    Nothing is kept: a stretch of an island is made from its clips when it is asked
+    for, a :data:`CHUNK` at most at a time, so a session's sounds are held once, as
+    their clips, and the work in hand stays small whatever their length."""
 
     def __init__(
         self, speech: Mapping[str, AudioSegment], chimes: Mapping[str, AudioSegment]
     ) -> None:
         self.speech = speech
         self.chimes = chimes
-        self._raw: dict[tuple[int, tuple[Part, ...]], Float64] = {}
-        self._levelled: dict[tuple[tuple[Part, ...], float, float], bytes] = {}
 
-    def raw(self, island: Island) -> Float64:
-        """The island's samples as floats, full scale 1.0, before levelling."""
-        key = (island.length, island.parts)
-        if key not in self._raw:
-            out = np.zeros(island.length)
-            for offset, kind, name, gain in island.parts:
-                audio = self.speech[name] if kind == "speech" else self.chimes[name]
-                pcm = (audio.apply_gain(gain) if gain else audio).raw_data
-                clip = np.frombuffer(pcm, dtype="<i2") / FULL_SCALE
-                out[offset : offset + len(clip)] += clip
-            self._raw[key] = out
-        return self._raw[key]
+    def raw(self, island: Island, begin: int = 0, end: int | None = None) -> Float64:
+        """Samples ``begin`` to ``end`` of the island as floats (full scale 1.0), before
+        levelling."""
+        end = island.length if end is None else end
+        out = np.zeros(end - begin)
+        for offset, kind, name, gain, length in island.parts:
+            if offset >= end or offset + length <= begin:
+                continue
+            audio = self.speech[name] if kind == "speech" else self.chimes[name]
+            if len(audio.raw_data) != length * SAMPLE_WIDTH:
+                raise PlanError(
+                    f"internal error: clip for {name!r} has {len(audio.raw_data) // SAMPLE_WIDTH}"
+                    f" samples, the timeline planned {length}"
+                )
+            a, b = max(begin, offset), min(end, offset + length)
+            pcm = audio._spawn(
+                audio.raw_data[(a - offset) * SAMPLE_WIDTH : (b - offset) * SAMPLE_WIDTH]
+            )
+            clip = np.frombuffer((pcm.apply_gain(gain) if gain else pcm).raw_data, dtype="<i2")
+            out[a - begin : b - begin] += clip / FULL_SCALE
+        return out
 
     def levelled(
-        self, island: Island, gain: float, ceiling: float
-    ) -> tuple[Float64, Float64 | None]:
-        """The island at ``gain`` dB, as floats, and the limiter's envelope (None where
-        no sample passes ``ceiling`` dBFS, so none is limited)."""
-        scaled = self.raw(island) * 10 ** (gain / 20)
+        self, island: Island, gain: float, ceiling: float, begin: int = 0, end: int | None = None
+    ) -> Float64:
+        """Samples ``begin`` to ``end`` of the island at ``gain`` dB, its peaks limited
+        to ``ceiling`` dBFS, as floats. The limiter's gain at a sample depends on the
+        samples :data:`REACH` either side, so those are read too."""
+        end = island.length if end is None else end
+        wide_begin, wide_end = max(0, begin - REACH), min(island.length, end + REACH)
+        scaled = self.raw(island, wide_begin, wide_end) * 10 ** (gain / 20)
         envelope = gain_envelope(scaled, 10 ** (ceiling / 20))
-        return (scaled if envelope is None else scaled * envelope), envelope
+        if envelope is not None:
+            scaled *= envelope
+        return scaled[begin - wide_begin : end - wide_begin]
 
-    def pcm(self, island: Island, gain: float, ceiling: float) -> bytes:
-        """The island levelled, as 16-bit PCM."""
-        key = (island.parts, gain, ceiling)
-        if key not in self._levelled:
-            samples, _ = self.levelled(island, gain, ceiling)
-            scaled = np.rint(samples * FULL_SCALE)
-            self._levelled[key] = (
-                np.clip(scaled, -FULL_SCALE, FULL_SCALE - 1).astype("<i2").tobytes()
-            )
-        return self._levelled[key]
+    def pcm(self, island: Island, gain: float, ceiling: float) -> Iterator[bytes]:
+        """The island levelled, as 16-bit PCM, a :data:`CHUNK` at a time."""
+        for begin in range(0, island.length, CHUNK):
+            samples = self.levelled(island, gain, ceiling, begin, begin + CHUNK)
+            scaled = np.clip(np.rint(samples * FULL_SCALE), -FULL_SCALE, FULL_SCALE - 1)
+            yield scaled.astype("<i2").tobytes()
 
-    def render(self, timeline: Timeline, gain: float, ceiling: float) -> Iterator[bytes]:
-        """The timeline's voice track (speech and chimes), levelled, as 16-bit PCM."""
-        position = 0
+    def render(
+        self,
+        timeline: Timeline,
+        gain: float,
+        ceiling: float,
+        start: int = 0,
+        end: int | None = None,
+    ) -> Iterator[bytes]:
+        """Samples ``start`` to ``end`` (default: all) of the timeline's voice track
+        (speech and chimes), levelled, as 16-bit PCM. Only the islands in that span
+        are made."""
+        end = timeline.length if end is None else end
+        position = start
         for island in islands(timeline):
-            yield from silence(island.start - position)
-            yield self.pcm(island, gain, ceiling)
-            position = island.end
-        yield from silence(timeline.length - position)
-
-    def peak(self, timeline: Timeline) -> float:
-        """The largest sample (linear) of the timeline's sounds, before levelling."""
-        return max((float(np.abs(self.raw(i)).max()) for i in islands(timeline)), default=0.0)
+            if island.end <= start:
+                continue
+            if island.start >= end:
+                break
+            at = island.start
+            for data in self.pcm(island, gain, ceiling):
+                first, last = max(start, at), min(end, at + len(data) // SAMPLE_WIDTH)
+                if last > first:
+                    yield from silence(first - position)
+                    yield data[(first - at) * SAMPLE_WIDTH : (last - at) * SAMPLE_WIDTH]
+                    position = last
+                at += len(data) // SAMPLE_WIDTH
+        yield from silence(end - position)

@@ -12,22 +12,31 @@ So the default MP3 path encodes the session with its long pauses cut short
 silent frames (:func:`splice`). Each cut
 
 - starts :data:`SETTLE` into a pause and ends :data:`LEAD` before its end, so
-  that the encoder has settled before it and nothing it looks ahead at is heard;
+  that the encoder's frames have settled into silence before it and nothing it
+  looks ahead at is heard;
 - lies on a frame boundary of the encoded stream (libmp3lame starts the stream
   with :data:`ENCODER_DELAY` samples of its own);
-- removes a whole number of :data:`PADDING_PERIOD` frames: LAME pads one frame in
-  about 25 by a pattern that repeats every 49 frames (at 44.1 kHz and every
-  bitrate), so the frames after a cut are padded, and encoded, as in the whole
-  session;
-- and a whole number of EBU R128 steps (100 ms), so that the short file measures
-  exactly as the finished one (:data:`CUT_STEP`, 6.4 s, is both).
+- removes a whole number of :data:`PADDING_PERIOD` frames (:data:`CUT_STEP`,
+  1.28 s): LAME pads one frame in about 25 by a pattern that repeats every 49
+  frames (at 44.1 kHz and every bitrate), so the frames after a cut are padded,
+  and encoded, as in the whole session.
+
+The short file is measured as the finished one by metering it with the cut
+silence put back (:func:`gaps`; the meter skips silence for nothing). One pause,
+the one nearest the middle of the session's sound, keeps room enough for a second
+encoder to start in it (:data:`SPLIT_ROOM`, see :mod:`voiceguide.encode.mp3.split`),
+whatever the number of encoders, so that the file is the same either way.
 
 Everything this relies on is checked on the encoded file; where a check fails,
 :func:`splice` raises :class:`NotSpliceable` and the caller encodes the whole
 session instead. The spliced file gets the short file's tags and its Xing/LAME
 header, filled in (frame and byte counts, seek table, music length and CRC) as
-ffmpeg fills it in when it encodes (:mod:`voiceguide.encode.mp3.xing`): the result is, to the
-byte, the file that encoding the whole session writes.
+ffmpeg fills it in when it encodes (:mod:`voiceguide.encode.mp3.xing`). The result
+decodes, sample for sample, to the short file's audio with the silence put back.
+(It is not, to the byte, the file that encoding the whole session writes: after
+a cut LAME's hearing threshold has had less silence to fall in, :data:`SETTLED`,
+so the first second of the next sound may encode a little differently, as it
+would after a shorter pause.)
 """
 
 from __future__ import annotations
@@ -45,22 +54,27 @@ from voiceguide.units import SAMPLE_RATE, to_samples
 
 PADDING_PERIOD = 49  # frames: 44100 / gcd(144 * bitrate % 44100, 44100) for every bitrate
 PERIOD_SAMPLES = PADDING_PERIOD * MP3_FRAME  # 56448 samples, 1.28 s
-# EBU R128 measures loudness in blocks every 100 ms (4410 samples). Cuts are whole
-# multiples of this step as well, so that after a cut the blocks fall where they fall
-# in the whole session: the short file then measures exactly as the finished one.
-R128_STEP = SAMPLE_RATE // 10
-CUT_STEP = PERIOD_SAMPLES * R128_STEP // math.gcd(PERIOD_SAMPLES, R128_STEP)  # 6.4 s
+CUT_STEP = PERIOD_SAMPLES
 ENCODER_DELAY = MP3_DELAY
 DECODER_DELAY = 529  # of ENCODER_DELAY: the decoder's; the LAME tag gives the rest (576)
-# Silence kept after a sound, before a cut. LAME's frames settle within 0.3 s, but its
-# hearing threshold (the ATH auto-adjustment) keeps falling for longer: by a factor
-# of about 0.925 a frame to its floor, at most 95 frames (2.5 s) after a loud frame.
-# Only once it has got there does the next sound encode as in the whole session.
-SETTLE = to_samples(2.6)
-# Silence kept after a cut, before the next sound. With SETTLE, more than the longest
-# EBU R128 window (3 s, for the loudness range): no window of the short file holds
-# sound from both sides of a cut.
+# Silence kept after a sound, before a cut: LAME's frames have settled into silent
+# frames within 0.3 s of the last sound (the splice checks it, frame by frame).
+SETTLE = to_samples(0.5)
+# The silence a second encoder may start in must be deeper: LAME's hearing threshold
+# (the ATH auto-adjustment) keeps falling for longer, by a factor of about 0.925 a
+# frame to its floor, at most 95 frames (2.5 s) after a loud frame. Only once it has
+# got there does the next sound encode as from the start of that silence, so that
+# the frames two encoders write there are the same (voiceguide/encode/mp3/split.py).
+SETTLED = to_samples(2.6)
+# Silence kept after a cut, before the next sound: LAME looks ahead, and decodes
+# overlap, by a frame or two.
 LEAD = to_samples(0.5)
+# Silence a second encoder needs before a sound (voiceguide/encode/mp3/split.py): a new
+# encoder's hearing threshold falls to its floor in 36 frames, 0.94 s.
+FRESH = to_samples(1.5)
+# What the pause kept for a split keeps after its cut: SETTLED and FRESH, and a
+# padding period to start the second encoder on.
+SPLIT_ROOM = SETTLED + FRESH + PERIOD_SAMPLES
 
 _BITRATES = (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)  # kbit/s
 
@@ -88,16 +102,39 @@ def plan_cuts(timeline: Timeline) -> tuple[Cut, ...]:
     voice (which sound in its pauses) is not cut."""
     if timeline.sample_rate != SAMPLE_RATE:
         return ()
+    roomy = _split_pause(timeline)
     cuts = []
     for event in timeline.events:
         if event.kind != "pause":
             continue
         at = event.start + SETTLE
         at += -(at + ENCODER_DELAY) % MP3_FRAME  # a frame boundary of the encoded stream
-        steps = (event.end - LEAD - at) // CUT_STEP
+        lead = max(LEAD, SPLIT_ROOM) if event is roomy else LEAD
+        steps = (event.end - lead - at) // CUT_STEP
         if steps > 0:
             cuts.append(Cut(at, steps * CUT_STEP // MP3_FRAME))
     return tuple(cuts)
+
+
+def _split_pause(timeline: Timeline) -> Event | None:
+    """The pause with room for a split nearest the middle of the session's sound."""
+    sound = sum(e.length for e in timeline.events if e.kind != "pause")
+    heard, best, distance = 0, None, math.inf
+    for event in timeline.events:
+        if event.kind != "pause":
+            heard += event.length
+        elif event.length >= SETTLE + SPLIT_ROOM + MP3_FRAME and abs(2 * heard - sound) < distance:
+            best, distance = event, abs(2 * heard - sound)
+    return best
+
+
+def gaps(cuts: tuple[Cut, ...]) -> tuple[tuple[int, int], ...]:
+    """Where the cuts lie in the shortened session, and how long each is."""
+    found, removed = [], 0
+    for cut in cuts:
+        found.append((cut.at - removed, cut.length))
+        removed += cut.length
+    return tuple(found)
 
 
 def shortened(timeline: Timeline, cuts: tuple[Cut, ...]) -> Timeline:

@@ -10,7 +10,7 @@ first one writes. The session is split in a silence (:func:`plan_split`):
   (:data:`CHECK`), encoder B from sample :attr:`Split.start` to the end;
 - the render is levelled already (:mod:`voiceguide.encode.levelling`), sound by
   sound, so B's part is the very audio A's stream has from there;
-- B starts :data:`~voiceguide.encode.mp3.splice.SETTLE` or more after the sound before it,
+- B starts :data:`~voiceguide.encode.mp3.splice.SETTLED` or more after the sound before it,
   so that A's encoder has settled into the silence (as at a cut), and on a frame
   boundary of A's stream, a whole number of 49-frame periods of the padding
   pattern into it, so that B's frames line up with A's, padding and all;
@@ -42,15 +42,15 @@ from voiceguide.encode.mp3 import splice
 from voiceguide.encode.mp3.splice import (
     DECODER_DELAY,
     ENCODER_DELAY,
+    FRESH,
     PERIOD_SAMPLES,
-    SETTLE,
+    SETTLED,
     NotSpliceable,
 )
 from voiceguide.plan.timeline import Timeline
 from voiceguide.progress import Progress
 from voiceguide.units import to_samples
 
-FRESH = to_samples(1.5)  # silence a new encoder needs before a sound: 0.94 s, with room
 # How far A goes on into the sound after the silence: its last 3 frames may not be
 # final (LAME looks ahead); the others, into the sound, are compared.
 CHECK = to_samples(0.5)
@@ -100,7 +100,7 @@ def plan_split(timeline: Timeline) -> Split | None:
         end = stop + CHECK
         if end > total - MIN_PART or end < MIN_PART:
             continue  # the silence must be followed by a sound, and both parts worth it
-        first = -(-(begin + SETTLE) // PERIOD_SAMPLES)
+        first = -(-(begin + SETTLED) // PERIOD_SAMPLES)
         for period in range(first, (stop - FRESH) // PERIOD_SAMPLES + 1):
             split = Split(period * PERIOD_SAMPLES, end)
             if best is None or max(end, total - split.start) < max(best.end, total - best.start):
