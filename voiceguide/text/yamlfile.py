@@ -113,6 +113,8 @@ def located(
     error = next((x for x in errors if x["type"] == "extra_forbidden"), errors[0])
     loc = tuple(error["loc"]) if path is None else path(tuple(error["loc"]))
     line = line_of(node, loc)
+    if error["type"] == "extra_forbidden":  # the key's line, not its value's (a block's)
+        line = _key_line(node, loc) or line
     where = f", line {line}" if line else ""
     return f"{source}{where}: {describe(error, loc)}"
 
@@ -206,6 +208,17 @@ def line_of(node: Any, loc: tuple[Any, ...]) -> int | None:
         node = child
         line = node.start_mark.line + 1
     return line
+
+
+def _key_line(node: Any, loc: tuple[Any, ...]) -> int | None:
+    """The 1-based line of the key ``loc[-1]`` in the mapping at ``loc[:-1]``."""
+    for part in loc[:-1]:
+        node = child_of(node, part) if node is not None else None
+    if isinstance(node, yaml.MappingNode):
+        for key, _ in node.value:
+            if key.value == loc[-1]:
+                return int(key.start_mark.line) + 1
+    return None
 
 
 def child_of(node: Any, part: Any) -> Any:
