@@ -221,6 +221,12 @@ CASES = [
         "starting with '- ' (not 'hamstring')",
     ),
     Case(
+        "exercises-misspelt",  # read as a routine, whose keys it would otherwise list
+        "name: p\ntitle: P\nexercise:\n  - pelvic-tilt\n",
+        "p.yaml, line 3: unknown key 'exercise'; did you mean 'exercises'? (a programme lists "
+        "its routines under exercises:; a file without it is read as a routine)",
+    ),
+    Case(
         "name-not-a-slug",
         "name: My Back\ntitle: P\nexercises: [hamstring]\n",
         "p.yaml, line 1: name: write lower-case letters, digits and hyphens only, "
@@ -280,6 +286,7 @@ ON_THE_LINE = {
     "rounds-without-exercises": "rounds: 2", "rounds-empty": "exercises: []",
     "rounds-exercise-hold": "hold: soon", "rounds-exercise-unknown-routine": "routine: nope",
     "exercises-empty": "exercises: []", "exercises-text": "exercises: hamstring",
+    "exercises-misspelt": "exercise:",
     "name-not-a-slug": "name: My Back", "rest-negative": "rest: -5", "unknown-top-key": "titel:",
     "tab": "\thold: 30s", "key-twice": "hold: 40s",
 }  # fmt: skip
@@ -307,3 +314,13 @@ def test_a_programme_in_another_folder_reads_its_routine_files_there(
         "Error: plans/p.yaml, line 6: exercise 2 (mine.yaml): routine file plans/mine.yaml "
         "does not exist (a routine file's path is relative to the programme's folder)"
     )
+
+
+def test_a_space_before_the_colon_of_exercises_still_makes_a_programme(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / P).write_text("name: p\ntitle: P\nexercises :\n  - pelvic-tilt\n", "utf-8")
+    result = CliRunner().invoke(cli, ["script", P], prog_name="voiceguide")
+    assert result.exit_code == 0, result.output
+    assert "That is the end of the programme." in result.stdout  # not a routine's script

@@ -25,6 +25,7 @@ Example::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -238,7 +239,7 @@ def builtin_programme_text(name: str) -> str:
 
 def is_programme_text(text: str) -> bool:
     """Whether YAML text is a programme's (it has ``exercises:`` at the top level)."""
-    return any(line.startswith("exercises:") for line in text.splitlines())
+    return any(re.match(r"exercises\s*:", line) for line in text.splitlines())
 
 
 def load_content(ref: str | Path) -> Routine | LoadedProgramme:

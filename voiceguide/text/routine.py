@@ -297,6 +297,11 @@ def _places(routine: Routine, node: Any, source: str) -> dict[tuple[str, int | N
 def _describe(error: Any, loc: tuple[Any, ...]) -> str:
     field = dotted(loc, "routine")
     if error["type"] == "extra_forbidden":
+        if len(loc) == 1 and difflib.get_close_matches(str(loc[-1]), ["exercises"], n=1):
+            return (  # a programme whose exercises: is misspelt reads as a routine
+                f"unknown key {loc[-1]!r}; did you mean 'exercises'? (a programme lists its "
+                "routines under exercises:; a file without it is read as a routine)"
+            )
         return unknown_key(str(loc[-1]), field_names(Routine, loc[:-1]))
     if error["type"] == "missing":
         where = "to the file" if len(loc) == 1 else "under it"
