@@ -147,7 +147,7 @@ def test_rounds_repeat_a_group_with_a_rest_between_rounds(client: TestClient) ->
         ([{"rounds": 0, "exercises": ["cat-cow"]}], {}, "rounds"),
         ([{"routine": "cat-cow", "restt": "5s"}], {}, "did you mean 'rest'"),
         ([], {}, "exercises"),
-        ([{"routine": "mine.yaml"}], {}, "'mine.yaml': that routine file was not given"),
+        ([{"routine": "mine.yaml"}], {}, "exercise 1 (mine.yaml): that routine file was not given"),
         ([{"routine": "hamstring"}], {"../mine.yaml": {}}, "not a routine file's name"),
         (
             [{"routine": "mine.yaml"}],

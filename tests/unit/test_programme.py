@@ -259,5 +259,7 @@ def test_a_programme_given_its_routine_files_reads_none_from_disk(engine: FakeEn
     timeline = prepare(SessionOptions(routine=loaded), engine).timeline
     hamstring = "Strapped hamstring stretch"
     assert timeline.exercises == (hamstring, "Neck release", hamstring, hamstring)
-    with pytest.raises(RoutineError, match=r"'neck.yaml': that routine file was not given"):
+    with pytest.raises(
+        RoutineError, match=r"exercise 2 \(neck.yaml\): that routine file was not given"
+    ):
         with_given_routines(programme, "the page's", {})

@@ -25,8 +25,10 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -37,6 +39,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PrivateAttr,
     Tag,
     ValidationError,
     field_validator,
@@ -44,6 +47,8 @@ from pydantic import (
 
 from voiceguide.errors import RoutineError
 from voiceguide.files import read_user_text
+from voiceguide.text.cues import MIN_HOLD_SECONDS
+from voiceguide.text.programme_errors import data_path, describer, exercise_words
 from voiceguide.text.pronounce import check_entries
 from voiceguide.text.routine import (
     MAX_HOLD_SECONDS,
@@ -55,9 +60,10 @@ from voiceguide.text.routine import (
     load_routine,
     longest,
     parse_routine,
+    slug_name,
 )
 from voiceguide.text.routine_extras import SOUNDS, ExtrasSection, package_sounds
-from voiceguide.text.yamlfile import load_yaml, located, unknown_key
+from voiceguide.text.yamlfile import line_of, load_yaml, located
 
 PROGRAMMES = "voiceguide.text.programmes"
 MAX_EXERCISES = 50  # exercises in a whole programme, rounds counted out
@@ -77,7 +83,7 @@ class Exercise(_Model):
 
     routine: str = Field(min_length=1, max_length=500)
     #: Seconds per side; None: the routine's default hold.
-    hold: Seconds | None = Field(default=None, le=MAX_HOLD_SECONDS)
+    hold: Seconds | None = Field(default=None, ge=MIN_HOLD_SECONDS, le=MAX_HOLD_SECONDS)
     #: The sides to do, of the routine's; None: all of them.
     sides: list[str] | None = Field(default=None, min_length=1, max_length=4)
     #: The rest after this exercise; None: the programme's.
@@ -111,7 +117,9 @@ Item = Annotated[
 class Programme(_Model):
     """A series of exercises, as written in a programme file."""
 
-    name: str = Field(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str = Field(
+        min_length=1, max_length=60, json_schema_extra={"pattern": "^[a-z0-9][a-z0-9-]*$"}
+    )
     title: str = Field(min_length=1, max_length=200)
     intro: str = Field(default="", max_length=2000)
     outro: str = Field(default="", max_length=2000)
@@ -126,6 +134,19 @@ class Programme(_Model):
     pronounce: dict[str, str] = Field(default={}, max_length=500)
     allow_markup: bool = False
     extras: ExtrasSection = ExtrasSection()
+    #: The YAML node tree of the file it was read from, to say where an exercise is.
+    _node: Any = PrivateAttr(default=None)
+
+    def __eq__(self, other: object) -> bool:
+        """Programmes are equal when they say the same, wherever their files are."""
+        if not isinstance(other, Programme):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_a_slug(cls, name: str) -> str:
+        return slug_name(name, "my-back")
 
     @field_validator("pronounce")
     @classmethod
@@ -218,7 +239,7 @@ def builtin_programme_text(name: str) -> str:
 
 def is_programme_text(text: str) -> bool:
     """Whether YAML text is a programme's (it has ``exercises:`` at the top level)."""
-    return any(line.startswith("exercises:") for line in text.splitlines())
+    return any(re.match(r"exercises\s*:", line) for line in text.splitlines())
 
 
 def load_content(ref: str | Path) -> Routine | LoadedProgramme:
@@ -255,9 +276,12 @@ def parse_programme(text: str, source: str, sounds: Path | None = None) -> Progr
             f"{source}: a programme file must be a mapping of keys such as title: and exercises:"
         )
     try:
-        return Programme.model_validate(data, context={SOUNDS: sounds})
+        programme = Programme.model_validate(data, context={SOUNDS: sounds})
     except ValidationError as e:
-        raise RoutineError(located(e, node, source, _describe)) from None
+        models = {"programme": Programme, "exercise": Exercise, "rounds": Rounds}
+        raise RoutineError(located(e, node, source, describer(data, models), data_path)) from None
+    programme._node = node
+    return programme
 
 
 def with_given_routines(
@@ -276,43 +300,79 @@ def _with_routines(
     given: Mapping[str, Routine] | None = None,
 ) -> LoadedProgramme:
     routines: dict[str, Routine] = {}
-    for exercise in exercises(programme):
+    for path, words, exercise in _placed(programme):
+        error = partial(_exercise_error, programme, source, path, words)
         ref = exercise.routine
-        if ref in routines:
-            continue
-        is_path = is_file_ref(ref)
-        if is_path and given is not None:
-            if ref not in given:
-                raise RoutineError(
-                    f"{source}: exercise {ref!r}: that routine file was not given; "
-                    f"given: {', '.join(given) or 'none'}"
-                )
-            routine = given[ref]
-        elif is_path and folder is None:
-            raise RoutineError(f"{source}: a built-in programme names only built-in routines")
-        else:
-            try:
-                routine = load_routine(folder / ref if is_path and folder is not None else ref)
-            except RoutineError as e:
-                raise RoutineError(f"{source}: exercise {ref!r}: {e}") from None
-        routines[ref] = routine
-        if exercise.sides is not None:
-            unknown = [s for s in exercise.sides if s not in routine.sides]
-            if unknown:
-                raise RoutineError(
-                    f"{source}: exercise {ref!r}: sides: {unknown[0]!r} is not one of the "
-                    f"routine's sides ({', '.join(routine.sides)})"
-                )
+        if ref not in routines:
+            routines[ref] = _routine(ref, folder, given, error)
+        routine = routines[ref]
+        unknown = [s for s in exercise.sides or () if s not in routine.sides]
+        if unknown:
+            has = (
+                f"({', '.join(routine.sides)})" if routine.sides else "(it has none: leave it out)"
+            )
+            raise error(f"sides: {unknown[0]!r} is not one of the routine's sides {has}", "sides")
     return LoadedProgramme(programme, routines)
 
 
-def _describe(error: Any, loc: tuple[Any, ...]) -> str:
-    field = ".".join(str(p) if not isinstance(p, int) else f"[{p + 1}]" for p in loc)
-    field = field.replace(".[", " [") or "programme"
-    if error["type"] == "extra_forbidden":
-        known = {**Programme.model_fields, **Exercise.model_fields, **Rounds.model_fields}
-        return unknown_key(str(loc[-1]), sorted(known))
-    if error["type"] == "missing":
-        return f"{field} is required"
-    message = str(error["msg"]).removeprefix("Value error, ")
-    return f"{field}: {message}"
+def _exercise_error(
+    programme: Programme,
+    source: str,
+    path: tuple[Any, ...],
+    words: str,
+    problem: str,
+    key: str = "routine",
+) -> RoutineError:
+    """``p.yaml, line 6: exercise 2 (hamstrin): problem``: the line of the exercise's ``key``."""
+    line = line_of(programme._node, (*path, key)) if programme._node is not None else None
+    where = f"{source}, line {line}" if line else source
+    return RoutineError(f"{where}: {words}: {problem}")
+
+
+def _routine(
+    ref: str,
+    folder: Path | None,
+    given: Mapping[str, Routine] | None,
+    error: Callable[[str], RoutineError],
+) -> Routine:
+    """The routine an exercise names: built-in, given, or a file beside the programme."""
+    if ref in builtin_programmes():
+        raise error(
+            f"{ref!r} is a programme, not a routine; name a routine, or copy the programme's "
+            f"exercises here (voiceguide routines show {ref})"
+        )
+    is_path = is_file_ref(ref)
+    if is_path and given is not None:
+        if ref not in given:
+            raise error(f"that routine file was not given; given: {', '.join(given) or 'none'}")
+        return given[ref]
+    if is_path and folder is None:
+        raise error("a built-in programme names only built-in routines")
+    if not is_path:
+        try:
+            return load_routine(ref)
+        except RoutineError as e:
+            raise error(str(e)) from None
+    path = folder / ref if folder is not None else Path(ref)
+    try:
+        text = read_user_text(path, "routine", MAX_ROUTINE_BYTES, RoutineError)
+        if is_programme_text(text):
+            raise RoutineError(
+                f"{path} is a programme, not a routine; name a routine file, or copy that "
+                "programme's exercises here"
+            )
+        return parse_routine(text, str(path), path.parent)
+    except RoutineError as e:
+        hint = " (a routine file's path is relative to the programme's folder)"
+        raise error(str(e) + (hint if "does not exist" in str(e) else "")) from None
+
+
+def _placed(programme: Programme) -> Iterator[tuple[tuple[Any, ...], str, Exercise]]:
+    """Each exercise, with where it is in the file and how the person counts it."""
+    for i, item in enumerate(programme.exercises):
+        if isinstance(item, Rounds):
+            for j, exercise in enumerate(item.exercises):
+                words = exercise_words(j + 1, exercise.routine, i + 1)
+                yield ("exercises", i, "exercises", j), words, exercise
+        else:
+            yield ("exercises", i), exercise_words(i + 1, item.routine), item

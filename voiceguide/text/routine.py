@@ -37,7 +37,16 @@ from voiceguide.text.routine_extras import (
     ExtrasSection,
     package_sounds,
 )
-from voiceguide.text.yamlfile import child_of, line_of, load_yaml, located, plain_error, unknown_key
+from voiceguide.text.yamlfile import (
+    child_of,
+    dotted,
+    field_names,
+    line_of,
+    load_yaml,
+    located,
+    plain_error,
+    unknown_key,
+)
 
 MAX_ROUTINE_BYTES = 1_000_000
 MAX_HOLD_SECONDS = 2 * 3600
@@ -86,6 +95,18 @@ def _hold(value: Any) -> Any:
 
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
+
+
+def slug_name(name: str, example: str = "my-stretch") -> str:
+    """``name`` if it is lower-case letters, digits and hyphens; else say how to write it."""
+    if not _NAME.fullmatch(name):
+        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or example
+        raise ValueError(
+            f"write lower-case letters, digits and hyphens only, such as {slug!r} (not {name!r})"
+        )
+    return name
+
+
 DEFAULT_MINIMUM_HOLD = 60.0
 
 
@@ -164,13 +185,7 @@ class Routine(_Model):
     @field_validator("name")
     @classmethod
     def _name_is_a_slug(cls, name: str) -> str:
-        if not _NAME.fullmatch(name):
-            slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "my-stretch"
-            raise ValueError(
-                f"write lower-case letters, digits and hyphens only, such as {slug!r} "
-                f"(not {name!r})"
-            )
-        return name
+        return slug_name(name)
 
     @field_validator("sides")
     @classmethod
@@ -210,8 +225,10 @@ def builtin_names() -> list[str]:
 
 def builtin_text(name: str) -> str:
     if name not in builtin_names():
+        close = difflib.get_close_matches(name, builtin_names(), n=1)
+        hint = f"; did you mean {close[0]!r}? The built-in" if close else "; built-in"
         raise RoutineError(
-            f"there is no built-in routine called {name!r}; built-in routines: "
+            f"there is no built-in routine called {name!r}{hint} routines: "
             f"{', '.join(builtin_names())} (or give the path to a .yaml file)"
         )
     return (resources.files("voiceguide.text.routines") / f"{name}.yaml").read_text("utf-8")
@@ -278,9 +295,14 @@ def _places(routine: Routine, node: Any, source: str) -> dict[tuple[str, int | N
 
 
 def _describe(error: Any, loc: tuple[Any, ...]) -> str:
-    field = _dotted(loc)
+    field = dotted(loc, "routine")
     if error["type"] == "extra_forbidden":
-        return unknown_key(str(loc[-1]), _field_names(loc[:-1]))
+        if len(loc) == 1 and difflib.get_close_matches(str(loc[-1]), ["exercises"], n=1):
+            return (  # a programme whose exercises: is misspelt reads as a routine
+                f"unknown key {loc[-1]!r}; did you mean 'exercises'? (a programme lists its "
+                "routines under exercises:; a file without it is read as a routine)"
+            )
+        return unknown_key(str(loc[-1]), field_names(Routine, loc[:-1]))
     if error["type"] == "missing":
         where = "to the file" if len(loc) == 1 else "under it"
         return f"{field} is required; add {loc[-1]}: {where}"
@@ -293,40 +315,7 @@ def _describe(error: Any, loc: tuple[Any, ...]) -> str:
             f"{field}: {error['input']:g} dB is out of range; a volume is from "
             f"{MIN_VOLUME:g} to +{MAX_VOLUME:g} dB (relative to the voice)"
         )
-    return f"{field}: {plain_error(error, _field_names(loc))}"
+    return f"{field}: {plain_error(error, field_names(Routine, loc))}"
 
 
 _DURATION_FIELDS = {"default", "minimum", "pause", "step_pause"}
-
-
-def _dotted(loc: tuple[Any, ...]) -> str:
-    """``steps 2, pause``, ``hold.default``, ``reminders 1``: items numbered from 1."""
-    out = ""
-    parts = [p for p in loc if not str(p).startswith(("function-", "function_"))]
-    for i, part in enumerate(parts):
-        if isinstance(part, int):
-            out += f" {part + 1}"
-        elif i and isinstance(parts[i - 1], int):
-            if part != "text" or i < len(parts) - 1:  # steps 1 is its text
-                out += f", {part}"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "routine"
-
-
-def _field_names(loc: tuple[Any, ...]) -> list[str]:
-    model: Any = Routine
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        field = model.model_fields.get(part)
-        if field is None:
-            break
-        annotation = field.annotation
-        for candidate in (annotation, *getattr(annotation, "__args__", ())):
-            inner = getattr(candidate, "__origin__", None) and getattr(candidate, "__args__", ())
-            for option in (candidate, *(inner or ())):
-                meta = getattr(option, "__origin__", option)
-                if isinstance(meta, type) and issubclass(meta, BaseModel):
-                    model = meta
-    return sorted(model.model_fields)

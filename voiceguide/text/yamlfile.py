@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 
 class StrictLoader(yaml.SafeLoader):
@@ -102,13 +102,19 @@ def located(
     node: Any,
     source: str,
     describe: Callable[[Any, tuple[Any, ...]], str],
+    path: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None = None,
 ) -> str:
-    """One line for a validation error: the file, the line of the value, the problem."""
+    """One line for a validation error: the file, the line of the value, the problem.
+
+    ``path`` turns pydantic's location into the file's keys and items (leaving out,
+    say, the tags of a union); ``describe`` is given that."""
     errors = e.errors()
     # A misspelt key is also reported as a missing one: name the misspelling.
     error = next((x for x in errors if x["type"] == "extra_forbidden"), errors[0])
-    loc = tuple(error["loc"])
+    loc = tuple(error["loc"]) if path is None else path(tuple(error["loc"]))
     line = line_of(node, loc)
+    if error["type"] == "extra_forbidden":  # the key's line, not its value's (a block's)
+        line = _key_line(node, loc) or line
     where = f", line {line}" if line else ""
     return f"{source}{where}: {describe(error, loc)}"
 
@@ -204,6 +210,17 @@ def line_of(node: Any, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
+def _key_line(node: Any, loc: tuple[Any, ...]) -> int | None:
+    """The 1-based line of the key ``loc[-1]`` in the mapping at ``loc[:-1]``."""
+    for part in loc[:-1]:
+        node = child_of(node, part) if node is not None else None
+    if isinstance(node, yaml.MappingNode):
+        for key, _ in node.value:
+            if key.value == loc[-1]:
+                return int(key.start_mark.line) + 1
+    return None
+
+
 def child_of(node: Any, part: Any) -> Any:
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
@@ -213,3 +230,37 @@ def child_of(node: Any, part: Any) -> Any:
     if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
         return node.value[part]
     return None
+
+
+def dotted(loc: tuple[Any, ...], empty: str) -> str:
+    """``steps 2, pause``, ``hold.default``, ``reminders 1``: items numbered from 1;
+    ``empty`` names the whole file."""
+    out = ""
+    parts = [p for p in loc if not str(p).startswith(("function-", "function_"))]
+    for i, part in enumerate(parts):
+        if isinstance(part, int):
+            out += f" {part + 1}"
+        elif i and isinstance(parts[i - 1], int):
+            if part != "text" or i < len(parts) - 1:  # steps 1 is its text
+                out += f", {part}"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or empty
+
+
+def field_names(model: Any, loc: tuple[Any, ...]) -> list[str]:
+    """The keys of the mapping at ``loc`` in a file that ``model`` describes."""
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            break
+        annotation = field.annotation
+        for candidate in (annotation, *getattr(annotation, "__args__", ())):
+            inner = getattr(candidate, "__origin__", None) and getattr(candidate, "__args__", ())
+            for option in (candidate, *(inner or ())):
+                meta = getattr(option, "__origin__", option)
+                if isinstance(meta, type) and issubclass(meta, BaseModel):
+                    model = meta
+    return sorted(model.model_fields)
