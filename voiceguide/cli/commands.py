@@ -26,7 +26,7 @@ from voiceguide.plan.layers import layer_lines
 from voiceguide.plan.timeline import Timeline, format_script
 from voiceguide.speech import get_engine
 from voiceguide.speech.cache import ClipCache
-from voiceguide.text.durations import format_compact
+from voiceguide.text.durations import counted, format_compact
 from voiceguide.text.programme import (
     builtin_programme_text,
     builtin_programmes,
@@ -257,7 +257,9 @@ def routines(ctx: click.Context) -> None:
         for name in builtin_programmes():
             loaded = load_programme(name)
             count = len(slots(loaded.programme, loaded.routines))
-            click.echo(f"{name:<14} {loaded.programme.title} (a programme of {count} exercises)")
+            click.echo(
+                f"{name:<14} {loaded.programme.title} (a programme of {counted(count, 'exercise')})"
+            )
 
 
 @routines.command("show")

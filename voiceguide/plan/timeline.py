@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from voiceguide.text.durations import counted
 from voiceguide.units import SAMPLE_RATE, clock, to_seconds
 
 Kind = Literal["speech", "chime", "pause"]
@@ -138,7 +139,7 @@ def format_script(timeline: Timeline) -> str:
     holds = {h.start: h for h in timeline.holds}
     ends = {h.end: h for h in timeline.holds}
     if timeline.exercises:
-        heading = f"{timeline.title}: {len(timeline.exercises)} exercises"
+        heading = f"{timeline.title}: {counted(len(timeline.exercises), 'exercise')}"
     else:
         per_side = clock(round(timeline.hold_seconds * timeline.sample_rate))
         heading = f"{timeline.title}: {per_side} per side"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from voiceguide.plan.timeline import Hold, Timeline
-from voiceguide.text.durations import format_compact
+from voiceguide.text.durations import counted, format_compact
 from voiceguide.units import clock
 
 WIDTH = 1000.0
@@ -134,9 +134,9 @@ def picture(timeline: Timeline) -> Picture:
         (x(t * rate), clock(t * rate).removesuffix(".0")) for t in range(0, int(seconds) + 1, step)
     )
     holds = tuple(_hold_words(timeline, h) for h in timeline.holds)
-    counted = f"{len(timeline.exercises)} exercises; " if timeline.exercises else ""
+    how_many = f"{counted(len(timeline.exercises), 'exercise')}; " if timeline.exercises else ""
     summary = (
-        f"{timeline.title}: {clock(timeline.length)} in all; {counted}holds "
+        f"{timeline.title}: {clock(timeline.length)} in all; {how_many}holds "
         + ", ".join(holds)
         + (f"; {len(timeline.dropped)} cue(s) left out" if timeline.dropped else "")
     )

@@ -104,6 +104,11 @@ def number_words(n: int) -> str:
     return f"{number_words(thousands)} thousand" + (joiner + number_words(rest) if rest else "")
 
 
+def counted(n: int, noun: str) -> str:
+    """``3 exercises``, ``1 exercise``: a count and its noun, in the right number."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def duration_words(seconds: float) -> str:
     """Say a duration: ``90`` -> ``one minute and thirty seconds``.
 
