@@ -39,7 +39,7 @@ class Tags:
 
 MP3_FRAME = 1152  # samples per MPEG-1 Layer III frame
 MP3_DELAY = 1105  # samples libmp3lame puts before the audio (576, and 529 for the decoder)
-THREAD_QUEUE = 4096  # packets of PCM ffmpeg may read ahead of the encoder: 8 MB at most
+THREAD_QUEUE = 512  # packets of PCM ffmpeg may read ahead of the encoder: 1 MB, 12 s of audio
 AAC_FRAME = 1024  # samples per AAC frame
 OPUS_STEP = SAMPLE_RATE // 100  # 10 ms: a whole number of samples at 44.1 and at 48 kHz
 _TRIM_BLIND_SPOT = range(1, 47)
