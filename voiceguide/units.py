@@ -9,6 +9,7 @@ from __future__ import annotations
 SAMPLE_RATE = 44100
 CHANNELS = 1
 SAMPLE_WIDTH = 2  # bytes per sample: signed 16-bit little-endian
+FULL_SCALE = 32768  # a sample's full scale: floats of full scale 1 are times this
 
 
 def to_samples(seconds: float) -> int:

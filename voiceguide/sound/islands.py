@@ -22,12 +22,13 @@ from voiceguide.errors import PlanError
 from voiceguide.plan.timeline import Event, Timeline
 from voiceguide.sound.limiter import REACH, gain_envelope
 from voiceguide.sound.render import silence
+from voiceguide.sound.resample import to_pcm16
+from voiceguide.sound.sounds import from_pcm
 from voiceguide.units import SAMPLE_WIDTH
 
 CHUNK = 1 << 17  # samples (3 s) of an island levelled at a time
 MARGIN = 4096  # samples: at least the K-weighting's ringing (bs1770.TAPS) and the limiter's reach
 assert MARGIN >= 2 * REACH
-FULL_SCALE = 32768.0
 
 Float64 = npt.NDArray[np.float64]
 #: A sound in an island: its offset in the island, its kind, its text or role, its gain
@@ -103,8 +104,7 @@ class Sounds:
             pcm = audio._spawn(
                 audio.raw_data[(a - offset) * SAMPLE_WIDTH : (b - offset) * SAMPLE_WIDTH]
             )
-            clip = np.frombuffer((pcm.apply_gain(gain) if gain else pcm).raw_data, dtype="<i2")
-            out[a - begin : b - begin] += clip / FULL_SCALE
+            out[a - begin : b - begin] += from_pcm((pcm.apply_gain(gain) if gain else pcm).raw_data)
         return out
 
     def levelled(
@@ -124,9 +124,7 @@ class Sounds:
     def pcm(self, island: Island, gain: float, ceiling: float) -> Iterator[bytes]:
         """The island levelled, as 16-bit PCM, a :data:`CHUNK` at a time."""
         for begin in range(0, island.length, CHUNK):
-            samples = self.levelled(island, gain, ceiling, begin, begin + CHUNK)
-            scaled = np.clip(np.rint(samples * FULL_SCALE), -FULL_SCALE, FULL_SCALE - 1)
-            yield scaled.astype("<i2").tobytes()
+            yield to_pcm16(self.levelled(island, gain, ceiling, begin, begin + CHUNK))
 
     def render(
         self,

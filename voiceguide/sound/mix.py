@@ -35,9 +35,8 @@ from voiceguide.plan.layers import LayerPlan, ToneKind, tone_length
 from voiceguide.plan.timeline import Timeline
 from voiceguide.sound.sounds import Samples, active_level, file_bed, from_pcm, noise_bed, pacer_tone
 from voiceguide.text.extras import Extras
-from voiceguide.units import SAMPLE_RATE, SAMPLE_WIDTH
+from voiceguide.units import FULL_SCALE, SAMPLE_RATE, SAMPLE_WIDTH
 
-FULL_SCALE = 32768
 MIX_BLOCK = SAMPLE_RATE  # samples mixed at once: a second, so memory stays small
 NOMINAL_VOICE = 0.1  # -20 dBFS: the voice level assumed if a session had no speech at all
 

@@ -25,7 +25,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from voiceguide.errors import AudioError
-from voiceguide.units import SAMPLE_RATE
+from voiceguide.units import FULL_SCALE, SAMPLE_RATE
 
 if TYPE_CHECKING:  # numpy is imported where it is used (the cache key needs only identity())
     import numpy as np
@@ -33,7 +33,6 @@ if TYPE_CHECKING:  # numpy is imported where it is used (the cache key needs onl
 
 Samples: TypeAlias = "npt.NDArray[np.floating[Any]]"
 QUALITY = "VHQ"  # libsoxr's 28-bit quality; measured as fast as its 20-bit HQ on speech
-FULL_SCALE = 32768
 
 
 @cache

@@ -23,10 +23,9 @@ from voiceguide.errors import AudioError
 from voiceguide.plan.layers import ToneKind
 from voiceguide.sound.audio import FLOAT_WAV, mono_float_wav
 from voiceguide.sound.resample import resample
-from voiceguide.units import SAMPLE_RATE, to_samples
+from voiceguide.units import FULL_SCALE, SAMPLE_RATE, to_samples
 
 Samples = npt.NDArray[np.floating[Any]]
-FULL_SCALE = 32768
 
 # --- levels -------------------------------------------------------------------------------
 
