@@ -76,7 +76,7 @@ def test_a_sound_weighted_alone_adds_as_in_the_whole_signal() -> None:
     energies = bs1770.Energies(len(whole))
     for start, sound in parts:
         whole[start : start + len(sound)] = sound
-        energies.add_sound(start, sound)
+        energies.add_weighted(start, bs1770.k_weighted(sound))
     assert energies.integrated() == pytest.approx(loudness(whole).integrated(), abs=1e-9)
 
 

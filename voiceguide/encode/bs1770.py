@@ -15,8 +15,8 @@ things cheap:
   so are the denormal numbers a recursive filter decays into there.
 - **Sounds can be K-weighted alone.** A sound followed by :data:`TAPS` samples
   of silence K-weights to the same samples whatever is around it, so a session's
-  energies can be summed from its sounds' (:meth:`Energies.add_sound`), with no
-  pass over the whole session.
+  energies can be summed from its sounds' (:meth:`Energies.add_weighted`), with
+  no pass over the whole session (:mod:`voiceguide.encode.plan_loudness`).
 
 Mono is measured as dual mono, as heard on headphones (the same signal in both
 ears, 3 LU above one channel alone); other layouts count each channel once. The
@@ -95,22 +95,31 @@ def k_weighted(samples: npt.ArrayLike, rate: int = SAMPLE_RATE) -> Float64:
     """One channel K-weighted, with its ringing: ``len(samples) + TAPS - 1`` samples."""
     x = np.asarray(samples, dtype=np.float64)
     out = np.zeros(len(x) + TAPS - 1)
-    spectrum = _spectrum(rate)
     for start in range(0, len(x), _HOP):
         block = x[start : start + _HOP]
         if not block.any():
             continue
-        y = np.fft.irfft(np.fft.rfft(block, _FFT) * spectrum, _FFT)
         end = start + len(block) + TAPS - 1
-        out[start:end] += y[: end - start]
+        out[start:end] += _weighted_block(block, rate)[: end - start]
     return out
+
+
+def _weighted_block(block: Float64, rate: int) -> Float64:
+    """At most :data:`_HOP` samples (of one channel, or channels in columns) K-weighted
+    by FFT, with their ringing: :data:`_FFT` samples."""
+    spectrum = _spectrum(rate)
+    if block.ndim > 1:
+        spectrum = spectrum[:, None]
+    result: Float64 = np.fft.irfft(np.fft.rfft(block, _FFT, axis=0) * spectrum, _FFT, axis=0)
+    return result
 
 
 class Energies:
     """The K-weighted energy of a signal in each 100 ms step from its start.
 
-    Feed it the separate sounds of a session at their places (:meth:`add_sound`),
-    or a whole signal through a :class:`StreamMeter`; then read the loudness.
+    Feed it the separate sounds of a session, K-weighted, at their places
+    (:meth:`add_weighted`), or a whole signal through a :class:`StreamMeter`; then
+    read the loudness.
     ``weight`` counts the channels: 2 measures mono as dual mono.
     """
 
@@ -138,10 +147,6 @@ class Energies:
         at = part.first - self.first
         count = min(len(part.steps), len(self.steps) - at)
         self.steps[at : at + count] += part.steps[:count] * factor
-
-    def add_sound(self, start: int, samples: npt.ArrayLike) -> None:
-        """A sound that only silence surrounds for :data:`TAPS` samples after it."""
-        self.add_weighted(start, k_weighted(samples))
 
     def integrated(self) -> float:
         """Integrated loudness (LUFS), gated: :data:`SILENT` when nothing passes."""
@@ -234,9 +239,7 @@ class StreamMeter:
     def skip(self, length: int) -> None:
         """``length`` samples of digital silence, for nothing: the ringing of what came
         before plays out into it (``length`` must be at least :data:`TAPS`)."""
-        if len(self._pending):
-            self._weigh(self._pending)
-            self._pending = np.zeros((0, self.channels))
+        self._flush()
         if self._ringing.any():
             self._weigh(np.zeros((TAPS - 1, self.channels)))
             length -= TAPS - 1
@@ -245,13 +248,17 @@ class StreamMeter:
 
     def finish(self) -> Energies:
         """The energies of all that was added (the ringing past its end left out)."""
-        if len(self._pending):
-            self._weigh(self._pending)
-            self._pending = np.zeros((0, self.channels))
+        self._flush()
         energies = Energies(self._position, 2.0 if self.channels == 1 else 1.0, self.rate)
         count = min(len(energies.steps), len(self._steps))
         energies.steps[:count] = self._steps[:count]
         return energies
+
+    def _flush(self) -> None:
+        """Weigh what is pending, short of a whole block as it may be."""
+        if len(self._pending):
+            self._weigh(self._pending)
+            self._pending = np.zeros((0, self.channels))
 
     def _weigh(self, block: Float64) -> None:
         n = len(block)
@@ -260,8 +267,7 @@ class StreamMeter:
         if needed > len(self._steps):
             self._steps = np.concatenate((self._steps, np.zeros(max(needed, len(self._steps)))))
         if block.any() or self._ringing.any():
-            spectrum = _spectrum(self.rate)[:, None]
-            weighted = np.fft.irfft(np.fft.rfft(block, _FFT, axis=0) * spectrum, _FFT, axis=0)
+            weighted = _weighted_block(block, self.rate)
             weighted[: TAPS - 1] += self._ringing
             self._ringing = weighted[n : n + TAPS - 1].copy()
             _bin(self._steps, self._position, np.square(weighted[:n]).sum(axis=1), step)
