@@ -18,7 +18,7 @@ from voiceguide.encode.meter import Loudness
 from voiceguide.encode.truepeak import to_dbtp
 from voiceguide.plan.timeline import Timeline
 from voiceguide.progress import Progress, no_progress
-from voiceguide.sound.islands import CHUNK, Sounds, islands
+from voiceguide.sound.islands import CHUNK, Sounds, islands, level
 
 Float64 = npt.NDArray[np.float64]
 
@@ -64,13 +64,19 @@ class VoiceLoudness:
         limit = 10 ** (ceiling / 20)
         totals = [Energies(self.length) for _ in gains]
         for island, alone, peak in zip(self.islands, self._steps, self._peaks, strict=True):
+            limited = []
             for gain, total in zip(gains, totals, strict=True):
                 scale = 10 ** (gain / 20)
                 if peak * scale <= limit:  # the limiter leaves it alone
                     total.add_energies(alone, scale * scale)
-                    continue
-                for first, last, begin, end in _chunks(island.length):
-                    samples = self.sounds.levelled(island, gain, ceiling, begin, end)
+                else:
+                    limited.append((gain, total))
+            if not limited:
+                continue
+            for first, last, begin, end in _chunks(island.length):
+                wide, at = self.sounds.with_reach(island, begin, end)  # once for every gain
+                for gain, total in limited:
+                    samples = level(wide, gain, ceiling)[at : at + end - begin]
                     _weigh(samples, begin, first, last, total, island.start)
         return [total.integrated() for total in totals]
 

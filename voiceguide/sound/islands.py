@@ -73,6 +73,15 @@ def islands(timeline: Timeline) -> list[Island]:
     return found
 
 
+def level(samples: Float64, gain: float, ceiling: float) -> Float64:
+    """``samples`` at ``gain`` dB, their peaks limited to ``ceiling`` dBFS."""
+    scaled = samples * 10 ** (gain / 20)
+    envelope = gain_envelope(scaled, 10 ** (ceiling / 20))
+    if envelope is not None:
+        scaled *= envelope
+    return scaled
+
+
 class Sounds:
     """The samples of a session's islands, levelled at a gain and ceiling on request.
 
@@ -107,19 +116,21 @@ class Sounds:
             out[a - begin : b - begin] += from_pcm((pcm.apply_gain(gain) if gain else pcm).raw_data)
         return out
 
+    def with_reach(self, island: Island, begin: int, end: int) -> tuple[Float64, int]:
+        """Samples ``begin`` to ``end`` of the island, raw, with the :data:`REACH` either
+        side that the limiter's gain there depends on (as far as the island goes); and
+        where ``begin`` is in them."""
+        wide_begin, wide_end = max(0, begin - REACH), min(island.length, end + REACH)
+        return self.raw(island, wide_begin, wide_end), begin - wide_begin
+
     def levelled(
         self, island: Island, gain: float, ceiling: float, begin: int = 0, end: int | None = None
     ) -> Float64:
         """Samples ``begin`` to ``end`` of the island at ``gain`` dB, its peaks limited
-        to ``ceiling`` dBFS, as floats. The limiter's gain at a sample depends on the
-        samples :data:`REACH` either side, so those are read too."""
+        to ``ceiling`` dBFS, as floats."""
         end = island.length if end is None else end
-        wide_begin, wide_end = max(0, begin - REACH), min(island.length, end + REACH)
-        scaled = self.raw(island, wide_begin, wide_end) * 10 ** (gain / 20)
-        envelope = gain_envelope(scaled, 10 ** (ceiling / 20))
-        if envelope is not None:
-            scaled *= envelope
-        return scaled[begin - wide_begin : end - wide_begin]
+        wide, at = self.with_reach(island, begin, end)
+        return level(wide, gain, ceiling)[at : at + end - begin]
 
     def pcm(self, island: Island, gain: float, ceiling: float) -> Iterator[bytes]:
         """The island levelled, as 16-bit PCM, a :data:`CHUNK` at a time."""
