@@ -13,16 +13,18 @@ README shows.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.conftest import require_tools
 from tests.integration.measure import check_session
@@ -54,6 +56,29 @@ def launch(playwright: Any, executable: str) -> Browser:
     )  # fmt: skip
 
 
+@contextlib.contextmanager
+def studio_page(tmp_path: Path, **options: Any) -> Iterator[tuple[Page, str]]:
+    """A running studio and a page open on it, 1400 px square (``options`` for the
+    page, such as ``accept_downloads``), and its address. On leaving: the page raised
+    no error, and the studio, sent Ctrl-C, exited cleanly."""
+    executable = chromium()
+    process, address = start_studio(tmp_path)
+    try:
+        with sync_playwright() as playwright:
+            browser = launch(playwright, executable)
+            page = browser.new_page(viewport={"width": 1400, "height": 1400}, **options)
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(address)
+            yield page, address
+            browser.close()
+        assert errors == []
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+    assert process.returncode == 0
+
+
 def planned(data: dict[str, Any]) -> Timeline:
     """The build's timeline.json, read back into the timeline it was written from."""
     return Timeline(
@@ -78,63 +103,48 @@ def planned(data: dict[str, Any]) -> Timeline:
 
 def test_a_person_builds_listens_and_downloads_a_30_second_session(tmp_path: Path) -> None:
     require_tools("ffmpeg", "ffprobe", "espeak-ng")
-    executable = chromium()
-    process, address = start_studio(tmp_path)
-    try:
-        with sync_playwright() as playwright:
-            browser = launch(playwright, executable)
-            page = browser.new_page(viewport={"width": 1400, "height": 1400}, accept_downloads=True)
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(address)
+    with studio_page(tmp_path, accept_downloads=True) as (page, address):
+        page.get_by_label("Routine", exact=True).select_option("hamstring")
+        page.get_by_label("Hold per side").fill("30s")
+        page.get_by_label("Reminder 1", exact=True).fill(REMINDER)
+        page.get_by_text("up to date").wait_for()
+        drawn = page.locator("svg.timeline title#timeline-title").text_content()
+        assert drawn is not None
+        assert "holds left: 0:30.0, right: 0:30.0" in drawn
+        assert page.locator("svg.timeline .phase.hold").count() == 2
+        script = page.locator("#script").text_content() or ""
+        assert "Flex your left foot, and bring your toes toward your nose." in script
 
-            page.get_by_label("Routine", exact=True).select_option("hamstring")
-            page.get_by_label("Hold per side").fill("30s")
-            page.get_by_label("Reminder 1", exact=True).fill(REMINDER)
-            page.get_by_text("up to date").wait_for()
-            drawn = page.locator("svg.timeline title#timeline-title").text_content()
-            assert drawn is not None
-            assert "holds left: 0:30.0, right: 0:30.0" in drawn
-            assert page.locator("svg.timeline .phase.hold").count() == 2
-            script = page.locator("#script").text_content() or ""
-            assert "Flex your left foot, and bring your toes toward your nose." in script
+        clicked = time.perf_counter()
+        page.get_by_role("button", name="Build").click()
+        page.locator("progress#progress").wait_for(state="visible")
+        player = page.locator("audio#player")
+        player.wait_for(state="visible", timeout=60_000)
+        took = time.perf_counter() - clicked
+        print(f"\nbuild: {took:.2f} s from the click to the player")
 
-            clicked = time.perf_counter()
-            page.get_by_role("button", name="Build").click()
-            page.locator("progress#progress").wait_for(state="visible")
-            player = page.locator("audio#player")
-            player.wait_for(state="visible", timeout=60_000)
-            took = time.perf_counter() - clicked
-            print(f"\nbuild: {took:.2f} s from the click to the player")
+        # Play: the browser decodes the session and its time moves on.
+        page.evaluate("document.getElementById('player').play()")
+        page.wait_for_function("document.getElementById('player').currentTime > 0.3")
+        duration = page.evaluate("document.getElementById('player').duration")
+        page.evaluate("document.getElementById('player').pause()")
 
-            # Play: the browser decodes the session and its time moves on.
-            page.evaluate("document.getElementById('player').play()")
-            page.wait_for_function("document.getElementById('player').currentTime > 0.3")
-            duration = page.evaluate("document.getElementById('player').duration")
-            page.evaluate("document.getElementById('player').pause()")
+        with page.expect_download() as info:
+            page.get_by_role("link", name="Download", exact=True).click()
+        session = tmp_path / "session.mp3"
+        info.value.save_as(session)
+        link = page.get_attribute("#download", "href")
+        assert link is not None
+        base = urljoin(address, link.removesuffix("session.mp3?download=1"))
+        timeline = page.request.get(base + "timeline.json").json()
+        transcript = page.request.get(base + "transcript.vtt").text()
 
-            with page.expect_download() as info:
-                page.get_by_role("link", name="Download", exact=True).click()
-            session = tmp_path / "session.mp3"
-            info.value.save_as(session)
-            link = page.get_attribute("#download", "href")
-            assert link is not None
-            base = urljoin(address, link.removesuffix("session.mp3?download=1"))
-            timeline = page.request.get(base + "timeline.json").json()
-            transcript = page.request.get(base + "transcript.vtt").text()
-
-            page.evaluate("window.scrollTo(0, 0)")
-            page.locator("#hold").focus()
-            page.screenshot(path=str(tmp_path / "studio.png"))
-            wanted = os.environ.get("VOICEGUIDE_STUDIO_SCREENSHOT")
-            if wanted:
-                shutil.copy(tmp_path / "studio.png", wanted)
-            browser.close()
-        assert errors == []
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.communicate(timeout=30)
-    assert process.returncode == 0
+        page.evaluate("window.scrollTo(0, 0)")
+        page.locator("#hold").focus()
+        page.screenshot(path=str(tmp_path / "studio.png"))
+        wanted = os.environ.get("VOICEGUIDE_STUDIO_SCREENSHOT")
+        if wanted:
+            shutil.copy(tmp_path / "studio.png", wanted)
     assert list((tmp_path / "temp").iterdir()) == [], "the studio left no files"
 
     plan = planned(timeline)
@@ -149,38 +159,24 @@ def test_a_person_builds_listens_and_downloads_a_30_second_session(tmp_path: Pat
 
 def test_a_person_picks_a_programme_and_changes_an_exercise(tmp_path: Path) -> None:
     require_tools("espeak-ng")
-    executable = chromium()
-    process, address = start_studio(tmp_path)
-    try:
-        with sync_playwright() as playwright:
-            browser = launch(playwright, executable)
-            page = browser.new_page(viewport={"width": 1400, "height": 1400})
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(address)
-            began = time.perf_counter()
-            page.get_by_label("Routine", exact=True).select_option("programme:lower-back")
-            drawn = page.locator("svg.timeline title#timeline-title")
-            expect(drawn).to_contain_text("7 exercises", timeout=30_000)
-            print(f"\nthe programme planned {time.perf_counter() - began:.2f} s after picking it")
-            expect(drawn).to_contain_text("7. Strapped hamstring stretch, left: 2:00.0")
-            assert page.locator("svg.timeline .exercise").count() == 7
-            assert page.locator("svg.timeline .phase.rest").count() == 6
-            assert page.get_by_label("Sides", exact=True).is_hidden()  # a routine's field
+    with studio_page(tmp_path) as (page, _):
+        began = time.perf_counter()
+        page.get_by_label("Routine", exact=True).select_option("programme:lower-back")
+        drawn = page.locator("svg.timeline title#timeline-title")
+        expect(drawn).to_contain_text("7 exercises", timeout=30_000)
+        print(f"\nthe programme planned {time.perf_counter() - began:.2f} s after picking it")
+        expect(drawn).to_contain_text("7. Strapped hamstring stretch, left: 2:00.0")
+        assert page.locator("svg.timeline .exercise").count() == 7
+        assert page.locator("svg.timeline .phase.rest").count() == 6
+        assert page.get_by_label("Sides", exact=True).is_hidden()  # a routine's field
 
-            page.get_by_label("Exercise 7 hold").fill("90s")
-            expect(drawn).to_contain_text("7. Strapped hamstring stretch, left: 1:30.0")
-            # From the keyboard: the moved exercise keeps the focus on its button.
-            page.get_by_role("button", name="Move up exercise 7").focus()
-            page.keyboard.press("Enter")
-            expect(page.get_by_label("Exercise 6 routine")).to_have_value("hamstring")
-            expect(page.get_by_role("button", name="Move up exercise 6")).to_be_focused()
-            expect(drawn).to_contain_text("6. Strapped hamstring stretch, left: 1:30.0")
-            expect(drawn).to_contain_text("7. Child's pose: 1:00.0")
-            print(f"edited and planned again: {time.perf_counter() - began:.2f} s in all")
-            browser.close()
-        assert errors == []
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.communicate(timeout=30)
-    assert process.returncode == 0
+        page.get_by_label("Exercise 7 hold").fill("90s")
+        expect(drawn).to_contain_text("7. Strapped hamstring stretch, left: 1:30.0")
+        # From the keyboard: the moved exercise keeps the focus on its button.
+        page.get_by_role("button", name="Move up exercise 7").focus()
+        page.keyboard.press("Enter")
+        expect(page.get_by_label("Exercise 6 routine")).to_have_value("hamstring")
+        expect(page.get_by_role("button", name="Move up exercise 6")).to_be_focused()
+        expect(drawn).to_contain_text("6. Strapped hamstring stretch, left: 1:30.0")
+        expect(drawn).to_contain_text("7. Child's pose: 1:00.0")
+        print(f"edited and planned again: {time.perf_counter() - began:.2f} s in all")
