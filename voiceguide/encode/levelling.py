@@ -219,22 +219,25 @@ def level_and_encode(
 
     ``jobs``: how many processes may run at once (see :func:`encode_short`).
     """
-    on_voice = voice.layers is not None
-    total_samples = voice.timeline.length
     from voiceguide.encode.plan_loudness import VoiceLoudness
 
+    on_voice = voice.layers is not None
+    total_samples = voice.timeline.length
     level = find_level(VoiceLoudness(voice.sounds, voice.timeline, progress), target)
     raw, gain, slope, notes = level.raw, level.gain, level.slope, list(level.notes)
     ceiling = LIMITER_CEILING
     with tempfile.TemporaryDirectory(prefix="voiceguide-") as folder:
         short = Path(folder) / "short.mp3"
 
+        def encode_whole() -> Loudness:
+            encode(voice.render(gain, ceiling), total_samples, path, encoding, progress)
+            return measure_file(path)
+
         def encode_levelled() -> tuple[Loudness, bool | None]:
             """Encode, and measure what was encoded; and, with a shortcut and a core
             to spare, expand the short file meanwhile (whether that could be done)."""
             if shortcut is None:
-                encode(voice.render(gain, ceiling), total_samples, path, encoding, progress)
-                return measure_file(path), None
+                return encode_whole(), None
             samples = shortcut.timeline.length
 
             def scaled(stage: str, done: int, _: int) -> None:  # in samples of the session
@@ -269,8 +272,7 @@ def level_and_encode(
         if expanded is None and shortcut is not None:
             expanded = shortcut.expand(short, path)
         if expanded is False:
-            encode(voice.render(gain, ceiling), total_samples, path, encoding, progress)
-            final = measure_file(path)
+            final = encode_whole()
         elif expanded:
             verify_duration(path, total_samples)
     if final.true_peak > TRUE_PEAK_LIMIT:
