@@ -10,9 +10,9 @@ from tests.fakes import FakeEngine
 from voiceguide.build.session import SessionOptions, prepare
 from voiceguide.encode.export import MP3_FRAME
 from voiceguide.encode.mp3.splice import (
-    CUT_STEP,
     ENCODER_DELAY,
     LEAD,
+    MIN_CUT_FRAMES,
     PADDING_PERIOD,
     SETTLE,
     SPLIT_ROOM,
@@ -35,17 +35,19 @@ def test_cuts_lie_deep_inside_pauses_on_frame_boundaries() -> None:
         assert cut.at - pause.start >= SETTLE
         assert pause.end - (cut.at + cut.length) >= LEAD
         assert (cut.at + ENCODER_DELAY) % MP3_FRAME == 0  # a frame boundary of the stream
-        assert cut.frames > 0
-        assert cut.frames % PADDING_PERIOD == 0
-    # Every pause with room for a period of frames loses all the periods it can, but
-    # one, which keeps room for a second encoder to start in.
+        assert cut.frames >= MIN_CUT_FRAMES
+    # Every pause with room for a cut loses all the frames it can (what it keeps
+    # past SETTLE and LEAD is less than a frame for the frame boundary, and less
+    # than a frame left over), but one, which keeps room for a second encoder.
     kept = []
     for pause in pauses:
-        room = pause.length - SETTLE - LEAD - MP3_FRAME
         cut_here = sum(c.length for c in cuts if pause.start <= c.at < pause.end)
-        if cut_here <= room - CUT_STEP:
+        left = pause.length - SETTLE - LEAD - cut_here
+        if cut_here == 0:
+            assert left < (MIN_CUT_FRAMES + 1) * MP3_FRAME
+        elif left >= 2 * MP3_FRAME:
             kept.append(pause)
-            assert cut_here > room - CUT_STEP - SPLIT_ROOM
+            assert left < SPLIT_ROOM - LEAD + 2 * MP3_FRAME
     (roomy,) = kept
     after = max((c.at + c.length for c in cuts if roomy.start <= c.at < roomy.end), default=0)
     assert roomy.end - after >= SPLIT_ROOM
@@ -104,3 +106,10 @@ def test_a_file_that_is_not_as_expected_is_not_spliced(tmp_path: Path, data: byt
     with pytest.raises(NotSpliceable):
         splice(source, (), tmp_path / "out.mp3")
     assert not (tmp_path / "out.mp3").exists()
+
+
+def test_the_smallest_cut_holds_the_meters_ringing() -> None:
+    from voiceguide.encode.bs1770 import TAPS
+
+    # The meter plays the K-weighting's ringing out into a cut it puts back.
+    assert MIN_CUT_FRAMES * MP3_FRAME >= TAPS - 1

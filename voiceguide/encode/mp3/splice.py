@@ -16,10 +16,12 @@ silent frames (:func:`splice`). Each cut
   looks ahead at is heard;
 - lies on a frame boundary of the encoded stream (libmp3lame starts the stream
   with :data:`ENCODER_DELAY` samples of its own);
-- removes a whole number of :data:`PADDING_PERIOD` frames (:data:`CUT_STEP`,
-  1.28 s): LAME pads one frame in about 25 by a pattern that repeats every 49
-  frames (at 44.1 kHz and every bitrate), so the frames after a cut are padded,
-  and encoded, as in the whole session.
+- removes whole frames, :data:`MIN_CUT_FRAMES` at least (so that the meter's
+  ringing has played out in what it puts back, see below). LAME pads its frames
+  by a pattern that repeats every 49 frames (at 44.1 kHz and every bitrate); the
+  silent frames put back follow it on from the cut, and the frames after the cut
+  keep their own, so the file's size in bytes stays within a byte a cut of what
+  the bitrate gives.
 
 The short file is measured as the finished one by metering it with the cut
 silence put back (:func:`gaps`; the meter skips silence for nothing). One pause,
@@ -54,12 +56,15 @@ from voiceguide.units import SAMPLE_RATE, to_samples
 
 PADDING_PERIOD = 49  # frames: 44100 / gcd(144 * bitrate % 44100, 44100) for every bitrate
 PERIOD_SAMPLES = PADDING_PERIOD * MP3_FRAME  # 56448 samples, 1.28 s
-CUT_STEP = PERIOD_SAMPLES
+# The fewest frames a cut takes out: the meter skips a cut after playing the
+# K-weighting's ringing (bs1770.TAPS, 4096 samples) out into it.
+MIN_CUT_FRAMES = 4
 ENCODER_DELAY = MP3_DELAY
 DECODER_DELAY = 529  # of ENCODER_DELAY: the decoder's; the LAME tag gives the rest (576)
 # Silence kept after a sound, before a cut: LAME's frames have settled into silent
-# frames within 0.3 s of the last sound (the splice checks it, frame by frame).
-SETTLE = to_samples(0.5)
+# frames within 26 ms of the last sound in the default session (the splice checks
+# it, frame by frame); this is eight times that.
+SETTLE = to_samples(0.2)
 # The silence a second encoder may start in must be deeper: LAME's hearing threshold
 # (the ATH auto-adjustment) keeps falling for longer, by a factor of about 0.925 a
 # frame to its floor, at most 95 frames (2.5 s) after a loud frame. Only once it has
@@ -67,8 +72,9 @@ SETTLE = to_samples(0.5)
 # the frames two encoders write there are the same (voiceguide/encode/mp3/split.py).
 SETTLED = to_samples(2.6)
 # Silence kept after a cut, before the next sound: LAME looks ahead, and decodes
-# overlap, by a frame or two.
-LEAD = to_samples(0.5)
+# overlap, by a frame or two (in the default session no frame more than 49 ms
+# before a sound carries data; the splice checks it).
+LEAD = to_samples(0.2)
 # Silence a second encoder needs before a sound (voiceguide/encode/mp3/split.py): a new
 # encoder's hearing threshold falls to its floor in 36 frames, 0.94 s.
 FRESH = to_samples(1.5)
@@ -96,7 +102,7 @@ class Cut:
 
 
 def plan_cuts(timeline: Timeline) -> tuple[Cut, ...]:
-    """Where the pauses of ``timeline`` can lose whole steps of silent frames.
+    """Where the pauses of ``timeline`` can lose whole silent frames.
 
     A pause is silent only in the voice track: a session with layers under the
     voice (which sound in its pauses) is not cut."""
@@ -110,9 +116,9 @@ def plan_cuts(timeline: Timeline) -> tuple[Cut, ...]:
         at = event.start + SETTLE
         at += -(at + ENCODER_DELAY) % MP3_FRAME  # a frame boundary of the encoded stream
         lead = max(LEAD, SPLIT_ROOM) if event is roomy else LEAD
-        steps = (event.end - lead - at) // CUT_STEP
-        if steps > 0:
-            cuts.append(Cut(at, steps * CUT_STEP // MP3_FRAME))
+        frames = (event.end - lead - at) // MP3_FRAME
+        if frames >= MIN_CUT_FRAMES:
+            cuts.append(Cut(at, frames))
     return tuple(cuts)
 
 
@@ -268,7 +274,7 @@ def splice(source: Path, cuts: tuple[Cut, ...], target: Path) -> int:
     removed = 0
     for cut in cuts:
         index, rest = divmod(cut.at - removed + ENCODER_DELAY, MP3_FRAME)
-        if rest or cut.frames % PADDING_PERIOD or not 2 <= index <= len(audio) - 2:
+        if rest or cut.frames < MIN_CUT_FRAMES or not 2 <= index <= len(audio) - 2:
             raise NotSpliceable(f"a cut at sample {cut.at} is not where it can be")
         if at_cut and index <= at_cut[-1]:
             raise NotSpliceable("the cuts are not in order")
@@ -280,9 +286,8 @@ def splice(source: Path, cuts: tuple[Cut, ...], target: Path) -> int:
         raise NotSpliceable("no silent frame to repeat")
 
     # The audio in pieces, each written ``times`` over: the short file's frames up to
-    # a cut, then whole periods of the padding pattern of silent frames, and so on.
-    # Whole periods were cut before each cut, so frame ``index`` of the short file
-    # sits at the same place of the padding pattern as in the whole session.
+    # a cut, then silent frames padded by the pattern from there on (whole periods of
+    # it, then the rest), and so on.
     whole = memoryview(data)
     pieces: list[tuple[bytes | memoryview, int]] = []
     sizes: list[int] = []
@@ -290,10 +295,12 @@ def splice(source: Path, cuts: tuple[Cut, ...], target: Path) -> int:
     for cut, index in zip(cuts, at_cut, strict=True):
         pieces.append((whole[audio[done].start : audio[index].start], 1))
         sizes += [f.size for f in audio[done:index]]
+        periods, rest = divmod(cut.frames, PADDING_PERIOD)
         phases = [pattern[i % PADDING_PERIOD] for i in range(index, index + PADDING_PERIOD)]
-        periods = cut.frames // PADDING_PERIOD
-        pieces.append((b"".join(repeated[padded] for padded in phases), periods))
-        sizes += [len(repeated[padded]) for padded in phases] * periods
+        for count, times in ((PADDING_PERIOD, periods), (rest, 1)):
+            if count and times:
+                pieces.append((b"".join(repeated[padded] for padded in phases[:count]), times))
+                sizes += [len(repeated[padded]) for padded in phases[:count]] * times
         done = index
     pieces.append((whole[audio[done].start :], 1))
     sizes += [f.size for f in audio[done:]]
