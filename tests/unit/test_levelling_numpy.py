@@ -165,6 +165,40 @@ def test_the_loudness_does_not_depend_on_the_chunks_it_is_weighed_in(
     assert expected[1] < expected[2]  # and each gain is its own
 
 
+def test_only_the_steps_the_limiter_reaches_are_weighed_again(
+    prepared: Prepared, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from voiceguide.encode import plan_loudness
+
+    sounds = Sounds(prepared.speech, prepared.chimes)
+    # The fake voice peaks at -12.2 dBFS all along, the chimes at -18 and falling:
+    # at 3 dB nothing is limited, at 12 dB all the speech, at 18 dB the chimes' starts.
+    gains = [3.0, 12.0, 18.0]
+    reached: list[float] = []
+    real = plan_loudness._reached
+
+    def spy(over: np.ndarray) -> np.ndarray:
+        reached.append(float(real(over).mean()))
+        return real(over)
+
+    monkeypatch.setattr(plan_loudness, "_reached", spy)
+    found = VoiceLoudness(sounds, prepared.timeline).each(gains, LIMITER_CEILING)
+    assert 1.0 in reached
+    assert 0.0 < min(reached) < 1.0  # the chimes: some of their steps are left as they were
+    # Every step of every limited island weighed again: the same loudness.
+    monkeypatch.setattr(plan_loudness, "_reached", lambda over: np.ones_like(over))
+    everything = VoiceLoudness(sounds, prepared.timeline).each(gains, LIMITER_CEILING)
+    assert found == pytest.approx(everything, abs=1e-9)
+
+
+def test_the_limiter_reaches_a_step_either_side_and_its_ringing_one_more() -> None:
+    from voiceguide.encode.plan_loudness import _reached
+
+    over = np.zeros(10, dtype=bool)
+    over[[0, 5]] = True
+    assert np.flatnonzero(_reached(over)).tolist() == [0, 1, 2, 4, 5, 6, 7]
+
+
 def test_skipped_silence_measures_as_silence_there() -> None:
     rng = np.random.default_rng(4)
     first, second = rng.normal(0, 0.1, 3 * SAMPLE_RATE), rng.normal(0, 0.03, 5 * SAMPLE_RATE)

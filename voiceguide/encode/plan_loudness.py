@@ -4,6 +4,12 @@ Each island of sound (:mod:`voiceguide.sound.islands`) is K-weighted
 (:mod:`voiceguide.encode.bs1770`), levelled as it would be rendered, and its energy
 added into the session's 100 ms steps at its place; silence, which the gate leaves
 out, costs nothing.
+
+The limiter changes an island only near its peaks: within :data:`REACH` of a
+sample over the ceiling, and the K-weighting carries that on for :data:`TAPS`
+samples. So at a gain where it works, only the steps it reaches are weighed
+again (:func:`_reached`); every other step keeps its energy from the first pass,
+scaled by the gain.
 """
 
 from __future__ import annotations
@@ -18,7 +24,14 @@ from voiceguide.encode.meter import Loudness
 from voiceguide.encode.truepeak import to_dbtp
 from voiceguide.plan.timeline import Timeline
 from voiceguide.progress import Progress, no_progress
-from voiceguide.sound.islands import CHUNK, Sounds, islands, level
+from voiceguide.sound.islands import CHUNK, Island, Sounds, islands
+from voiceguide.sound.limiter import REACH
+from voiceguide.units import SAMPLE_RATE
+
+# What _reached relies on: the limiter reaches into the steps either side at most,
+# and with the K-weighting's ringing, two steps on.
+assert REACH <= SAMPLE_RATE // 10
+assert REACH + TAPS - 1 < 2 * (SAMPLE_RATE // 10)
 
 Float64 = npt.NDArray[np.float64]
 
@@ -27,8 +40,8 @@ class VoiceLoudness:
     """The loudness of a timeline's sounds at any gain, limited at a ceiling, from
     their islands. Nothing per sample is kept between passes: a pass over the islands
     K-weights them a chunk at a time, so its memory does not grow with the session.
-    The first pass keeps each island's energy per 100 ms step; at a gain where the
-    limiter leaves an island alone, that energy, scaled, is the island's."""
+    The first pass keeps each island's energy and sample peak per 100 ms step; at any
+    gain, a step the limiter does not reach keeps that energy, scaled."""
 
     def __init__(self, sounds: Sounds, timeline: Timeline, progress: Progress = no_progress):
         self.sounds = sounds
@@ -37,19 +50,22 @@ class VoiceLoudness:
         self.progress = progress
         self._steps: list[Energies] = []  # each island's, at gain 0, unlimited
         self._peaks: list[float] = []
+        self._step_peaks: list[Float64] = []  # each island's sample peak in each step
 
     def raw(self) -> Loudness:
         """Before levelling: loudness, sample peak (dBFS) and range."""
         total = Energies(self.length)
         for island in self.islands:
             alone = Energies(island.length + TAPS, offset=island.start)
-            peak = 0.0
+            peaks = np.zeros(len(alone.steps))
             for first, last, begin, end in _chunks(island.length):
                 samples = self.sounds.raw(island, begin, end)
-                peak = max(peak, float(np.abs(samples).max(initial=0.0)))
+                at = island.start + begin - alone.first * alone.step
+                _step_maxima(peaks, at, samples, alone.step)
                 _weigh(samples, begin, first, last, alone, island.start)
             self._steps.append(alone)
-            self._peaks.append(peak)
+            self._peaks.append(float(peaks.max(initial=0.0)))
+            self._step_peaks.append(peaks)
             total.add_energies(alone)
             self.progress("loudness", island.end, self.length)
         return Loudness(
@@ -63,22 +79,59 @@ class VoiceLoudness:
             self.raw()
         limit = 10 ** (ceiling / 20)
         totals = [Energies(self.length) for _ in gains]
-        for island, alone, peak in zip(self.islands, self._steps, self._peaks, strict=True):
-            limited = []
+        for island, alone, peaks in zip(self.islands, self._steps, self._step_peaks, strict=True):
             for gain, total in zip(gains, totals, strict=True):
                 scale = 10 ** (gain / 20)
-                if peak * scale <= limit:  # the limiter leaves it alone
+                over = peaks * scale > limit
+                if over.any():
+                    total.add_energies(self._limited(island, alone, _reached(over), gain, ceiling))
+                else:  # the limiter leaves it alone
                     total.add_energies(alone, scale * scale)
-                else:
-                    limited.append((gain, total))
-            if not limited:
-                continue
-            for first, last, begin, end in _chunks(island.length):
-                wide, at = self.sounds.with_reach(island, begin, end)  # once for every gain
-                for gain, total in limited:
-                    samples = level(wide, gain, ceiling)[at : at + end - begin]
-                    _weigh(samples, begin, first, last, total, island.start)
         return [total.integrated() for total in totals]
+
+    def _limited(
+        self, island: Island, alone: Energies, reached: npt.NDArray[np.bool_], gain: float,
+        ceiling: float,
+    ) -> Energies:  # fmt: skip
+        """The island's energies at ``gain``, limited at ``ceiling``: the ``reached``
+        steps weighed again, the rest scaled from ``alone``."""
+        part = Energies(island.length + TAPS, offset=island.start)
+        part.steps[:] = np.where(reached, 0.0, alone.steps * 10 ** (gain / 10))
+        origin = island.start - alone.first * alone.step  # where the island is in its steps
+        edges = np.flatnonzero(np.diff(np.r_[False, reached, False]))
+        for run_start, run_end in zip(edges[::2], edges[1::2], strict=True):
+            # The island's K-weighted output in these steps, and the input it needs.
+            low = max(0, run_start * alone.step - origin)
+            high = min(island.length + TAPS - 1, run_end * alone.step - origin)
+            for first in range(low, high, CHUNK):
+                last = min(first + CHUNK, high)
+                begin, end = max(0, first - TAPS + 1), min(island.length, last)
+                samples = self.sounds.levelled(island, gain, ceiling, begin, end)
+                _weigh(samples, begin, first, last, part, island.start)
+        return part
+
+
+def _reached(over: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """The steps whose K-weighted energy the limiter may change, given the steps
+    with a sample ``over`` the ceiling: it changes samples up to :data:`REACH` from
+    one (the step before to the step after), and the K-weighting carries each
+    change on for :data:`TAPS` - 1 samples (into the step after that)."""
+    reached = over.copy()
+    reached[:-1] |= over[1:]
+    for shift in (1, 2):
+        reached[shift:] |= over[:-shift]
+    return reached
+
+
+def _step_maxima(peaks: Float64, start: int, samples: Float64, step: int) -> None:
+    """Raise ``peaks`` (per 100 ms step) to the largest magnitude of ``samples``, which
+    begin ``start`` samples into the first step."""
+    if len(samples) == 0:
+        return
+    first = start // step
+    edges = np.arange((first + 1) * step, start + len(samples), step) - start
+    maxima = np.maximum.reduceat(np.abs(samples), np.concatenate(([0], edges)))
+    np.maximum(peaks[first : first + len(maxima)], maxima, out=peaks[first : first + len(maxima)])
 
 
 def _chunks(length: int) -> Iterator[tuple[int, int, int, int]]:
