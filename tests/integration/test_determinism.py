@@ -138,3 +138,19 @@ def test_eight_builds_at_once_sharing_a_cache_match_the_same_builds_one_by_one(
         seconds = float(hold.removesuffix("s"))
         planned = prepare(SessionOptions(routine=routine, hold=seconds, rate=rate)).timeline
         check_session(at_once / f"{i}.mp3", seconds, planned)
+
+
+def test_a_session_whose_clips_are_read_from_the_cache_is_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.fakes import FakeEngine
+    from voiceguide.speech import clips
+
+    options = SessionOptions(hold=20.0)
+    held = tmp_path / "held.mp3"
+    build_session(options, held, engine=FakeEngine())
+    monkeypatch.setattr(clips, "HELD_BYTES", 0)
+    monkeypatch.setattr(clips, "RECENT_BYTES", 0)  # every clip read each time it is used
+    read = tmp_path / "read.mp3"
+    build_session(options, read, engine=FakeEngine())
+    assert read.read_bytes() == held.read_bytes()

@@ -222,7 +222,7 @@ def _speak_all(
         engine = engine_for(items[0].job.options)
         cache = ClipCache() if key[4] else None
         try:
-            speech: dict[str, AudioSegment] = speak(texts[key], engine, cache, step)
+            speech = speak(texts[key], engine, cache, step)
         except VoiceguideError as e:
             raise _labelled(items[0].job, e) from None
         done += len(texts[key])
@@ -231,7 +231,9 @@ def _speak_all(
         for item in items:
             try:
                 fmt = choose_format(item.target, item.job.options.format)
-                said = {t: speech[item.sheet.pronounce.apply(t)] for t in item.sheet.texts()}
+                said = speech.renamed(
+                    {t: item.sheet.pronounce.apply(t) for t in item.sheet.texts()}
+                )
                 item.prepared = plan_session(
                     item.job.options, item.routine, item.sheet, said, item.chimes, fmt
                 )

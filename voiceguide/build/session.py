@@ -44,7 +44,7 @@ from voiceguide.sound.audio import load_chime, load_chime_file, samples
 from voiceguide.sound.render import Layers
 from voiceguide.speech import DEFAULT_RATE, SpeechEngine, get_engine
 from voiceguide.speech.cache import ClipCache
-from voiceguide.speech.clips import speak
+from voiceguide.speech.clips import Clips, clip_samples, speak
 from voiceguide.text.cues import CueSheet, compose
 from voiceguide.text.durations import duration_words, format_compact
 from voiceguide.text.extras import ChimeSound, Extras
@@ -95,7 +95,7 @@ class Prepared:
 
     routine: Content
     timeline: Timeline
-    speech: dict[str, AudioSegment]
+    speech: Mapping[str, AudioSegment]  # read-only: voiceguide.speech.clips.Clips, or a dict
     chimes: dict[str, AudioSegment]  # only the chimes that sound
     extras: Extras = field(default_factory=Extras)  # what the session has, all said and done
     sounds: LayerSounds | None = None  # the layers' sounds; None when no layer is on
@@ -161,11 +161,10 @@ def cue_sheet(options: SessionOptions) -> tuple[Content, CueSheet]:
 
 def speak_sheet(
     sheet: CueSheet, engine: SpeechEngine, cache: ClipCache | None, progress: Progress
-) -> dict[str, AudioSegment]:
+) -> Clips:
     """A clip for each of the sheet's texts, spoken with its pronunciations."""
     said = {text: sheet.pronounce.apply(text) for text in sheet.texts()}
-    clips = speak(list(said.values()), engine, cache, progress)
-    return {text: clips[spoken] for text, spoken in said.items()}
+    return speak(list(said.values()), engine, cache, progress).renamed(said)
 
 
 _PACKAGED = {START_CHIME: "chime-start", END_CHIME: "chime-end"}
@@ -232,11 +231,16 @@ def plan_session(
     that the file decodes to exactly the planned number of samples."""
     fmt = fmt or choose_format(None, options.format)
     extras = session_extras(options, routine)
-    clips = {text: speech[text] for text in sheet.texts()}
+    texts = sheet.texts()
+    clips = (
+        speech.renamed({text: text for text in texts})
+        if isinstance(speech, Clips)
+        else {text: speech[text] for text in texts}
+    )
     sounds = dict(chimes) if chimes is not None else _chime_sounds(extras)
     timeline = plan(
         sheet,
-        {text: samples(clip) for text, clip in clips.items()},
+        {text: clip_samples(clips, text) for text in texts},
         {role: samples(clip) for role, clip in sounds.items()},
         options.pacing,
         fmt.exact_length,

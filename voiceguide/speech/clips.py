@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping, Sequence
 
 from pydub import AudioSegment
 
@@ -32,28 +34,117 @@ def check_clip(text: str, audio: AudioSegment, words_per_minute: int) -> None:
         )
 
 
+HELD_BYTES = 4 << 20  # of clips held in memory; past this, clips the cache holds are read again
+RECENT_BYTES = 4 << 20  # of clips read from the cache, the last kept for the next time
+
+
+class Clips(Mapping[str, AudioSegment]):
+    """A clip for each text (a read-only dict).
+
+    The first clips, up to :data:`HELD_BYTES`, are held in memory. Past that, a clip
+    the cache holds is read from it when it is asked for, and the clips read last
+    kept, up to :data:`RECENT_BYTES` (an island's, as a rule): so a long programme's
+    speech is not all in memory at once. The plan has each clip's length
+    (:meth:`samples`) without reading it. A clip the cache cannot give back (no
+    cache, or one that could not be written) is held, whatever its size.
+    """
+
+    def __init__(
+        self,
+        held: Mapping[str, AudioSegment],
+        stored: Mapping[str, tuple[str, int]] | None = None,  # text: (cache key, samples)
+        cache: ClipCache | None = None,
+    ) -> None:
+        self._held = dict(held)
+        self._stored = dict(stored or {})
+        self._cache = cache
+        self._recent: OrderedDict[str, AudioSegment] = OrderedDict()
+        self._recent_bytes = 0
+        self._lock = threading.Lock()  # the two encoders' renders read clips side by side
+
+    def __getitem__(self, text: str) -> AudioSegment:
+        if text in self._held:
+            return self._held[text]
+        key, length = self._stored[text]
+        with self._lock:
+            if key in self._recent:
+                self._recent.move_to_end(key)
+                return self._recent[key]
+        clip = self._cache.get(key) if self._cache is not None else None
+        if clip is None or samples(clip) != length:
+            raise SpeechError(
+                f"the speech cache lost the clip for {text!r} during the build "
+                "(was the cache cleared?); build again"
+            )
+        with self._lock:
+            self._recent[key] = clip
+            self._recent_bytes += len(clip.raw_data)
+            while self._recent_bytes > RECENT_BYTES and len(self._recent) > 1:
+                self._recent_bytes -= len(self._recent.popitem(last=False)[1].raw_data)
+        return clip
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._held
+        yield from self._stored
+
+    def __len__(self) -> int:
+        return len(self._held) + len(self._stored)
+
+    def __contains__(self, text: object) -> bool:
+        return text in self._held or text in self._stored
+
+    def samples(self, text: str) -> int:
+        """The length of ``text``'s clip, in samples, without reading it."""
+        return samples(self._held[text]) if text in self._held else self._stored[text][1]
+
+    def renamed(self, names: Mapping[str, str]) -> Clips:
+        """The clip of ``names[text]`` for each ``text`` (such as the words as spoken,
+        for the words as written)."""
+        held = {text: self._held[name] for text, name in names.items() if name in self._held}
+        stored = {t: self._stored[n] for t, n in names.items() if n not in self._held}
+        return Clips(held, stored, self._cache)
+
+
+def clip_samples(clips: Mapping[str, AudioSegment], text: str) -> int:
+    """The length of ``text``'s clip in ``clips``, in samples (read only if it must be)."""
+    return clips.samples(text) if isinstance(clips, Clips) else samples(clips[text])
+
+
 def speak(
     texts: Sequence[str],
     engine: SpeechEngine,
     cache: ClipCache | None,
     progress: Progress,
-) -> dict[str, AudioSegment]:
+) -> Clips:
     """A tidied, checked clip for every text."""
-    clips: dict[str, AudioSegment] = {}
+    held: dict[str, AudioSegment] = {}
+    stored: dict[str, tuple[str, int]] = {}
+    size = 0
+
+    def keep(text: str, key: str, clip: AudioSegment, in_cache: bool) -> None:
+        nonlocal size
+        if in_cache and size + len(clip.raw_data) > HELD_BYTES:
+            stored[text] = (key, samples(clip))
+        else:
+            held[text] = clip
+            size += len(clip.raw_data)
+
     identity = engine.identity()
     wanted = list(dict.fromkeys(texts))
     for text in wanted:
-        cached = cache.get(ClipCache.key(identity, text)) if cache else None
+        key = ClipCache.key(identity, text)
+        cached = cache.get(key) if cache else None
         if cached is not None:
-            clips[text] = cached
-    missing = [t for t in wanted if t not in clips]
-    progress("speech", len(clips), len(wanted))
+            keep(text, key, cached, True)
+    missing = [t for t in wanted if t not in held and t not in stored]
+    progress("speech", len(wanted) - len(missing), len(wanted))
     for text, raw in engine.synthesize(missing):
         clip = tidy_speech(raw)
         check_clip(text, clip, engine.words_per_minute)
-        clips[text] = clip
+        key = ClipCache.key(identity, text)
         if cache:
-            cache.put(ClipCache.key(identity, text), clip)
-        progress("speech", len(clips), len(wanted))
+            cache.put(key, clip)
+        keep(text, key, clip, cache is not None and cache.problem is None)
+        progress("speech", len(held) + len(stored), len(wanted))
         checkpoint("speech")
-    return clips
+    return Clips(held, stored, cache)
