@@ -199,6 +199,18 @@ def test_the_limiter_reaches_a_step_either_side_and_its_ringing_one_more() -> No
     assert np.flatnonzero(_reached(over)).tolist() == [0, 1, 2, 4, 5, 6, 7]
 
 
+def test_islands_weighed_side_by_side_give_the_same_loudness_to_the_bit(
+    prepared: Prepared,
+) -> None:
+    sounds = Sounds(prepared.speech, prepared.chimes)
+    alone, side_by_side = (VoiceLoudness(sounds, prepared.timeline, jobs=jobs) for jobs in (1, 2))
+    assert side_by_side.raw() == alone.raw()
+    assert side_by_side.each([3.0, 12.0, 18.0], LIMITER_CEILING) == alone.each(
+        [3.0, 12.0, 18.0], LIMITER_CEILING
+    )
+    assert find_level(side_by_side, -16.0) == find_level(alone, -16.0)
+
+
 def test_skipped_silence_measures_as_silence_there() -> None:
     rng = np.random.default_rng(4)
     first, second = rng.normal(0, 0.1, 3 * SAMPLE_RATE), rng.normal(0, 0.03, 5 * SAMPLE_RATE)

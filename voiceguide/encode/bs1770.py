@@ -26,6 +26,7 @@ as in ffmpeg's ``ebur128`` meter, so that a file reads the same in both.
 
 from __future__ import annotations
 
+import copy
 import math
 from functools import lru_cache
 
@@ -141,6 +142,12 @@ class Energies:
         if end > start:
             shifted = start - self.first * self.step
             _bin(self.steps, shifted, np.square(weighted[: end - start]), self.step)
+
+    def scaled(self, factor: float) -> Energies:
+        """These energies times ``factor`` (a gain, as a power ratio)."""
+        result = copy.copy(self)
+        result.steps = self.steps * factor
+        return result
 
     def add_energies(self, part: Energies, factor: float = 1.0) -> None:
         """Add ``part``'s energies (a part of this signal), times ``factor``."""

@@ -223,7 +223,7 @@ def level_and_encode(
 
     on_voice = voice.layers is not None
     total_samples = voice.timeline.length
-    level = find_level(VoiceLoudness(voice.sounds, voice.timeline, progress), target)
+    level = find_level(VoiceLoudness(voice.sounds, voice.timeline, progress, jobs), target)
     raw, gain, slope, notes = level.raw, level.gain, level.slope, list(level.notes)
     ceiling = LIMITER_CEILING
     with tempfile.TemporaryDirectory(prefix="voiceguide-") as folder:

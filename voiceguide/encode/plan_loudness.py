@@ -14,7 +14,9 @@ scaled by the gain.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -34,6 +36,7 @@ assert REACH <= SAMPLE_RATE // 10
 assert REACH + TAPS - 1 < 2 * (SAMPLE_RATE // 10)
 
 Float64 = npt.NDArray[np.float64]
+T = TypeVar("T")
 
 
 class VoiceLoudness:
@@ -43,11 +46,18 @@ class VoiceLoudness:
     The first pass keeps each island's energy and sample peak per 100 ms step; at any
     gain, a step the limiter does not reach keeps that energy, scaled."""
 
-    def __init__(self, sounds: Sounds, timeline: Timeline, progress: Progress = no_progress):
+    def __init__(
+        self,
+        sounds: Sounds,
+        timeline: Timeline,
+        progress: Progress = no_progress,
+        jobs: int = 1,
+    ) -> None:
         self.sounds = sounds
         self.length = timeline.length
         self.islands = islands(timeline)
         self.progress = progress
+        self.jobs = jobs  # threads that weigh islands side by side
         self._steps: list[Energies] = []  # each island's, at gain 0, unlimited
         self._peaks: list[float] = []
         self._step_peaks: list[Float64] = []  # each island's sample peak in each step
@@ -55,14 +65,10 @@ class VoiceLoudness:
     def raw(self) -> Loudness:
         """Before levelling: loudness, sample peak (dBFS) and range."""
         total = Energies(self.length)
-        for island in self.islands:
-            alone = Energies(island.length + TAPS, offset=island.start)
-            peaks = np.zeros(len(alone.steps))
-            for first, last, begin, end in _chunks(island.length):
-                samples = self.sounds.raw(island, begin, end)
-                at = island.start + begin - alone.first * alone.step
-                _step_maxima(peaks, at, samples, alone.step)
-                _weigh(samples, begin, first, last, alone, island.start)
+        self._steps, self._peaks, self._step_peaks = [], [], []
+        for island, (alone, peaks) in zip(
+            self.islands, self._each_island(self._raw_island), strict=True
+        ):
             self._steps.append(alone)
             self._peaks.append(float(peaks.max(initial=0.0)))
             self._step_peaks.append(peaks)
@@ -78,16 +84,46 @@ class VoiceLoudness:
         if not self._steps:
             self.raw()
         limit = 10 ** (ceiling / 20)
-        totals = [Energies(self.length) for _ in gains]
-        for island, alone, peaks in zip(self.islands, self._steps, self._step_peaks, strict=True):
-            for gain, total in zip(gains, totals, strict=True):
-                scale = 10 ** (gain / 20)
-                over = peaks * scale > limit
+
+        def at_gains(index: int) -> list[Energies]:
+            island, alone, peaks = self.islands[index], self._steps[index], self._step_peaks[index]
+            found = []
+            for gain in gains:
+                over = peaks * 10 ** (gain / 20) > limit
                 if over.any():
-                    total.add_energies(self._limited(island, alone, _reached(over), gain, ceiling))
+                    found.append(self._limited(island, alone, _reached(over), gain, ceiling))
                 else:  # the limiter leaves it alone
-                    total.add_energies(alone, scale * scale)
+                    found.append(alone.scaled(10 ** (gain / 10)))
+            return found
+
+        totals = [Energies(self.length) for _ in gains]
+        for parts in self._each_island(at_gains):
+            for total, part in zip(totals, parts, strict=True):
+                total.add_energies(part)
         return [total.integrated() for total in totals]
+
+    def _each_island(self, work: Callable[[int], T]) -> Iterator[T]:
+        """``work`` on each island's index, in order; with :attr:`jobs` threads, side by
+        side (numpy lets go of the GIL for much of it). The sums stay in island order,
+        so the result is the same to the bit either way."""
+        indices = range(len(self.islands))
+        if self.jobs < 2 or len(self.islands) < 2:
+            yield from map(work, indices)
+            return
+        with ThreadPoolExecutor(self.jobs, thread_name_prefix="voiceguide-loudness") as pool:
+            yield from pool.map(work, indices)
+
+    def _raw_island(self, index: int) -> tuple[Energies, Float64]:
+        """The island's energy and sample peak in each of its steps, before levelling."""
+        island = self.islands[index]
+        alone = Energies(island.length + TAPS, offset=island.start)
+        peaks = np.zeros(len(alone.steps))
+        for first, last, begin, end in _chunks(island.length):
+            samples = self.sounds.raw(island, begin, end)
+            at = island.start + begin - alone.first * alone.step
+            _step_maxima(peaks, at, samples, alone.step)
+            _weigh(samples, begin, first, last, alone, island.start)
+        return alone, peaks
 
     def _limited(
         self, island: Island, alone: Energies, reached: npt.NDArray[np.bool_], gain: float,
