@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 import click
 
 from voiceguide import interrupts
+from voiceguide.cli.arenas import one_arena
 from voiceguide.errors import VoiceguideError, disk_problem
 
 
@@ -77,4 +78,5 @@ def cli() -> None:
 
 def main() -> None:
     interrupts.install()
+    one_arena()
     cli(prog_name="voiceguide")
