@@ -15,6 +15,7 @@ import pytest
 from tests.conftest import require_tools
 from tests.integration.measure import check_session, probe
 from voiceguide.build.session import SessionOptions, build_session, prepare
+from voiceguide.files import is_temp_name
 
 pytestmark = pytest.mark.integration
 
@@ -129,7 +130,10 @@ def test_eight_builds_at_once_sharing_a_cache_match_the_same_builds_one_by_one(
     assert (at_once / "4.mp3").read_bytes() == (at_once / "5.mp3").read_bytes()
     # No temporary file left in the output folder or the cache.
     assert sorted(p.name for p in at_once.iterdir()) == [f"{i}.mp3" for i in range(8)]
-    assert not [p for p in shared.rglob("*") if p.is_file() and p.suffix != ".wav"]
+    # (The cache keeps clips and the islands' loudness figures.)
+    kept = [p for p in shared.rglob("*") if p.is_file()]
+    assert {p.suffix for p in kept} == {".wav", ".npy"}
+    assert not [p for p in kept if is_temp_name(p.name)]
 
     # And every output is a valid, exactly timed session: decode and measure a few of them.
     monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(shared))

@@ -58,3 +58,33 @@ def test_clips_resampled_the_old_way_are_not_served(
     key = ClipCache.key("fake", "Breathe.")
     monkeypatch.setattr(resample, "identity", lambda: "soxr 9.9 VHQ")
     assert ClipCache.key("fake", "Breathe.") != key
+
+
+def test_figures_come_back_to_the_bit_and_a_file_cut_short_is_thrown_away(
+    tmp_path: Path,
+) -> None:
+    import numpy as np
+
+    cache = ClipCache(tmp_path)
+    figures = np.array([[0.1, 1e-300, 3.0], [0.5, 0.25, 0.0]])
+    cache.put_figures("ab" + "0" * 62, figures)
+    found = cache.get_figures("ab" + "0" * 62)
+    assert found.dtype == np.float64
+    assert found.tobytes() == figures.tobytes()
+    assert cache.get_figures("cd" + "0" * 62) is None
+    path = tmp_path / "ab" / ("ab" + "0" * 62 + ".npy")
+    path.write_bytes(path.read_bytes()[:-5])
+    assert cache.get_figures("ab" + "0" * 62) is None
+    assert not path.exists()
+
+
+def test_the_cache_counts_clips_and_the_bytes_of_all_it_keeps(tmp_path: Path) -> None:
+    import numpy as np
+
+    cache = ClipCache(tmp_path)
+    cache.put(ClipCache.key("fake", "Breathe."), tone(0.5, SAMPLE_RATE))
+    clip_bytes = cache.info().bytes
+    cache.put_figures("ab" + "0" * 62, np.zeros((2, 100)))
+    info = cache.info()
+    assert info.clips == 1
+    assert info.bytes > clip_bytes + 1600

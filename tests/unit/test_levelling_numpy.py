@@ -4,7 +4,9 @@ the meter against ffmpeg's own)."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+from typing import Any
 
 import numpy as np
 import pytest
@@ -209,6 +211,66 @@ def test_islands_weighed_side_by_side_give_the_same_loudness_to_the_bit(
         [3.0, 12.0, 18.0], LIMITER_CEILING
     )
     assert find_level(side_by_side, -16.0) == find_level(alone, -16.0)
+
+
+class DictStore:
+    def __init__(self) -> None:
+        self.figures: dict[str, np.ndarray] = {}
+
+    def get_figures(self, key: str) -> np.ndarray | None:
+        return self.figures.get(key)
+
+    def put_figures(self, key: str, figures: np.ndarray) -> None:
+        self.figures[key] = figures.copy()
+
+
+def test_stored_figures_give_the_same_loudness_without_weighing_again(
+    prepared: Prepared, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sounds = Sounds(prepared.speech, prepared.chimes)
+    store = DictStore()
+    first = VoiceLoudness(sounds, prepared.timeline, store=store)
+    expected = [first.raw(), first.each([3.0, 12.0], LIMITER_CEILING)]
+    # One entry for each distinct island (the fake voice's reminders repeat, at the
+    # same place within their 100 ms steps).
+    assert 0 < len(store.figures) <= len(first.islands)
+    weighed: list[object] = []
+    raw = Sounds.raw
+
+    def spy(*args: Any) -> Any:
+        weighed.append(args)
+        return raw(*args)
+
+    monkeypatch.setattr(Sounds, "raw", spy)
+    again = VoiceLoudness(sounds, prepared.timeline, store=store)
+    assert again.raw() == expected[0]
+    assert not weighed  # every island's figures came from the store
+    assert again.each([3.0, 12.0], LIMITER_CEILING) == expected[1]
+
+
+def test_figures_that_do_not_fit_are_weighed_again_and_replaced(prepared: Prepared) -> None:
+    sounds = Sounds(prepared.speech, prepared.chimes)
+    store = DictStore()
+    expected = VoiceLoudness(sounds, prepared.timeline, store=store).raw()
+    keys = list(store.figures)
+    store.figures[keys[0]] = store.figures[keys[0]][:, :-1]  # a step short
+    store.figures[keys[1]] = np.full_like(store.figures[keys[1]], np.nan)
+    assert VoiceLoudness(sounds, prepared.timeline, store=store).raw() == expected
+    assert all(np.isfinite(f).all() for f in store.figures.values())
+
+
+def test_an_island_moved_within_its_step_is_weighed_again(prepared: Prepared) -> None:
+    sounds = Sounds(prepared.speech, prepared.chimes)
+    store = DictStore()
+    VoiceLoudness(sounds, prepared.timeline, store=store).raw()
+    moved = dataclasses.replace(
+        prepared.timeline,
+        events=tuple(dataclasses.replace(e, start=e.start + 7) for e in prepared.timeline.events),
+    )
+    before = set(store.figures)
+    VoiceLoudness(sounds, moved, store=store).raw()
+    assert not before & (set(store.figures) - before)
+    assert len(store.figures) == 2 * len(before)
 
 
 def test_skipped_silence_measures_as_silence_there() -> None:

@@ -323,7 +323,8 @@ def write_session(
     # changes how loud the voice is: the same session without them sounds the same.
     from voiceguide.sound.islands import Sounds  # numpy: not for the other commands
 
-    voice = Voice(timeline, Sounds(prepared.speech, prepared.chimes), layers)
+    store = ClipCache() if options.use_cache else None  # keeps the islands' loudness figures
+    voice = Voice(timeline, Sounds(prepared.speech, prepared.chimes), layers, store)
     encoding = Encoding(fmt, bitrate, tags, marks, str(target))
     # Layers sound through the holds, where the silence is: those sessions are encoded whole.
     shortcut = mp3_shortcut(prepared, jobs) if fmt.name == "mp3" and not plan else None

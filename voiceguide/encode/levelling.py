@@ -43,7 +43,7 @@ from voiceguide.progress import Progress, no_progress
 from voiceguide.sound.render import Layers, with_layers
 
 if TYPE_CHECKING:  # numpy: imported when a session is levelled, not with the command line
-    from voiceguide.encode.plan_loudness import VoiceLoudness
+    from voiceguide.encode.plan_loudness import FigureStore, VoiceLoudness
     from voiceguide.sound.islands import Sounds
 
 DEFAULT_TARGET = -16.0  # LUFS, integrated, as heard (dual mono): the level of spoken podcasts
@@ -190,6 +190,8 @@ class Voice:
     timeline: Timeline
     sounds: Sounds
     layers: Layers | None = None
+    #: Where the islands' first-pass loudness figures are kept between builds, if anywhere.
+    store: FigureStore | None = None
 
     def render(self, gain: float, ceiling: float) -> Iterator[bytes]:
         pcm = self.sounds.render(self.timeline, gain, ceiling)
@@ -223,7 +225,8 @@ def level_and_encode(
 
     on_voice = voice.layers is not None
     total_samples = voice.timeline.length
-    level = find_level(VoiceLoudness(voice.sounds, voice.timeline, progress, jobs), target)
+    loudness = VoiceLoudness(voice.sounds, voice.timeline, progress, jobs, voice.store)
+    level = find_level(loudness, target)
     raw, gain, slope, notes = level.raw, level.gain, level.slope, list(level.notes)
     ceiling = LIMITER_CEILING
     with tempfile.TemporaryDirectory(prefix="voiceguide-") as folder:

@@ -10,13 +10,23 @@ sample over the ceiling, and the K-weighting carries that on for :data:`TAPS`
 samples. So at a gain where it works, only the steps it reaches are weighed
 again (:func:`_reached`); every other step keeps its energy from the first pass,
 scaled by the gain.
+
+The first pass's figures for an island (its energy and sample peak per step) can
+be kept in a store (the speech cache, :meth:`~voiceguide.speech.cache.ClipCache.put_figures`),
+keyed by the digests of its sounds, where they lie in it, and where it lies in its
+first 100 ms step: a build with the same islands at the same places within their
+steps (the same session again, or with holds longer or shorter by whole tenths of
+a second) reads them instead of weighing the islands again. What is read is what
+was stored, to the bit, so the session is the same either way.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -37,6 +47,15 @@ assert REACH + TAPS - 1 < 2 * (SAMPLE_RATE // 10)
 
 Float64 = npt.NDArray[np.float64]
 T = TypeVar("T")
+FIGURES = 1  # bump when what is stored for an island changes (how it is weighed or stepped)
+
+
+class FigureStore(Protocol):
+    """Where an island's first-pass figures are kept between builds."""
+
+    def get_figures(self, key: str) -> Any: ...  # a numpy array, or None
+
+    def put_figures(self, key: str, figures: Any) -> None: ...
 
 
 class VoiceLoudness:
@@ -52,8 +71,10 @@ class VoiceLoudness:
         timeline: Timeline,
         progress: Progress = no_progress,
         jobs: int = 1,
+        store: FigureStore | None = None,
     ) -> None:
         self.sounds = sounds
+        self.store = store
         self.length = timeline.length
         self.islands = islands(timeline)
         self.progress = progress
@@ -117,13 +138,31 @@ class VoiceLoudness:
         """The island's energy and sample peak in each of its steps, before levelling."""
         island = self.islands[index]
         alone = Energies(island.length + TAPS, offset=island.start)
+        key = self._key(island, alone.step) if self.store is not None else None
+        if key is not None and self.store is not None:
+            stored = self.store.get_figures(key)
+            if _fits(stored, len(alone.steps)):
+                alone.steps = stored[0]
+                return alone, stored[1]
         peaks = np.zeros(len(alone.steps))
         for first, last, begin, end in _chunks(island.length):
             samples = self.sounds.raw(island, begin, end)
             at = island.start + begin - alone.first * alone.step
             _step_maxima(peaks, at, samples, alone.step)
             _weigh(samples, begin, first, last, alone, island.start)
+        if key is not None and self.store is not None:
+            self.store.put_figures(key, np.stack((alone.steps, peaks)))
         return alone, peaks
+
+    def _key(self, island: Island, step: int) -> str:
+        """What an island's first-pass figures depend on: its sounds (by digest), where
+        they are in it, and where it begins in its first step."""
+        parts = [
+            (offset, kind, self.sounds.digest(kind, name), gain, length)
+            for offset, kind, name, gain, length in island.parts
+        ]
+        blob = json.dumps([FIGURES, TAPS, step, island.start % step, island.length, parts])
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
     def _limited(
         self, island: Island, alone: Energies, reached: npt.NDArray[np.bool_], gain: float,
@@ -145,6 +184,16 @@ class VoiceLoudness:
                 samples = self.sounds.levelled(island, gain, ceiling, begin, end)
                 _weigh(samples, begin, first, last, part, island.start)
         return part
+
+
+def _fits(stored: Any, steps: int) -> bool:
+    """Whether ``stored`` is an island's figures for ``steps`` steps."""
+    return (
+        isinstance(stored, np.ndarray)
+        and stored.dtype == np.float64
+        and stored.shape == (2, steps)
+        and bool(np.isfinite(stored).all())
+    )
 
 
 def _reached(over: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:

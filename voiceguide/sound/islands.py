@@ -24,6 +24,7 @@ from voiceguide.sound.limiter import REACH, gain_envelope
 from voiceguide.sound.render import silence
 from voiceguide.sound.resample import to_pcm16
 from voiceguide.sound.sounds import from_pcm
+from voiceguide.speech.clips import clip_digest, digest
 from voiceguide.units import SAMPLE_WIDTH
 
 CHUNK = 1 << 17  # samples (3 s) of an island levelled at a time
@@ -94,6 +95,15 @@ class Sounds:
     ) -> None:
         self.speech = speech
         self.chimes = chimes
+        self._chime_digests: dict[str, str] = {}
+
+    def digest(self, kind: str, name: str) -> str:
+        """A digest of the samples of a sound: the clip for a text, or a chime."""
+        if kind == "speech":
+            return clip_digest(self.speech, name)
+        if name not in self._chime_digests:
+            self._chime_digests[name] = digest(self.chimes[name])
+        return self._chime_digests[name]
 
     def raw(self, island: Island, begin: int = 0, end: int | None = None) -> Float64:
         """Samples ``begin`` to ``end`` of the island as floats (full scale 1.0), before

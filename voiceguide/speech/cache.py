@@ -4,6 +4,10 @@ Clips are stored as WAV files in the user's cache folder (or ``$VOICEGUIDE_CACHE
 Each file is written atomically (:mod:`voiceguide.files`), so neither a concurrent
 build nor one that was killed halfway leaves half a clip; and a clip is checked
 before it is used: one that is cut short or fails to decode is thrown away.
+
+Beside the clips it keeps figures worked out from them (:meth:`ClipCache.put_figures`):
+the loudness of each island of sound, per 100 ms step, so that a build of the same
+sounds does not weigh them again (voiceguide/encode/plan_loudness.py).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import shutil
 import wave
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pydub import AudioSegment
 
@@ -85,13 +90,43 @@ class ClipCache:
     def put(self, key: str, audio: AudioSegment) -> None:
         """Store a clip; a cache that cannot be written is skipped, never fatal (and
         :attr:`problem` says so)."""
+        # Not flushed to the disk: a clip a power cut cut short is not a whole WAV,
+        # and get() removes it and the clip is made again.
+        self._write(self._path(key), to_wav_bytes(audio))
+
+    def get_figures(self, key: str) -> Any:
+        """The array stored with :meth:`put_figures` under ``key``, or None. (An island
+        of sound's loudness per 100 ms step, kept beside its clips: see
+        voiceguide/encode/plan_loudness.py.)"""
+        import numpy as np
+
         self._tidy()
-        path = self._path(key)
+        path = self._figures_path(key)
+        try:
+            with path.open("rb") as f:
+                return np.load(f, allow_pickle=False)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, EOFError):  # cut short, or not an array
+            _forget(path)
+            return None
+
+    def put_figures(self, key: str, figures: Any) -> None:
+        """Store a numpy array under ``key``; as :meth:`put`, never fatal."""
+        import numpy as np
+
+        buffer = io.BytesIO()
+        np.save(buffer, figures, allow_pickle=False)
+        self._write(self._figures_path(key), buffer.getvalue())
+
+    def _figures_path(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}.npy"
+
+    def _write(self, path: Path, data: bytes) -> None:
+        self._tidy()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            # Not flushed to the disk: a clip a power cut cut short is not a whole WAV,
-            # and get() removes it and the clip is made again.
-            atomic_write_bytes(path, to_wav_bytes(audio), durable=False)
+            atomic_write_bytes(path, data, durable=False)
         except OSError as e:
             if self.problem is None:
                 self.problem = (
@@ -113,11 +148,12 @@ class ClipCache:
     def info(self) -> CacheInfo:
         self._tidy()
         files = (
-            [p for p in self.folder.glob("*/*.wav") if not is_temp_name(p.name)]
+            [p for p in self.folder.glob("*/*.*") if not is_temp_name(p.name)]
             if self.folder.is_dir()
             else []
         )
-        return CacheInfo(self.folder, len(files), sum(p.stat().st_size for p in files))
+        clips = sum(p.suffix == ".wav" for p in files)
+        return CacheInfo(self.folder, clips, sum(p.stat().st_size for p in files))
 
     def clear(self) -> int:
         count = self.info().clips

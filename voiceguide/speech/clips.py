@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
@@ -54,10 +55,12 @@ class Clips(Mapping[str, AudioSegment]):
         held: Mapping[str, AudioSegment],
         stored: Mapping[str, tuple[str, int]] | None = None,  # text: (cache key, samples)
         cache: ClipCache | None = None,
+        digests: Mapping[str, str] | None = None,
     ) -> None:
         self._held = dict(held)
         self._stored = dict(stored or {})
         self._cache = cache
+        self._digests = dict(digests or {})
         self._recent: OrderedDict[str, AudioSegment] = OrderedDict()
         self._recent_bytes = 0
         self._lock = threading.Lock()  # the two encoders' renders read clips side by side
@@ -97,12 +100,29 @@ class Clips(Mapping[str, AudioSegment]):
         """The length of ``text``'s clip, in samples, without reading it."""
         return samples(self._held[text]) if text in self._held else self._stored[text][1]
 
+    def digest(self, text: str) -> str:
+        """A digest of ``text``'s clip, its samples and nothing else, without reading it."""
+        if text not in self._digests:
+            self._digests[text] = digest(self[text])
+        return self._digests[text]
+
     def renamed(self, names: Mapping[str, str]) -> Clips:
         """The clip of ``names[text]`` for each ``text`` (such as the words as spoken,
         for the words as written)."""
         held = {text: self._held[name] for text, name in names.items() if name in self._held}
         stored = {t: self._stored[n] for t, n in names.items() if n not in self._held}
-        return Clips(held, stored, self._cache)
+        digests = {t: self._digests[n] for t, n in names.items() if n in self._digests}
+        return Clips(held, stored, self._cache, digests)
+
+
+def digest(clip: AudioSegment) -> str:
+    """A digest of a clip's samples (in the session's format)."""
+    return hashlib.blake2b(clip.raw_data, digest_size=16).hexdigest()
+
+
+def clip_digest(clips: Mapping[str, AudioSegment], text: str) -> str:
+    """A digest of ``text``'s clip in ``clips`` (read only if it must be)."""
+    return clips.digest(text) if isinstance(clips, Clips) else digest(clips[text])
 
 
 def clip_samples(clips: Mapping[str, AudioSegment], text: str) -> int:
@@ -119,10 +139,12 @@ def speak(
     """A tidied, checked clip for every text."""
     held: dict[str, AudioSegment] = {}
     stored: dict[str, tuple[str, int]] = {}
+    digests: dict[str, str] = {}
     size = 0
 
     def keep(text: str, key: str, clip: AudioSegment, in_cache: bool) -> None:
         nonlocal size
+        digests[text] = digest(clip)
         if in_cache and size + len(clip.raw_data) > HELD_BYTES:
             stored[text] = (key, samples(clip))
         else:
@@ -147,4 +169,4 @@ def speak(
         keep(text, key, clip, cache is not None and cache.problem is None)
         progress("speech", len(held) + len(stored), len(wanted))
         checkpoint("speech")
-    return Clips(held, stored, cache)
+    return Clips(held, stored, cache, digests)
