@@ -3,7 +3,9 @@
     python scripts/bench.py [--runs 3] [--cases default,10min,60min,batch20,stages,piper]
 
 Every case runs ``--runs`` times, interleaved, in fresh processes, with a speech
-cache of its own; the table gives medians. For each case it measures:
+cache of its own; the table gives medians. "Warm" is that cache as a build of the
+same session left it: its speech clips and its islands' loudness figures. For
+each case it measures:
 
 - wall time of ``voiceguide build`` (or ``voiceguide batch``), from process start to exit;
 - peak memory: the summed resident set of the build's whole process tree (the
@@ -447,11 +449,12 @@ class Bench:
         return run
 
     def warm(self) -> None:
-        """Fill the speech cache for every hold the cases use."""
+        """Fill the cache as a build of each session the cases make leaves it: the
+        speech clips, and the islands' loudness figures."""
         for hold in sorted({h for h in CASES.values() if h} | set(BATCH_HOLDS)):
             for _attempt in (1, 2):  # on a loaded machine the speech engine may time out
                 result = subprocess.run(
-                    self.voiceguide("script", "--hold", hold),
+                    self.voiceguide("build", "-q", "--hold", hold, "-o", "warming.mp3"),
                     env=self.env,
                     cwd=self.work,
                     stdout=subprocess.DEVNULL,
@@ -463,10 +466,10 @@ class Bench:
                     break
                 print(f"bench: warming --hold {hold}: {result.stderr.strip()}", file=sys.stderr)
             else:
-                raise SystemExit("bench: could not warm the speech cache")
+                raise SystemExit("bench: could not warm the cache")
         subprocess.run(
-            self.voiceguide("script", PROGRAMME), env=self.env, cwd=self.work,
-            stdout=subprocess.DEVNULL, check=True,
+            self.voiceguide("build", PROGRAMME, "-q", "-o", "warming.mp3"),
+            env=self.env, cwd=self.work, stdout=subprocess.DEVNULL, check=True,
         )  # fmt: skip
 
 
