@@ -94,3 +94,16 @@ def test_no_gain_past_the_most_is_measured() -> None:
     assert curve.calls, "the gain was searched"
     assert max(g for call in curve.calls for g in call) <= most
     assert gain >= most  # the caller caps it, and says the session is quieter than asked
+
+
+def test_a_bracketed_target_is_interpolated_even_when_one_gain_is_close_enough() -> None:
+    # The first gain of the round lands within PCM_TOLERANCE, short of the target,
+    # and the second overshoots: the interpolated gain is nearer than either, so the
+    # codec's own shift (about 0.4 LU for MP3) comes on top of less.
+    curve = Limited(soft=8.0, kept=0.95)  # a gentle limiter: the first gain loses 0.1 LU
+    gain, _ = find_gain(curve, RAW, TARGET, most=40.0, per_round=2)
+    (low, high), *_ = curve.calls
+    assert curve.exact(low) < TARGET < curve.exact(high)
+    assert abs(curve.exact(low) - TARGET) <= PCM_TOLERANCE
+    assert low < gain < high
+    assert abs(curve.exact(gain) - TARGET) < abs(curve.exact(low) - TARGET)

@@ -118,7 +118,9 @@ def find_gain(
     measurement (gain 0, ``raw``). The limiter only takes loudness away, so the
     first gain tried is too low, or right. With ``per_round`` 2 each round also
     measures a gain further on, by half what the peaks would pass the ceiling by,
-    so that one round usually brackets the target; the gain is then interpolated.
+    so that one round usually brackets the target; the gain is then interpolated
+    (even where one of the two is within ``PCM_TOLERANCE``: the interpolation is
+    nearer, and the codec's own shift comes on top of what is left).
     No gain past ``most`` is measured (the caller caps the gain it returns).
     """
     gain = min(most, target - raw.integrated)
@@ -139,14 +141,14 @@ def find_gain(
         (g0, f0), (g1, f1) = points[-2:]
         if g1 != g0:
             slope = min(1.0, max(0.2, (f1 - f0) / (g1 - g0)))
-        best = min(points[1:], key=lambda p: abs(p[1] - target))
-        if abs(best[1] - target) <= PCM_TOLERANCE:
-            return best[0], slope
         below = [p for p in points if p[1] < target]
         above = [p for p in points if p[1] > target]
         if below and above:  # bracketed: interpolate between the nearest either side
             (gb, fb), (ga, fa) = max(below, key=lambda p: p[1]), min(above, key=lambda p: p[1])
             return gb + (target - fb) / (fa - fb) * (ga - gb), slope
+        best = min(points[1:], key=lambda p: abs(p[1] - target))
+        if abs(best[1] - target) <= PCM_TOLERANCE:
+            return best[0], slope
         gain = g1 + (target - f1) / slope
         if abs(f1 - target) <= TOLERANCE or gain >= most:
             break  # a small last step, or the cap: the finished file is measured anyway
