@@ -238,15 +238,6 @@ def level_and_encode(
             encode(voice.render(gain, ceiling), total_samples, path, encoding, progress)
             return measure_file(path)
 
-        def expand() -> bool:
-            """Expand the short file into ``path``, and check the duration players will
-            read there; False where it cannot be expanded."""
-            assert shortcut is not None
-            expanded = shortcut.expand(short, path)
-            if expanded:
-                verify_duration(path, total_samples)
-            return expanded
-
         def encode_levelled() -> tuple[Loudness, bool | None]:
             """Encode, and measure what was encoded; and, with a shortcut and a core
             to spare, expand the short file meanwhile (whether that could be done)."""
@@ -269,7 +260,7 @@ def level_and_encode(
             # little time saved (docs/performance.md).
             with ThreadPoolExecutor(1) as pool:
                 measuring = pool.submit(measure_file, short, shortcut.gaps)
-                expanded = expand()  # a re-encode expands again
+                expanded = shortcut.expand(short, path)  # a re-encode expands again
                 return measuring.result(), expanded
 
         final, expanded = encode_levelled()
@@ -284,9 +275,11 @@ def level_and_encode(
                 ceiling -= final.true_peak - TRUE_PEAK_LIMIT + 0.3
             final, expanded = encode_levelled()
         if expanded is None and shortcut is not None:
-            expanded = expand()
+            expanded = shortcut.expand(short, path)
         if expanded is False:
             final = encode_whole()
+        elif expanded:
+            verify_duration(path, total_samples)
     if final.true_peak > TRUE_PEAK_LIMIT:
         notes.append(
             f"note: the true peak is {final.true_peak:.1f} dBTP, above {TRUE_PEAK_LIMIT:g} dBTP"
