@@ -83,3 +83,29 @@ def test_renamed_clips_are_the_clips_of_the_names() -> None:
     assert renamed["A"].raw_data == found["a"].raw_data
     with pytest.raises(KeyError):
         renamed["a"]
+
+
+def test_views_of_the_clips_share_one_memory_of_recent_clips(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A batch makes a renamed view of its clips for every session, and keeps them
+    # all: each view keeping its own recent clips grew the batch by 4 MB a session.
+    cache = ClipCache(tmp_path)
+    monkeypatch.setattr(clips_module, "HELD_BYTES", 0)
+    found = speak(TEXTS, FakeEngine(), cache, no_progress)
+    monkeypatch.setattr(clips_module, "RECENT_BYTES", 1)  # room for the last clip only
+    reads: list[str] = []
+    get = cache.get
+
+    def counted(key: str) -> object:
+        reads.append(key)
+        return get(key)
+
+    monkeypatch.setattr(cache, "get", counted)
+    first, second = found.renamed({"a": TEXTS[0]}), found.renamed({"b": TEXTS[1]})
+    first["a"]
+    first["a"]
+    assert len(reads) == 1  # kept
+    second["b"]
+    first["a"]
+    assert len(reads) == 3  # the second view's clip took the first's place

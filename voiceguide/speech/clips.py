@@ -39,6 +39,32 @@ HELD_BYTES = 4 << 20  # of clips held in memory; past this, clips the cache hold
 RECENT_BYTES = 4 << 20  # of clips read from the cache, the last kept for the next time
 
 
+class _Recent:
+    """The clips read from the cache last, up to :data:`RECENT_BYTES`, shared by a
+    :class:`Clips` and every view :meth:`Clips.renamed` makes of it (a batch makes
+    one per session, and keeps them all)."""
+
+    def __init__(self) -> None:
+        self.clips: OrderedDict[str, AudioSegment] = OrderedDict()
+        self.bytes = 0
+        self.lock = threading.Lock()  # the two encoders' renders read clips side by side
+
+    def get(self, key: str) -> AudioSegment | None:
+        with self.lock:
+            if key in self.clips:
+                self.clips.move_to_end(key)
+                return self.clips[key]
+        return None
+
+    def keep(self, key: str, clip: AudioSegment) -> None:
+        with self.lock:
+            if key not in self.clips:
+                self.clips[key] = clip
+                self.bytes += len(clip.raw_data)
+            while self.bytes > RECENT_BYTES and len(self.clips) > 1:
+                self.bytes -= len(self.clips.popitem(last=False)[1].raw_data)
+
+
 class Clips(Mapping[str, AudioSegment]):
     """A clip for each text (a read-only dict).
 
@@ -56,34 +82,28 @@ class Clips(Mapping[str, AudioSegment]):
         stored: Mapping[str, tuple[str, int]] | None = None,  # text: (cache key, samples)
         cache: ClipCache | None = None,
         digests: Mapping[str, str] | None = None,
+        recent: _Recent | None = None,
     ) -> None:
         self._held = dict(held)
         self._stored = dict(stored or {})
         self._cache = cache
         self._digests = dict(digests or {})
-        self._recent: OrderedDict[str, AudioSegment] = OrderedDict()
-        self._recent_bytes = 0
-        self._lock = threading.Lock()  # the two encoders' renders read clips side by side
+        self._recent = recent or _Recent()
 
     def __getitem__(self, text: str) -> AudioSegment:
         if text in self._held:
             return self._held[text]
         key, length = self._stored[text]
-        with self._lock:
-            if key in self._recent:
-                self._recent.move_to_end(key)
-                return self._recent[key]
+        kept = self._recent.get(key)
+        if kept is not None:
+            return kept
         clip = self._cache.get(key) if self._cache is not None else None
         if clip is None or samples(clip) != length:
             raise SpeechError(
                 f"the speech cache lost the clip for {text!r} during the build "
                 "(was the cache cleared?); build again"
             )
-        with self._lock:
-            self._recent[key] = clip
-            self._recent_bytes += len(clip.raw_data)
-            while self._recent_bytes > RECENT_BYTES and len(self._recent) > 1:
-                self._recent_bytes -= len(self._recent.popitem(last=False)[1].raw_data)
+        self._recent.keep(key, clip)
         return clip
 
     def __iter__(self) -> Iterator[str]:
@@ -112,7 +132,7 @@ class Clips(Mapping[str, AudioSegment]):
         held = {text: self._held[name] for text, name in names.items() if name in self._held}
         stored = {t: self._stored[n] for t, n in names.items() if n not in self._held}
         digests = {t: self._digests[n] for t, n in names.items() if n in self._digests}
-        return Clips(held, stored, self._cache, digests)
+        return Clips(held, stored, self._cache, digests, self._recent)
 
 
 def digest(clip: AudioSegment) -> str:
