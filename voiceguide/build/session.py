@@ -59,10 +59,6 @@ if TYPE_CHECKING:
     from voiceguide.sound.mix import LayerSounds
 
 Content = Routine | Programme  # what a session is made of
-# Pauses are cut to this long when measuring loudness: more than an EBU R128 block
-# (400 ms), so every block of sound measures as in the full session, and than the
-# limiter's release (50 ms). The default session's probe is then 221 s of its 800 s
-# (250 s with 1 s pauses), and measures the same (tests/integration/test_loudness_measure.py).
 
 
 @dataclass(frozen=True)
