@@ -22,12 +22,8 @@ def no_progress(*_: object) -> None:
     pass
 
 
-def test_clips_past_the_budget_are_read_from_the_cache_when_asked_for(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    cache = ClipCache(tmp_path)
-    held = speak(TEXTS, FakeEngine(), cache, no_progress)  # the budget holds them all
-    monkeypatch.setattr(clips_module, "HELD_BYTES", 0)
+def counted_reads(cache: ClipCache, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The keys of the clips ``cache`` is asked for from now on, in order."""
     reads: list[str] = []
     get = cache.get
 
@@ -36,6 +32,16 @@ def test_clips_past_the_budget_are_read_from_the_cache_when_asked_for(
         return get(key)
 
     monkeypatch.setattr(cache, "get", counted)
+    return reads
+
+
+def test_clips_past_the_budget_are_read_from_the_cache_when_asked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = ClipCache(tmp_path)
+    held = speak(TEXTS, FakeEngine(), cache, no_progress)  # the budget holds them all
+    monkeypatch.setattr(clips_module, "HELD_BYTES", 0)
+    reads = counted_reads(cache, monkeypatch)
     stored = speak(TEXTS, FakeEngine(), cache, no_progress)
     assert len(reads) == len(TEXTS)  # each read once to check it, then let go
     assert [stored.samples(t) for t in TEXTS] == [samples(held[t]) for t in TEXTS]
@@ -94,14 +100,7 @@ def test_views_of_the_clips_share_one_memory_of_recent_clips(
     monkeypatch.setattr(clips_module, "HELD_BYTES", 0)
     found = speak(TEXTS, FakeEngine(), cache, no_progress)
     monkeypatch.setattr(clips_module, "RECENT_BYTES", 1)  # room for the last clip only
-    reads: list[str] = []
-    get = cache.get
-
-    def counted(key: str) -> object:
-        reads.append(key)
-        return get(key)
-
-    monkeypatch.setattr(cache, "get", counted)
+    reads = counted_reads(cache, monkeypatch)
     first, second = found.renamed({"a": TEXTS[0]}), found.renamed({"b": TEXTS[1]})
     first["a"]
     first["a"]

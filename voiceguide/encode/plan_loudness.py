@@ -135,24 +135,30 @@ class VoiceLoudness:
             yield from pool.map(work, indices)
 
     def _raw_island(self, index: int) -> tuple[Energies, Float64]:
-        """The island's energy and sample peak in each of its steps, before levelling."""
-        island = self.islands[index]
+        """The island's energy and sample peak in each of its steps, before levelling:
+        from the store where it holds them, else weighed (and stored)."""
+        island, store = self.islands[index], self.store
         alone = Energies(island.length + TAPS, offset=island.start)
-        key = self._key(island, alone.step) if self.store is not None else None
-        if key is not None and self.store is not None:
-            stored = self.store.get_figures(key)
-            if _fits(stored, len(alone.steps)):
-                alone.steps = stored[0]
-                return alone, stored[1]
+        if store is None:
+            return alone, self._weigh_raw(island, alone)
+        key = self._key(island, alone.step)
+        stored = store.get_figures(key)
+        if _fits(stored, len(alone.steps)):
+            alone.steps = stored[0]
+            return alone, stored[1]
+        peaks = self._weigh_raw(island, alone)
+        store.put_figures(key, np.stack((alone.steps, peaks)))
+        return alone, peaks
+
+    def _weigh_raw(self, island: Island, alone: Energies) -> Float64:
+        """Weigh the island into ``alone``; its sample peak in each step."""
         peaks = np.zeros(len(alone.steps))
         for first, last, begin, end in _chunks(island.length):
             samples = self.sounds.raw(island, begin, end)
             at = island.start + begin - alone.first * alone.step
             _step_maxima(peaks, at, samples, alone.step)
             _weigh(samples, begin, first, last, alone, island.start)
-        if key is not None and self.store is not None:
-            self.store.put_figures(key, np.stack((alone.steps, peaks)))
-        return alone, peaks
+        return peaks
 
     def _key(self, island: Island, step: int) -> str:
         """What an island's first-pass figures depend on: its sounds (by digest), where

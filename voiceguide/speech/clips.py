@@ -121,7 +121,8 @@ class Clips(Mapping[str, AudioSegment]):
         return samples(self._held[text]) if text in self._held else self._stored[text][1]
 
     def digest(self, text: str) -> str:
-        """A digest of ``text``'s clip, its samples and nothing else, without reading it."""
+        """A digest of ``text``'s clip, its samples and nothing else (a clip the cache
+        holds is not read for it: its digest was made when it was spoken or checked)."""
         if text not in self._digests:
             self._digests[text] = digest(self[text])
         return self._digests[text]
@@ -164,9 +165,9 @@ def speak(
 
     def keep(text: str, key: str, clip: AudioSegment, in_cache: bool) -> None:
         nonlocal size
-        digests[text] = digest(clip)
         if in_cache and size + len(clip.raw_data) > HELD_BYTES:
             stored[text] = (key, samples(clip))
+            digests[text] = digest(clip)  # now, while it is in hand (a held clip's: if asked)
         else:
             held[text] = clip
             size += len(clip.raw_data)
