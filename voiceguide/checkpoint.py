@@ -13,8 +13,8 @@ then sends the signal it wants and SIGCONT. The points are:
 ``encoded``
     ffmpeg has finished, before the file is checked and put in place;
 ``publish.mp3``, ``publish.wav``
-    a finished output file or cache clip has its temporary name and is about
-    to be renamed into place.
+    a finished output file, a cache clip or an encoded file the cache keeps has
+    its temporary name and is about to be renamed into place.
 
 Unset, as always outside tests, it costs one environment look-up.
 """

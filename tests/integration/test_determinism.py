@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -71,17 +72,31 @@ def environment(cache: Path) -> dict[str, str]:
 def test_the_same_inputs_give_byte_identical_files(
     tmp_path: Path, routine: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from voiceguide.encode import levelling
+    from voiceguide.encode.mp3.split import encode_short
+
+    encoded: list[int] = []  # the run of each encode of the short render
+
+    def counted(*args: Any, **kwargs: Any) -> None:
+        encoded.append(run)
+        encode_short(*args, **kwargs)
+
+    monkeypatch.setattr(levelling, "encode_short", counted)
     outputs = []
-    for run, (use_cache, jobs) in enumerate([(True, 1), (True, 1), (False, 1), (True, 2)]):
+    runs = [(True, 1), (True, 1), (False, 1), (True, 2), (False, 2)]
+    for run, (use_cache, jobs) in enumerate(runs):
         # A fresh cache, the warm one, then none: the speech path must not change a byte;
-        # nor may two processes at once (the gain search measures the same gains).
+        # nor may two processes at once (the gain search measures the same gains, and
+        # two encoders share the encode).
         monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path / "cache"))
         out = tmp_path / f"run{run}" / "quick.mp3"
         out.parent.mkdir()
         options = SessionOptions(routine=routine, hold=12.0, use_cache=use_cache)
         build_session(options, out, jobs=jobs)
         outputs.append(out.read_bytes())
-    assert outputs[0] == outputs[1] == outputs[2] == outputs[3]
+    assert outputs[0] == outputs[1] == outputs[2] == outputs[3] == outputs[4]
+    # With the cache warm, the encoded short file is the one the first build kept.
+    assert encoded == [0, 2, 4]
     # The tags are those asked for, and nothing that changes between builds (no dates,
     # no encoder version).
     tags = probe(tmp_path / "run0" / "quick.mp3")["format"]["tags"]  # type: ignore[index]
@@ -130,9 +145,11 @@ def test_eight_builds_at_once_sharing_a_cache_match_the_same_builds_one_by_one(
     assert (at_once / "4.mp3").read_bytes() == (at_once / "5.mp3").read_bytes()
     # No temporary file left in the output folder or the cache.
     assert sorted(p.name for p in at_once.iterdir()) == [f"{i}.mp3" for i in range(8)]
-    # (The cache keeps clips and the islands' loudness figures.)
+    # (The cache keeps clips, the islands' loudness figures, the gains and the
+    # encoded short files: one for each distinct session.)
     kept = [p for p in shared.rglob("*") if p.is_file()]
-    assert {p.suffix for p in kept} == {".wav", ".npy"}
+    assert {p.suffix for p in kept} == {".wav", ".npy", ".json", ".mp3"}
+    assert len([p for p in kept if p.suffix == ".mp3"]) == len(set(BUILDS))
     assert not [p for p in kept if is_temp_name(p.name)]
 
     # And every output is a valid, exactly timed session: decode and measure a few of them.

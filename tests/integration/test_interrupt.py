@@ -47,15 +47,19 @@ INTERRUPTED = "interrupted; nothing written\n"
 SIGNALS = {"Ctrl-C": signal.SIGINT, "SIGTERM": signal.SIGTERM, "SIGKILL": signal.SIGKILL}
 
 # Where to interrupt, from the start of a build to its end. Speech points run on an
-# empty cache (so speech is really synthesised); the others on a full one.
+# empty cache (so speech is really synthesised); the others on one with every clip,
+# but no encoded file kept (so the session is encoded, and the encoded short file
+# is put in the cache, "publish.mp3", before the finished file is, "publish.mp3:2").
 SPEECH_POINTS = ["speech:2", "publish.wav:3"]
-POINTS = ["start", *SPEECH_POINTS, "encode:1", "encode:40", "encoded", "publish.mp3"]
+POINTS = [
+    "start", *SPEECH_POINTS, "encode:1", "encode:40", "encoded", "publish.mp3", "publish.mp3:2",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
 class World:
     folder: Path  # holds mini.yaml
-    warm_cache: Path  # every clip of the session
+    warm_cache: Path  # every clip of the session (and no encoded file)
     previous: bytes  # an earlier build's output, which an interrupted build must keep
 
 
@@ -95,6 +99,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     # The previous output: the same session built earlier at another bitrate, so that
     # it differs from what the interrupted builds would write.
     finish(voiceguide(base, base / "cache", base / "log", "--bitrate", "64k"), base / "log")
+    shutil.rmtree(base / "cache" / "encoded")  # the builds under test encode
     return World(base, base / "cache", (base / "out.mp3").read_bytes())
 
 

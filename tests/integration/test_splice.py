@@ -202,3 +202,23 @@ def test_a_session_with_layers_under_its_holds_is_encoded_whole(
     assert splice.plan_cuts(result.timeline), "without layers this session would be spliced"
     assert calls == []
     assert len(decode(out)) == result.timeline.length
+
+
+def test_an_encoded_file_is_whole_only_with_every_frame_as_written(tmp_path: Path) -> None:
+    """What a build checks before it uses an encoded file it kept (voiceguide/encode/kept.py)."""
+    from voiceguide.encode.export import encode
+
+    samples = 3 * SAMPLE_RATE + 517
+    pcm = (8000 * np.sin(np.arange(samples) * 0.05)).astype("<i2").tobytes()
+    path = tmp_path / "tone.mp3"
+    encoding = Encoding(FORMATS["mp3"], "128k", Tags("Tone", "voiceguide", "Tests"))
+    encode([pcm], samples, path, encoding, no_progress, verify=False)
+    data = path.read_bytes()
+    assert splice.encodes(data, samples)
+    assert not splice.encodes(data, samples + 1152)  # not the length asked for
+    assert not splice.encodes(data[:-1], samples)  # cut short
+    assert not splice.encodes(data[:-418], samples)  # a frame short
+    middle = len(data) - 3000  # a bit flipped in an audio frame's data
+    assert not splice.encodes(
+        data[:middle] + bytes([data[middle] ^ 4]) + data[middle + 1 :], samples
+    )

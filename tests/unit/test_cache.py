@@ -88,3 +88,42 @@ def test_the_cache_counts_clips_and_the_bytes_of_all_it_keeps(tmp_path: Path) ->
     info = cache.info()
     assert info.clips == 1
     assert info.bytes > clip_bytes + 1600
+
+
+def test_a_level_comes_back_as_stored_and_a_damaged_one_is_thrown_away(tmp_path: Path) -> None:
+    cache = ClipCache(tmp_path)
+    key = "ef" + "1" * 62
+    level = {"gain": 1.5485012283912263, "raw": [-17.5, -3.25, 4.0], "notes": ["a note"]}
+    cache.put_level(key, level)
+    assert cache.get_level(key) == level
+    assert cache.get_level("ef" + "2" * 62) is None
+    path = tmp_path / "ef" / f"{key}.json"
+    path.write_bytes(path.read_bytes()[:-3])
+    assert cache.get_level(key) is None
+    assert not path.exists()
+
+
+def test_encoded_files_past_the_budget_go_least_recently_used_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from voiceguide.speech import cache as cache_module
+
+    monkeypatch.setattr(cache_module, "ENCODED_BUDGET", 3000)
+    cache = ClipCache(tmp_path)
+    for number, key in enumerate("abc"):
+        cache.put_encoded(key, bytes([number]) * 1000)
+        path = tmp_path / "encoded" / f"{key}.mp3"
+        os.utime(path, ns=(number * 10**9, number * 10**9))  # a second apart, a first
+    assert cache.get_encoded("a") == bytes(1000)  # now the most recently used
+    cache.put_encoded("d", b"\xff" * 1000)
+    assert cache.get_encoded("b") is None  # the least recently used: gone
+    assert cache.get_encoded("c") == b"\x02" * 1000
+    assert cache.get_encoded("a") == bytes(1000)
+    assert cache.get_encoded("d") == b"\xff" * 1000
+    cache.forget_encoded("d")
+    assert cache.get_encoded("d") is None
+    assert cache.info().bytes == 2000  # counted as the cache's
+    cache.clear()
+    assert cache.get_encoded("a") is None

@@ -331,5 +331,5 @@ def cache_info() -> None:
 
 @cache.command("clear")
 def cache_clear() -> None:
-    """Delete every cached speech clip."""
+    """Empty the speech cache, clips and all."""
     click.echo(f"Removed {ClipCache().clear()} clips")

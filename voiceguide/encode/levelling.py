@@ -43,7 +43,8 @@ from voiceguide.progress import Progress, no_progress
 from voiceguide.sound.render import Layers, with_layers
 
 if TYPE_CHECKING:  # numpy: imported when a session is levelled, not with the command line
-    from voiceguide.encode.plan_loudness import FigureStore, VoiceLoudness
+    from voiceguide.encode.kept import Store
+    from voiceguide.encode.plan_loudness import VoiceLoudness
     from voiceguide.sound.islands import Sounds
 
 DEFAULT_TARGET = -16.0  # LUFS, integrated, as heard (dual mono): the level of spoken podcasts
@@ -192,8 +193,9 @@ class Voice:
     timeline: Timeline
     sounds: Sounds
     layers: Layers | None = None
-    #: Where the islands' first-pass loudness figures are kept between builds, if anywhere.
-    store: FigureStore | None = None
+    #: Where the islands' first-pass loudness figures, the gain and the encoded short file
+    #: are kept between builds (voiceguide/encode/kept.py), if anywhere.
+    store: Store | None = None
 
     def render(self, gain: float, ceiling: float) -> Iterator[bytes]:
         pcm = self.sounds.render(self.timeline, gain, ceiling)
@@ -223,12 +225,14 @@ def level_and_encode(
 
     ``jobs``: how many processes may run at once (see :func:`encode_short`).
     """
+    from voiceguide.encode.kept import encode_kept, encoded_key, kept_level
     from voiceguide.encode.plan_loudness import VoiceLoudness
 
     on_voice = voice.layers is not None
     total_samples = voice.timeline.length
-    loudness = VoiceLoudness(voice.sounds, voice.timeline, progress, jobs, voice.store)
-    level = find_level(loudness, target)
+    store = voice.store
+    loudness = VoiceLoudness(voice.sounds, voice.timeline, progress, jobs, store)
+    level = kept_level(loudness, target, find_level, store)
     raw, gain, slope, notes = level.raw, level.gain, level.slope, list(level.notes)
     ceiling = LIMITER_CEILING
     with tempfile.TemporaryDirectory(prefix="voiceguide-") as folder:
@@ -251,7 +255,14 @@ def level_and_encode(
             def render(start: int, end: int) -> Iterator[bytes]:
                 return voice.sounds.render(shortcut.timeline, gain, ceiling, start, end)
 
-            encode_short(render, samples, short, encoding, scaled, shortcut.split)
+            def encode_it() -> None:
+                encode_short(render, samples, short, encoding, scaled, shortcut.split)
+
+            if store is None:
+                encode_it()
+            else:
+                key = encoded_key(voice.sounds, shortcut.timeline, gain, ceiling, encoding)
+                encode_kept(store, key, samples, short, encode_it, scaled)
             # The short file measures exactly as the finished file: see splice.py.
             if jobs < 2:
                 return measure_file(short, shortcut.gaps), None

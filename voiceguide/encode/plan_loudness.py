@@ -163,10 +163,7 @@ class VoiceLoudness:
     def _key(self, island: Island, step: int) -> str:
         """What an island's first-pass figures depend on: its sounds (by digest), where
         they are in it, and where it begins in its first step."""
-        parts = [
-            (offset, kind, self.sounds.digest(kind, name), gain, length)
-            for offset, kind, name, gain, length in island.parts
-        ]
+        parts = self.sounds.described(island)
         blob = json.dumps([FIGURES, TAPS, step, island.start % step, island.length, parts])
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 

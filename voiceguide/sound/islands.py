@@ -30,6 +30,10 @@ from voiceguide.units import SAMPLE_WIDTH
 CHUNK = 1 << 17  # samples (3 s) of an island levelled at a time
 MARGIN = 4096  # samples: at least the K-weighting's ringing (bs1770.TAPS) and the limiter's reach
 assert MARGIN >= 2 * REACH
+#: Bump when what :meth:`Sounds.render` makes of the same sounds changes (how a sound is
+#: levelled, limited or turned into PCM): files encoded from its PCM are kept by it
+#: (voiceguide/encode/kept.py), and tests/unit/test_islands.py pins a render's digest.
+RENDER = 1
 
 Float64 = npt.NDArray[np.float64]
 #: A sound in an island: its offset in the island, its kind, its text or role, its gain
@@ -104,6 +108,14 @@ class Sounds:
         if name not in self._chime_digests:
             self._chime_digests[name] = digest(self.chimes[name])
         return self._chime_digests[name]
+
+    def described(self, island: Island) -> list[tuple[int, str, str, float, int]]:
+        """The island's parts, each sound named by its digest: what its samples are
+        made from, wherever it lies."""
+        return [
+            (offset, kind, self.digest(kind, name), gain, length)
+            for offset, kind, name, gain, length in island.parts
+        ]
 
     def raw(self, island: Island, begin: int = 0, end: int | None = None) -> Float64:
         """Samples ``begin`` to ``end`` of the island as floats (full scale 1.0), before

@@ -7,7 +7,11 @@ before it is used: one that is cut short or fails to decode is thrown away.
 
 Beside the clips it keeps figures worked out from them (:meth:`ClipCache.put_figures`):
 the loudness of each island of sound, per 100 ms step, so that a build of the same
-sounds does not weigh them again (voiceguide/encode/plan_loudness.py).
+sounds does not weigh them again (voiceguide/encode/plan_loudness.py). And what a
+build found and made from them, for a build of the same session (voiceguide/encode/kept.py):
+the gain that levels it (:meth:`ClipCache.put_level`), and its encoded short file
+(:meth:`ClipCache.put_encoded`), of which it keeps the most recent
+:data:`ENCODED_BUDGET` bytes.
 """
 
 from __future__ import annotations
@@ -32,6 +36,9 @@ from voiceguide.units import CHANNELS, SAMPLE_RATE, SAMPLE_WIDTH
 
 FORMAT = 4  # bump when the way clips are tidied changes (2: integer-exact fade ramps, 3: no DC,
 # 4: band-limited resampling to the session rate, see voiceguide.sound.resample)
+
+
+ENCODED_BUDGET = 128 << 20  # bytes of encoded files kept: some 30 default sessions
 
 
 def default_folder() -> Path:
@@ -121,6 +128,58 @@ class ClipCache:
 
     def _figures_path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.npy"
+
+    def get_level(self, key: str) -> dict[str, Any] | None:
+        """The JSON object stored with :meth:`put_level` under ``key``, or None."""
+        path = self.folder / key[:2] / f"{key}.json"
+        try:
+            found = json.loads(path.read_bytes())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):  # cut short, or not JSON
+            _forget(path)
+            return None
+        return found if isinstance(found, dict) else None
+
+    def put_level(self, key: str, level: dict[str, Any]) -> None:
+        """Store a JSON object under ``key``; as :meth:`put`, never fatal."""
+        data = json.dumps(level, sort_keys=True).encode("utf-8")
+        self._write(self.folder / key[:2] / f"{key}.json", data)
+
+    def get_encoded(self, key: str) -> bytes | None:
+        """The bytes stored with :meth:`put_encoded` under ``key``, or None (the caller
+        checks them: see voiceguide/encode/kept.py)."""
+        path = self._encoded_path(key)
+        try:
+            data = path.read_bytes()
+            os.utime(path)  # the most recently used are kept longest
+        except OSError:
+            return None
+        return data
+
+    def put_encoded(self, key: str, data: bytes) -> None:
+        """Store an encoded file under ``key``, then remove the least recently used
+        ones past :data:`ENCODED_BUDGET`; as :meth:`put`, never fatal."""
+        self._write(self._encoded_path(key), data)
+        with contextlib.suppress(OSError):
+            kept = []
+            for entry in os.scandir(self.folder / "encoded"):
+                if not is_temp_name(entry.name):
+                    stat = entry.stat()
+                    kept.append((stat.st_mtime_ns, stat.st_size, Path(entry.path)))
+            total = sum(size for _, size, _ in kept)
+            for _, size, path in sorted(kept):
+                if total <= ENCODED_BUDGET:
+                    break
+                _forget(path)
+                total -= size
+
+    def forget_encoded(self, key: str) -> None:
+        """Remove what :meth:`put_encoded` stored under ``key`` (found not whole)."""
+        _forget(self._encoded_path(key))
+
+    def _encoded_path(self, key: str) -> Path:
+        return self.folder / "encoded" / f"{key}.mp3"
 
     def _write(self, path: Path, data: bytes) -> None:
         self._tidy()

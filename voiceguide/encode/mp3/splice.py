@@ -240,6 +240,22 @@ def delay_and_padding(data: bytes, info: Frame) -> tuple[int, int]:
     return both >> 12, both & 0xFFF
 
 
+def encodes(data: bytes, samples: int) -> bool:
+    """Whether ``data`` is a whole MP3 of ``samples`` samples as ffmpeg writes one: every
+    frame there, and their bytes those its LAME tag's music CRC was made from."""
+    try:
+        info, audio = parse(data)
+    except NotSpliceable:
+        return False
+    _, padding = delay_and_padding(data, info)
+    if len(audio) * MP3_FRAME != samples + ENCODER_DELAY - DECODER_DELAY + padding:
+        return False
+    music = xing.MusicCrc()
+    music.update(memoryview(data)[audio[0].start :])
+    tag = info.start + xing.TAG
+    return music.value == int.from_bytes(data[tag + 152 : tag + 154], "big")
+
+
 def settings(header: bytes) -> bytes:
     """The Xing/LAME header frame ``header`` without what depends on the audio (frame
     and byte counts, seek table, padding, music length, CRCs): the encoder's settings."""

@@ -1,0 +1,162 @@
+"""What a build keeps for the next build of the same session: the gain that levels
+it, and its encoded short file.
+
+Both are kept in the speech cache (:class:`~voiceguide.speech.cache.ClipCache`),
+each under a key made of everything it follows from:
+
+- the gain (:func:`kept_level`): the session's islands of sound, each sound named
+  by the digest of its samples, at their places; the target; and the version of the
+  gain search (:data:`LEVEL`);
+- the short file (:func:`encode_kept`): the islands of the short render, at their
+  places, the gain and ceiling they are levelled at, the version of the render
+  (:data:`voiceguide.sound.islands.RENDER`) and of numpy; ffmpeg's settings, the
+  file's tags and chapters, and the ffmpeg and LAME installed (their files' sizes
+  and times).
+
+So what is read is what the build would have found or written: the same gain, to
+the bit, and the same bytes, which are checked (every frame there, and the LAME
+tag's CRC of them) before they are used. A build that changes any of it, a hold
+a tenth of a second longer for one, finds nothing and does the work. The finished
+file is measured either way.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from voiceguide.encode.export import Encoding, encode_command, ffmetadata, find_tool
+from voiceguide.encode.meter import Loudness
+from voiceguide.encode.mp3 import splice
+from voiceguide.encode.plan_loudness import FigureStore, VoiceLoudness
+from voiceguide.plan.timeline import Timeline
+from voiceguide.progress import Progress
+from voiceguide.sound.islands import RENDER, Island, Sounds, islands
+
+if TYPE_CHECKING:
+    from voiceguide.encode.levelling import Level
+
+LEVEL = 1  # bump when the gain search (voiceguide/encode/levelling.py) finds otherwise
+ENCODED = 1  # bump when what is kept of an encode changes
+# Where the encoder's libraries are looked for (Debian and Ubuntu keep them in the first).
+LIBRARY_FOLDERS = ("/usr/lib/*-linux-gnu", "/usr/lib", "/usr/local/lib")
+LIBRARIES = ("libmp3lame.so*", "libavcodec.so*", "libavformat.so*")
+
+
+class Store(FigureStore, Protocol):
+    """Where a build keeps what the next build of the same session can use (and the
+    islands' loudness figures, :class:`~voiceguide.encode.plan_loudness.FigureStore`)."""
+
+    def get_level(self, key: str) -> dict[str, Any] | None: ...
+
+    def put_level(self, key: str, level: dict[str, Any]) -> None: ...
+
+    def get_encoded(self, key: str) -> bytes | None: ...
+
+    def put_encoded(self, key: str, data: bytes) -> None: ...
+
+    def forget_encoded(self, key: str) -> None: ...
+
+
+def _digest(parts: list[Any]) -> str:
+    return hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest()
+
+
+def _placed(sounds: Sounds, found: list[Island]) -> list[Any]:
+    """Islands: where each lies, how long, and its sounds by digest."""
+    return [[island.start, island.length, sounds.described(island)] for island in found]
+
+
+def kept_level(
+    loudness: VoiceLoudness,
+    target: float,
+    find: Callable[[VoiceLoudness, float], Level],
+    store: Store | None,
+) -> Level:
+    """``find(loudness, target)``, or what it found for the same islands before."""
+    from voiceguide.encode.levelling import Level
+
+    if store is None:
+        return find(loudness, target)
+    import numpy as np
+
+    key = _digest(
+        [LEVEL, RENDER, np.__version__, target, loudness.length,
+         _placed(loudness.sounds, loudness.islands)]
+    )  # fmt: skip
+    found = store.get_level(key)
+    if found is not None:
+        try:
+            return Level(
+                Loudness(*(float(x) for x in found["raw"])),
+                float(found["gain"]),
+                float(found["slope"]),
+                tuple(str(note) for note in found["notes"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            pass  # not as stored: found again, and stored over
+    level = find(loudness, target)
+    raw = level.raw
+    store.put_level(
+        key,
+        {
+            "raw": [raw.integrated, raw.true_peak, raw.loudness_range],
+            "gain": level.gain,
+            "slope": level.slope,
+            "notes": list(level.notes),
+        },
+    )
+    return level
+
+
+@cache
+def encoder_files() -> tuple[tuple[str, int, int], ...]:
+    """ffmpeg's program and the libraries that encode MP3: path, size and time of each."""
+    found = {Path(find_tool("ffmpeg")).resolve()}
+    for folder in LIBRARY_FOLDERS:
+        for name in LIBRARIES:
+            found.update(Path(p).resolve() for p in glob.glob(f"{folder}/{name}"))
+    files = []
+    for path in sorted(found):
+        stat = path.stat()
+        files.append((str(path), stat.st_size, stat.st_mtime_ns))
+    return tuple(files)
+
+
+def encoded_key(
+    sounds: Sounds, timeline: Timeline, gain: float, ceiling: float, encoding: Encoding
+) -> str:
+    """What the encoded file of ``timeline``'s render at ``gain`` and ``ceiling`` follows from."""
+    import numpy as np
+
+    command = encode_command(encoding, Path("out"), Path("metadata"))[1:]
+    return _digest(
+        [ENCODED, RENDER, np.__version__, encoder_files(), command, ffmetadata(encoding),
+         gain, ceiling, timeline.length, _placed(sounds, islands(timeline))]
+    )  # fmt: skip
+
+
+def encode_kept(
+    store: Store,
+    key: str,
+    samples: int,
+    path: Path,
+    encode: Callable[[], None],
+    progress: Progress,
+) -> None:
+    """Write into ``path`` the encoded file kept under ``key``, if it is whole; else
+    ``encode()`` it there, and keep it."""
+    data = store.get_encoded(key)
+    if data is not None:
+        if splice.encodes(data, samples):
+            path.write_bytes(data)
+            progress("encoding", samples, samples)
+            return
+        store.forget_encoded(key)
+    encode()
+    store.put_encoded(key, path.read_bytes())
