@@ -5,8 +5,10 @@ Both are kept in the speech cache (:class:`~voiceguide.speech.cache.ClipCache`),
 each under a key made of everything it follows from:
 
 - the gain (:func:`kept_level`): the session's islands of sound, each sound named
-  by the digest of its samples, at their places; the target; and the version of the
-  gain search (:data:`LEVEL`);
+  by the digest of its samples, at their places; the target; the levelling's
+  settings (the limiter's ceiling and most, the search's tolerance and rounds) and
+  the version of the gain search (:data:`LEVEL`), of the islands' figures and of
+  numpy;
 - the short file (:func:`encode_kept`): the islands of the short render, at their
   places, the gain and ceiling they are levelled at, the version of the render
   (:data:`voiceguide.sound.islands.RENDER`) and of numpy; ffmpeg's settings, the
@@ -30,10 +32,11 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from voiceguide.encode.bs1770 import TAPS
 from voiceguide.encode.export import Encoding, encode_command, ffmetadata, find_tool
 from voiceguide.encode.meter import Loudness
 from voiceguide.encode.mp3 import splice
-from voiceguide.encode.plan_loudness import FigureStore, VoiceLoudness
+from voiceguide.encode.plan_loudness import FIGURES, FigureStore, VoiceLoudness
 from voiceguide.plan.timeline import Timeline
 from voiceguide.progress import Progress
 from voiceguide.sound.islands import RENDER, Island, Sounds, islands
@@ -79,14 +82,19 @@ def kept_level(
     store: Store | None,
 ) -> Level:
     """``find(loudness, target)``, or what it found for the same islands before."""
+    from voiceguide.encode import levelling
     from voiceguide.encode.levelling import Level
 
     if store is None:
         return find(loudness, target)
     import numpy as np
 
+    settings = [
+        levelling.LIMITER_CEILING, levelling.MAX_LIMITING, levelling.PCM_TOLERANCE,
+        levelling.PCM_PASSES, levelling.QUIET, FIGURES, TAPS,
+    ]  # fmt: skip
     key = _digest(
-        [LEVEL, RENDER, np.__version__, target, loudness.length,
+        [LEVEL, RENDER, np.__version__, settings, target, loudness.length,
          _placed(loudness.sounds, loudness.islands)]
     )  # fmt: skip
     found = store.get_level(key)
