@@ -116,10 +116,12 @@ def test_a_gain_not_as_stored_is_found_again_and_stored_over(prepared: Prepared)
     store, calls = DictStore(), list[float]()
     expected = kept.kept_level(loudness_of(prepared), -16.0, counted(calls), store)
     (key,) = store.levels
-    store.levels[key] = {"gain": "loud", "raw": [1.0]}
-    assert kept.kept_level(loudness_of(prepared), -16.0, counted(calls), store) == expected
-    assert len(calls) == 2
-    assert store.levels[key]["gain"] == expected.gain
+    good = store.levels[key]
+    for bad in ({"gain": "loud", "raw": [1.0], "notes": []}, {**good, "notes": "a note"}):
+        store.levels[key] = bad
+        assert kept.kept_level(loudness_of(prepared), -16.0, counted(calls), store) == expected
+        assert store.levels[key] == good
+    assert len(calls) == 3
 
 
 def test_a_level_with_notes_comes_back_with_them() -> None:

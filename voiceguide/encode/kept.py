@@ -100,11 +100,14 @@ def kept_level(
     found = store.get_level(key)
     if found is not None:
         try:
+            notes = found["notes"]
+            if not isinstance(notes, list):
+                raise TypeError(notes)
             return Level(
                 Loudness(*(float(x) for x in found["raw"])),
                 float(found["gain"]),
                 float(found["slope"]),
-                tuple(str(note) for note in found["notes"]),
+                tuple(str(note) for note in notes),
             )
         except (KeyError, TypeError, ValueError):
             pass  # not as stored: found again, and stored over

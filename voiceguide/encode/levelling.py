@@ -217,7 +217,10 @@ def level_and_encode(
     finished file; re-encode once if the codec moved it off target.
 
     ``shortcut`` may give a shorter session to encode and measure instead of the
-    whole, and the way to expand its file.
+    whole, and the way to expand its file. With a store (``voice.store``), the gain
+    and the short file a build of the same session kept are used, and what this
+    build finds is kept (voiceguide/encode/kept.py); the finished file is measured
+    all the same.
 
     With layers (``voice.layers``), the gain brings the voice to ``target``, and the
     finished file's loudness is reported but not steered (the layers fill the quiet

@@ -32,7 +32,7 @@ MARGIN = 4096  # samples: at least the K-weighting's ringing (bs1770.TAPS) and t
 assert MARGIN >= 2 * REACH
 #: Bump when what :meth:`Sounds.render` makes of the same sounds changes (how a sound is
 #: levelled, limited or turned into PCM): files encoded from its PCM are kept by it
-#: (voiceguide/encode/kept.py), and tests/unit/test_islands.py pins a render's digest.
+#: (voiceguide/encode/kept.py), and tests/unit/test_kept.py pins a render's digest.
 RENDER = 1
 
 Float64 = npt.NDArray[np.float64]
