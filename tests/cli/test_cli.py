@@ -334,3 +334,27 @@ def test_studio_without_its_extra_says_how_to_install_it(monkeypatch: pytest.Mon
     monkeypatch.setattr(voiceguide.studio, "available", lambda: False)
     result = run("studio", "--no-browser")
     assert_user_error(result, 1, "pip install 'voiceguide[studio]'")
+
+
+def test_cache_info_counts_what_is_kept_and_cache_clear_empties_it() -> None:
+    import os
+
+    from tests.fakes import tone
+    from voiceguide.speech.cache import ClipCache
+    from voiceguide.units import SAMPLE_RATE
+
+    folder = Path(os.environ["VOICEGUIDE_CACHE_DIR"])  # the test's own (tests/conftest.py)
+
+    result = run("cache", "info")
+    assert result.exit_code == 0, result.output
+    assert result.output == f"{folder}: 0 clips; 0.0 MB in all\n"
+    cache = ClipCache()
+    cache.put(ClipCache.key("fake", "Breathe."), tone(0.5, SAMPLE_RATE))
+    cache.put_encoded("ab" * 32, bytes(250_000))
+    result = run("cache", "info")
+    assert result.exit_code == 0, result.output
+    assert result.output == (f"{folder}: 1 clip, the encoded frames of 1 session; 0.3 MB in all\n")
+    result = run("cache", "clear")
+    assert result.exit_code == 0, result.output
+    assert result.output == "Removed 1 clip, and all kept beside them\n"
+    assert not folder.exists()

@@ -326,10 +326,13 @@ def cache() -> None:
 def cache_info() -> None:
     """Where the speech cache is, and how big."""
     info = ClipCache().info()
-    click.echo(f"{info.folder}: {info.clips} clips, {info.bytes / 1e6:.1f} MB")
+    kept = f", the encoded frames of {counted(info.encoded, 'session')}" if info.encoded else ""
+    click.echo(
+        f"{info.folder}: {counted(info.clips, 'clip')}{kept}; {info.bytes / 1e6:.1f} MB in all"
+    )
 
 
 @cache.command("clear")
 def cache_clear() -> None:
     """Empty the speech cache, clips and all."""
-    click.echo(f"Removed {ClipCache().clear()} clips")
+    click.echo(f"Removed {counted(ClipCache().clear(), 'clip')}, and all kept beside them")

@@ -54,7 +54,8 @@ def default_folder() -> Path:
 class CacheInfo:
     folder: Path
     clips: int
-    bytes: int
+    bytes: int  # of all the cache keeps
+    encoded: int = 0  # sessions whose encoded frames are kept (put_encoded)
 
 
 class ClipCache:
@@ -212,7 +213,8 @@ class ClipCache:
             else []
         )
         clips = sum(p.suffix == ".wav" for p in files)
-        return CacheInfo(self.folder, clips, sum(p.stat().st_size for p in files))
+        encoded = sum(p.parent.name == "encoded" for p in files)
+        return CacheInfo(self.folder, clips, sum(p.stat().st_size for p in files), encoded)
 
     def clear(self) -> int:
         count = self.info().clips
