@@ -8,8 +8,10 @@ same session left it: its speech clips, its islands' loudness figures, its gain
 and its encoded short file (voiceguide/encode/kept.py), so that a warm build copies
 the encoded frames; it still measures the finished file. "Changed" (with the
 default case) is a session that cache has not seen: the default session with its
-holds a second longer at each run, so that its speech and most of its loudness
-figures are found, but not its gain or its encoded file. For each case it measures:
+holds a second longer at each run (the lines that say the hold's length are spoken
+anew; the rest of the speech, and the loudness figures of the islands that keep
+their place within their 100 ms steps, are found), and neither its gain nor its
+encoded file. For each case it measures:
 
 - wall time of ``voiceguide build`` (or ``voiceguide batch``), from process start to exit;
 - peak memory: the summed resident set of the build's whole process tree (the
@@ -512,7 +514,7 @@ def table(results: Results, runs: int) -> str:
         ("default session, cold cache", "default cold", "default floor", "default cold naive"),
         ("default session, warm cache", "default warm", "default floor", "default naive"),
         (
-            "default session changed (holds 1 s longer), warm speech",
+            "default session changed (holds 1 s longer), most speech cached",
             "default changed",
             "default floor",
             "default naive",
