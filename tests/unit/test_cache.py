@@ -127,3 +127,18 @@ def test_encoded_files_past_the_budget_go_least_recently_used_first(
     assert cache.info().bytes == 2000  # counted as the cache's
     cache.clear()
     assert cache.get_encoded("a") is None
+
+
+def test_an_encoded_file_is_read_from_a_cache_that_cannot_be_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    cache = ClipCache(tmp_path)
+    cache.put_encoded("a", b"frames")
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "utime", refused)
+    assert cache.get_encoded("a") == b"frames"

@@ -153,9 +153,10 @@ class ClipCache:
         path = self._encoded_path(key)
         try:
             data = path.read_bytes()
-            os.utime(path)  # the most recently used are kept longest
         except OSError:
             return None
+        with contextlib.suppress(OSError):  # (a cache that cannot be written is still read)
+            os.utime(path)  # the most recently used are kept longest
         return data
 
     def put_encoded(self, key: str, data: bytes) -> None:
