@@ -90,16 +90,16 @@ def test_the_cache_counts_clips_and_the_bytes_of_all_it_keeps(tmp_path: Path) ->
     assert info.bytes > clip_bytes + 1600
 
 
-def test_a_level_comes_back_as_stored_and_a_damaged_one_is_thrown_away(tmp_path: Path) -> None:
+def test_a_json_object_comes_back_and_a_damaged_one_is_thrown_away(tmp_path: Path) -> None:
     cache = ClipCache(tmp_path)
     key = "ef" + "1" * 62
     level = {"gain": 1.5485012283912263, "raw": [-17.5, -3.25, 4.0], "notes": ["a note"]}
-    cache.put_level(key, level)
-    assert cache.get_level(key) == level
-    assert cache.get_level("ef" + "2" * 62) is None
+    cache.put_json(key, level)
+    assert cache.get_json(key) == level
+    assert cache.get_json("ef" + "2" * 62) is None
     path = tmp_path / "ef" / f"{key}.json"
     path.write_bytes(path.read_bytes()[:-3])
-    assert cache.get_level(key) is None
+    assert cache.get_json(key) is None
     assert not path.exists()
 
 

@@ -17,7 +17,7 @@ from tests.fakes import FakeEngine, tone
 from voiceguide.build.session import Prepared, SessionOptions, prepare
 from voiceguide.encode import kept
 from voiceguide.encode.export import FORMATS, Encoding, Tags
-from voiceguide.encode.levelling import LIMITER_CEILING, Level, find_level
+from voiceguide.encode.levelling import LIMITER_CEILING, Level, find_level, kept_level
 from voiceguide.encode.meter import Loudness
 from voiceguide.encode.mp3 import splice
 from voiceguide.encode.plan_loudness import VoiceLoudness
@@ -41,11 +41,11 @@ class DictStore:
     def put_figures(self, key: str, figures: Any) -> None:
         self.figures[key] = figures.copy()
 
-    def get_level(self, key: str) -> dict[str, Any] | None:
+    def get_json(self, key: str) -> dict[str, Any] | None:
         return self.levels.get(key)
 
-    def put_level(self, key: str, level: dict[str, Any]) -> None:
-        self.levels[key] = level
+    def put_json(self, key: str, value: dict[str, Any]) -> None:
+        self.levels[key] = value
 
     def get_encoded(self, key: str) -> bytes | None:
         return self.encoded.get(key)
@@ -89,10 +89,10 @@ def moved(timeline: Timeline, samples: int) -> Timeline:
 
 def test_a_gain_found_once_is_read_back_to_the_bit_without_searching(prepared: Prepared) -> None:
     store, calls = DictStore(), list[float]()
-    first = kept.kept_level(loudness_of(prepared), -16.0, counted(calls), store)
+    first = kept_level(loudness_of(prepared), -16.0, store, counted(calls))
     assert calls == [-16.0]
     assert len(store.levels) == 1
-    again = kept.kept_level(loudness_of(prepared), -16.0, counted(calls), store)
+    again = kept_level(loudness_of(prepared), -16.0, store, counted(calls))
     assert calls == [-16.0]  # not searched again
     assert again == first
     assert again.raw.integrated.hex() == first.raw.integrated.hex()
@@ -102,11 +102,11 @@ def test_the_gain_is_found_again_when_the_target_or_the_islands_change(
     prepared: Prepared,
 ) -> None:
     store, calls = DictStore(), list[float]()
-    kept.kept_level(loudness_of(prepared), -16.0, counted(calls), store)
-    kept.kept_level(loudness_of(prepared), -18.0, counted(calls), store)
+    kept_level(loudness_of(prepared), -16.0, store, counted(calls))
+    kept_level(loudness_of(prepared), -18.0, store, counted(calls))
     # Every island a sample later: its loudness may not change, but what it follows from has.
     later = moved(prepared.timeline, 1)
-    found = kept.kept_level(loudness_of(prepared, later), -16.0, counted(calls), store)
+    found = kept_level(loudness_of(prepared, later), -16.0, store, counted(calls))
     assert calls == [-16.0, -18.0, -16.0]
     assert len(store.levels) == 3
     assert found == find_level(loudness_of(prepared, later), -16.0)
@@ -114,12 +114,12 @@ def test_the_gain_is_found_again_when_the_target_or_the_islands_change(
 
 def test_a_gain_not_as_stored_is_found_again_and_stored_over(prepared: Prepared) -> None:
     store, calls = DictStore(), list[float]()
-    expected = kept.kept_level(loudness_of(prepared), -16.0, counted(calls), store)
+    expected = kept_level(loudness_of(prepared), -16.0, store, counted(calls))
     (key,) = store.levels
     good = store.levels[key]
     for bad in ({"gain": "loud", "raw": [1.0], "notes": []}, {**good, "notes": "a note"}):
         store.levels[key] = bad
-        assert kept.kept_level(loudness_of(prepared), -16.0, counted(calls), store) == expected
+        assert kept_level(loudness_of(prepared), -16.0, store, counted(calls)) == expected
         assert store.levels[key] == good
     assert len(calls) == 3
 
@@ -129,8 +129,8 @@ def test_a_level_with_notes_comes_back_with_them() -> None:
     level = Level(Loudness(-30.5, -0.1, 6.0), 9.25, 0.75, ("note: quieter than asked",))
     sounds = Sounds({}, {})
     empty = VoiceLoudness(sounds, Timeline("r", "R", 1.0, (), ()))
-    assert kept.kept_level(empty, -16.0, lambda *_: level, store) == level
-    assert kept.kept_level(empty, -16.0, lambda *_: pytest.fail("searched"), store) == level
+    assert kept_level(empty, -16.0, store, lambda *_: level) == level
+    assert kept_level(empty, -16.0, store, lambda *_: pytest.fail("searched")) == level
 
 
 def encoding(title: str = "Session") -> Encoding:

@@ -4,11 +4,11 @@ it, and its encoded short file.
 Both are kept in the speech cache (:class:`~voiceguide.speech.cache.ClipCache`),
 each under a key made of everything it follows from:
 
-- the gain (:func:`kept_level`): the session's islands of sound, each sound named
-  by the digest of its samples, at their places; the target; the levelling's
-  settings (the limiter's ceiling and most, the search's tolerance and rounds) and
-  the version of the gain search (:data:`LEVEL`), of the islands' figures and of
-  numpy;
+- the gain (:func:`voiceguide.encode.levelling.kept_level`, through :func:`kept_json`):
+  the session's islands of sound, each sound named by the digest of its samples, at
+  their places (:func:`placed`); the target; the levelling's settings (the limiter's
+  ceiling and most, the search's tolerance and rounds); and the versions of the gain
+  search (``LEVEL``), the render, the islands' figures and numpy;
 - the short file (:func:`encode_kept`): the islands of the short render, at their
   places, the gain and ceiling they are levelled at, the version of the render
   (:data:`voiceguide.sound.islands.RENDER`) and of numpy; ffmpeg's settings, the
@@ -30,21 +30,16 @@ import json
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from voiceguide.encode.bs1770 import TAPS
 from voiceguide.encode.export import Encoding, encode_command, ffmetadata, find_tool
-from voiceguide.encode.meter import Loudness
 from voiceguide.encode.mp3 import splice
-from voiceguide.encode.plan_loudness import FIGURES, FigureStore, VoiceLoudness
+from voiceguide.encode.plan_loudness import FigureStore
 from voiceguide.plan.timeline import Timeline
 from voiceguide.progress import Progress
 from voiceguide.sound.islands import RENDER, Island, Sounds, islands
 
-if TYPE_CHECKING:
-    from voiceguide.encode.levelling import Level
-
-LEVEL = 1  # bump when the gain search (voiceguide/encode/levelling.py) finds otherwise
+T = TypeVar("T")
 ENCODED = 1  # bump when what is kept of an encode changes
 # Where the encoder's libraries are looked for (Debian and Ubuntu keep them in the first).
 LIBRARY_FOLDERS = ("/usr/lib/*-linux-gnu", "/usr/lib", "/usr/local/lib")
@@ -55,9 +50,9 @@ class Store(FigureStore, Protocol):
     """Where a build keeps what the next build of the same session can use (and the
     islands' loudness figures, :class:`~voiceguide.encode.plan_loudness.FigureStore`)."""
 
-    def get_level(self, key: str) -> dict[str, Any] | None: ...
+    def get_json(self, key: str) -> dict[str, Any] | None: ...  # (see kept_json)
 
-    def put_level(self, key: str, level: dict[str, Any]) -> None: ...
+    def put_json(self, key: str, value: dict[str, Any]) -> None: ...
 
     def get_encoded(self, key: str) -> bytes | None: ...
 
@@ -66,63 +61,35 @@ class Store(FigureStore, Protocol):
     def forget_encoded(self, key: str) -> None: ...
 
 
-def _digest(parts: list[Any]) -> str:
+def digest(parts: list[Any]) -> str:
+    """A key made of ``parts`` (anything JSON writes)."""
     return hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest()
 
 
-def _placed(sounds: Sounds, found: list[Island]) -> list[Any]:
+def placed(sounds: Sounds, found: list[Island]) -> list[Any]:
     """Islands: where each lies, how long, and its sounds by digest."""
     return [[island.start, island.length, sounds.described(island)] for island in found]
 
 
-def kept_level(
-    loudness: VoiceLoudness,
-    target: float,
-    find: Callable[[VoiceLoudness, float], Level],
-    store: Store | None,
-) -> Level:
-    """``find(loudness, target)``, or what it found for the same islands before."""
-    from voiceguide.encode import levelling
-    from voiceguide.encode.levelling import Level
-
-    if store is None:
-        return find(loudness, target)
-    import numpy as np
-
-    settings = [
-        levelling.LIMITER_CEILING, levelling.MAX_LIMITING, levelling.PCM_TOLERANCE,
-        levelling.PCM_PASSES, levelling.QUIET, FIGURES, TAPS,
-    ]  # fmt: skip
-    key = _digest(
-        [LEVEL, RENDER, np.__version__, settings, target, loudness.length,
-         _placed(loudness.sounds, loudness.islands)]
-    )  # fmt: skip
-    found = store.get_level(key)
+def kept_json(
+    store: Store,
+    key: str,
+    make: Callable[[], T],
+    dump: Callable[[T], dict[str, Any]],
+    load: Callable[[dict[str, Any]], T],
+) -> T:
+    """What ``make()`` made for ``key`` before (stored as ``dump`` gives it, read back
+    with ``load``), or ``make()``, now stored. What ``load`` cannot read (a KeyError,
+    TypeError or ValueError) is made again and stored over."""
+    found = store.get_json(key)
     if found is not None:
         try:
-            notes = found["notes"]
-            if not isinstance(notes, list):
-                raise TypeError(notes)
-            return Level(
-                Loudness(*(float(x) for x in found["raw"])),
-                float(found["gain"]),
-                float(found["slope"]),
-                tuple(str(note) for note in notes),
-            )
+            return load(found)
         except (KeyError, TypeError, ValueError):
-            pass  # not as stored: found again, and stored over
-    level = find(loudness, target)
-    raw = level.raw
-    store.put_level(
-        key,
-        {
-            "raw": [raw.integrated, raw.true_peak, raw.loudness_range],
-            "gain": level.gain,
-            "slope": level.slope,
-            "notes": list(level.notes),
-        },
-    )
-    return level
+            pass
+    made = make()
+    store.put_json(key, dump(made))
+    return made
 
 
 @cache
@@ -146,9 +113,9 @@ def encoded_key(
     import numpy as np
 
     command = encode_command(encoding, Path("out"), Path("metadata"))[1:]
-    return _digest(
+    return digest(
         [ENCODED, RENDER, np.__version__, encoder_files(), command, ffmetadata(encoding),
-         gain, ceiling, timeline.length, _placed(sounds, islands(timeline))]
+         gain, ceiling, timeline.length, placed(sounds, islands(timeline))]
     )  # fmt: skip
 
 

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from voiceguide.encode.export import Encoding, encode, verify_duration
 from voiceguide.encode.meter import Loudness, measure_file
@@ -186,6 +186,58 @@ def find_level(loudness: VoiceLoudness, target: float = DEFAULT_TARGET) -> Level
     return Level(raw, gain, slope, tuple(notes))
 
 
+LEVEL = 1  # bump when the gain search finds otherwise (gains kept by earlier builds go unused)
+
+
+def kept_level(
+    loudness: VoiceLoudness,
+    target: float,
+    store: Store | None,
+    find: Callable[[VoiceLoudness, float], Level] = find_level,
+) -> Level:
+    """``find(loudness, target)``, or what it found for the same islands, at the same
+    places, with the same target and settings, in an earlier build (kept in ``store``:
+    see voiceguide/encode/kept.py)."""
+    if store is None:
+        return find(loudness, target)
+    import numpy as np
+
+    from voiceguide.encode.bs1770 import TAPS
+    from voiceguide.encode.kept import digest, kept_json, placed
+    from voiceguide.encode.plan_loudness import FIGURES
+    from voiceguide.sound.islands import RENDER
+
+    key = digest(
+        [LEVEL, RENDER, FIGURES, TAPS, np.__version__, LIMITER_CEILING, MAX_LIMITING,
+         PCM_TOLERANCE, PCM_PASSES, QUIET, target, loudness.length,
+         placed(loudness.sounds, loudness.islands)]
+    )  # fmt: skip
+    return kept_json(store, key, lambda: find(loudness, target), _level_json, _level_read)
+
+
+def _level_json(level: Level) -> dict[str, Any]:
+    raw = level.raw
+    return {
+        "raw": [raw.integrated, raw.true_peak, raw.loudness_range],
+        "gain": level.gain,
+        "slope": level.slope,
+        "notes": list(level.notes),
+    }
+
+
+def _level_read(found: dict[str, Any]) -> Level:
+    """What :func:`_level_json` wrote; a KeyError, TypeError or ValueError if it is not."""
+    notes = found["notes"]
+    if not isinstance(notes, list):
+        raise TypeError(notes)
+    return Level(
+        Loudness(*(float(x) for x in found["raw"])),
+        float(found["gain"]),
+        float(found["slope"]),
+        tuple(str(note) for note in notes),
+    )
+
+
 @dataclass(frozen=True)
 class Voice:
     """What is levelled: a timeline's sounds, with ``layers`` (if any) mixed under them."""
@@ -228,14 +280,14 @@ def level_and_encode(
 
     ``jobs``: how many processes may run at once (see :func:`encode_short`).
     """
-    from voiceguide.encode.kept import encode_kept, encoded_key, kept_level
+    from voiceguide.encode.kept import encode_kept, encoded_key
     from voiceguide.encode.plan_loudness import VoiceLoudness
 
     on_voice = voice.layers is not None
     total_samples = voice.timeline.length
     store = voice.store
     loudness = VoiceLoudness(voice.sounds, voice.timeline, progress, jobs, store)
-    level = kept_level(loudness, target, find_level, store)
+    level = kept_level(loudness, target, store)
     raw, gain, slope, notes = level.raw, level.gain, level.slope, list(level.notes)
     ceiling = LIMITER_CEILING
     with tempfile.TemporaryDirectory(prefix="voiceguide-") as folder:

@@ -9,7 +9,7 @@ Beside the clips it keeps figures worked out from them (:meth:`ClipCache.put_fig
 the loudness of each island of sound, per 100 ms step, so that a build of the same
 sounds does not weigh them again (voiceguide/encode/plan_loudness.py). And what a
 build found and made from them, for a build of the same session (voiceguide/encode/kept.py):
-the gain that levels it (:meth:`ClipCache.put_level`), and its encoded short file
+the gain that levels it (:meth:`ClipCache.put_json`), and its encoded short file
 (:meth:`ClipCache.put_encoded`), of which it keeps the most recent
 :data:`ENCODED_BUDGET` bytes.
 """
@@ -130,8 +130,8 @@ class ClipCache:
     def _figures_path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.npy"
 
-    def get_level(self, key: str) -> dict[str, Any] | None:
-        """The JSON object stored with :meth:`put_level` under ``key``, or None."""
+    def get_json(self, key: str) -> dict[str, Any] | None:
+        """The JSON object stored with :meth:`put_json` under ``key``, or None."""
         path = self.folder / key[:2] / f"{key}.json"
         try:
             found = json.loads(path.read_bytes())
@@ -142,9 +142,9 @@ class ClipCache:
             return None
         return found if isinstance(found, dict) else None
 
-    def put_level(self, key: str, level: dict[str, Any]) -> None:
+    def put_json(self, key: str, value: dict[str, Any]) -> None:
         """Store a JSON object under ``key``; as :meth:`put`, never fatal."""
-        data = json.dumps(level, sort_keys=True).encode("utf-8")
+        data = json.dumps(value, sort_keys=True).encode("utf-8")
         self._write(self.folder / key[:2] / f"{key}.json", data)
 
     def get_encoded(self, key: str) -> bytes | None:
