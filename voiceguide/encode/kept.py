@@ -25,8 +25,6 @@ file is measured either way.
 from __future__ import annotations
 
 import glob
-import hashlib
-import json
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -38,6 +36,7 @@ from voiceguide.encode.plan_loudness import FigureStore
 from voiceguide.plan.timeline import Timeline
 from voiceguide.progress import Progress
 from voiceguide.sound.islands import RENDER, Island, Sounds, islands
+from voiceguide.speech.cache import cache_key
 
 T = TypeVar("T")
 ENCODED = 1  # bump when what is kept of an encode changes
@@ -59,11 +58,6 @@ class Store(FigureStore, Protocol):
     def put_encoded(self, key: str, data: bytes) -> None: ...
 
     def forget_encoded(self, key: str) -> None: ...
-
-
-def digest(parts: list[Any]) -> str:
-    """A key made of ``parts`` (anything JSON writes)."""
-    return hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest()
 
 
 def placed(sounds: Sounds, found: list[Island]) -> list[Any]:
@@ -113,7 +107,7 @@ def encoded_key(
     import numpy as np
 
     command = encode_command(encoding, Path("out"), Path("metadata"))[1:]
-    return digest(
+    return cache_key(
         [ENCODED, RENDER, np.__version__, encoder_files(), command, ffmetadata(encoding),
          gain, ceiling, timeline.length, placed(sounds, islands(timeline))]
     )  # fmt: skip

@@ -203,11 +203,12 @@ def kept_level(
     import numpy as np
 
     from voiceguide.encode.bs1770 import TAPS
-    from voiceguide.encode.kept import digest, kept_json, placed
+    from voiceguide.encode.kept import kept_json, placed
     from voiceguide.encode.plan_loudness import FIGURES
     from voiceguide.sound.islands import RENDER
+    from voiceguide.speech.cache import cache_key
 
-    key = digest(
+    key = cache_key(
         [LEVEL, RENDER, FIGURES, TAPS, np.__version__, LIMITER_CEILING, MAX_LIMITING,
          PCM_TOLERANCE, PCM_PASSES, QUIET, target, loudness.length,
          placed(loudness.sounds, loudness.islands)]

@@ -22,8 +22,6 @@ was stored, to the bit, so the session is the same either way.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
@@ -38,6 +36,7 @@ from voiceguide.plan.timeline import Timeline
 from voiceguide.progress import Progress, no_progress
 from voiceguide.sound.islands import CHUNK, Island, Sounds, islands
 from voiceguide.sound.limiter import REACH
+from voiceguide.speech.cache import cache_key
 from voiceguide.units import SAMPLE_RATE
 
 # What _reached relies on: the limiter reaches into the steps either side at most,
@@ -164,8 +163,7 @@ class VoiceLoudness:
         """What an island's first-pass figures depend on: its sounds (by digest), where
         they are in it, and where it begins in its first step."""
         parts = self.sounds.described(island)
-        blob = json.dumps([FIGURES, TAPS, step, island.start % step, island.length, parts])
-        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+        return cache_key([FIGURES, TAPS, step, island.start % step, island.length, parts])
 
     def _limited(
         self, island: Island, alone: Energies, reached: npt.NDArray[np.bool_], gain: float,

@@ -41,6 +41,13 @@ FORMAT = 4  # bump when the way clips are tidied changes (2: integer-exact fade 
 ENCODED_BUDGET = 128 << 20  # bytes of encoded files kept: some 30 default sessions
 
 
+def cache_key(parts: list[Any]) -> str:
+    """The key of what follows from ``parts`` (anything JSON writes): a clip's, an
+    island's figures', or what a build keeps (voiceguide/encode/kept.py)."""
+    blob = json.dumps(parts, ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
 def default_folder() -> Path:
     override = os.environ.get("VOICEGUIDE_CACHE_DIR")
     if override:
@@ -69,8 +76,7 @@ class ClipCache:
     def key(identity: str, text: str) -> str:
         from voiceguide.sound.resample import identity as resampler  # numpy: only when needed
 
-        blob = json.dumps([FORMAT, resampler(), identity, text], ensure_ascii=False)
-        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+        return cache_key([FORMAT, resampler(), identity, text])
 
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.wav"
