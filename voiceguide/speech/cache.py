@@ -23,9 +23,10 @@ import json
 import os
 import shutil
 import wave
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from pydub import AudioSegment
 
@@ -114,16 +115,7 @@ class ClipCache:
         voiceguide/encode/plan_loudness.py.)"""
         import numpy as np
 
-        self._tidy()
-        path = self._figures_path(key)
-        try:
-            with path.open("rb") as f:
-                return np.load(f, allow_pickle=False)
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, EOFError):  # cut short, or not an array
-            _forget(path)
-            return None
+        return self._read(self._figures_path(key), lambda f: np.load(f, allow_pickle=False))
 
     def put_figures(self, key: str, figures: Any) -> None:
         """Store a numpy array under ``key``; as :meth:`put`, never fatal."""
@@ -138,20 +130,29 @@ class ClipCache:
 
     def get_json(self, key: str) -> dict[str, Any] | None:
         """The JSON object stored with :meth:`put_json` under ``key``, or None."""
-        path = self.folder / key[:2] / f"{key}.json"
-        try:
-            found = json.loads(path.read_bytes())
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError):  # cut short, or not JSON
-            _forget(path)
-            return None
+        found = self._read(self._json_path(key), json.load)
         return found if isinstance(found, dict) else None
 
     def put_json(self, key: str, value: dict[str, Any]) -> None:
         """Store a JSON object under ``key``; as :meth:`put`, never fatal."""
         data = json.dumps(value, sort_keys=True).encode("utf-8")
-        self._write(self.folder / key[:2] / f"{key}.json", data)
+        self._write(self._json_path(key), data)
+
+    def _json_path(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}.json"
+
+    def _read(self, path: Path, parse: Callable[[IO[bytes]], Any]) -> Any:
+        """What ``parse`` makes of the file at ``path``, or None: where there is none,
+        or it is cut short or not what ``parse`` reads (then it is removed)."""
+        self._tidy()
+        try:
+            with path.open("rb") as f:
+                return parse(f)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, EOFError):  # cut short, or not what was stored
+            _forget(path)
+            return None
 
     def get_encoded(self, key: str) -> bytes | None:
         """The bytes stored with :meth:`put_encoded` under ``key``, or None (the caller
