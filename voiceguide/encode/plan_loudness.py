@@ -79,24 +79,22 @@ class VoiceLoudness:
         self.progress = progress
         self.jobs = jobs  # threads that weigh islands side by side
         self._steps: list[Energies] = []  # each island's, at gain 0, unlimited
-        self._peaks: list[float] = []
         self._step_peaks: list[Float64] = []  # each island's sample peak in each step
 
     def raw(self) -> Loudness:
         """Before levelling: loudness, sample peak (dBFS) and range."""
         total = Energies(self.length)
-        self._steps, self._peaks, self._step_peaks = [], [], []
+        self._steps, self._step_peaks = [], []
+        peak = 0.0
         for island, (alone, peaks) in zip(
             self.islands, self._each_island(self._raw_island), strict=True
         ):
             self._steps.append(alone)
-            self._peaks.append(float(peaks.max(initial=0.0)))
             self._step_peaks.append(peaks)
+            peak = max(peak, float(peaks.max(initial=0.0)))
             total.add_energies(alone)
             self.progress("loudness", island.end, self.length)
-        return Loudness(
-            total.integrated(), to_dbtp(max(self._peaks, default=0.0)), total.loudness_range()
-        )
+        return Loudness(total.integrated(), to_dbtp(peak), total.loudness_range())
 
     def each(self, gains: Sequence[float], ceiling: float) -> list[float]:
         """Integrated loudness at each of ``gains`` (dB), limited at ``ceiling`` dBFS,
