@@ -240,6 +240,13 @@ def delay_and_padding(data: bytes, info: Frame) -> tuple[int, int]:
     return both >> 12, both & 0xFFF
 
 
+def decodes_to(frames: int, padding: int, samples: int) -> bool:
+    """Whether ``frames`` audio frames, with the LAME tag's ``padding``, decode to
+    ``samples`` samples (the encoder's delay trimmed from the start, the padding from
+    the end)."""
+    return frames * MP3_FRAME == samples + ENCODER_DELAY - DECODER_DELAY + padding
+
+
 def encodes(data: bytes, samples: int) -> bool:
     """Whether ``data`` is a whole MP3 of ``samples`` samples as ffmpeg writes one: every
     frame there, and their bytes those its LAME tag's music CRC was made from."""
@@ -248,7 +255,7 @@ def encodes(data: bytes, samples: int) -> bool:
     except NotSpliceable:
         return False
     _, padding = delay_and_padding(data, info)
-    if len(audio) * MP3_FRAME != samples + ENCODER_DELAY - DECODER_DELAY + padding:
+    if not decodes_to(len(audio), padding, samples):
         return False
     music = xing.MusicCrc()
     music.update(memoryview(data)[audio[0].start :])

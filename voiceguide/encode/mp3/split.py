@@ -40,7 +40,6 @@ from pathlib import Path
 from voiceguide.encode.export import MP3_FRAME, Encoding, encode
 from voiceguide.encode.mp3 import splice
 from voiceguide.encode.mp3.splice import (
-    DECODER_DELAY,
     ENCODER_DELAY,
     FRESH,
     PERIOD_SAMPLES,
@@ -132,7 +131,7 @@ def join(first: Path, second: Path, split: Split, samples: int, target: Path) ->
         raise NotSpliceable("the encoders' frames do not line up")
     total = offset + len(frames_b)
     _, padding = splice.delay_and_padding(b, info_b)
-    if total * MP3_FRAME != samples + ENCODER_DELAY - DECODER_DELAY + padding:
+    if not splice.decodes_to(total, padding, samples):
         raise NotSpliceable("the second encoder's frames do not end the session")
     splice.one_bitrate([*frames_a, *frames_b])
     shared = zip(frames_a[offset:at], frames_b[: at - offset], strict=True)
