@@ -464,7 +464,8 @@ class Bench:
 
     def warm(self) -> None:
         """Fill the cache as a build of each session the cases make leaves it: the
-        speech clips, and the islands' loudness figures."""
+        speech clips, the islands' loudness figures, the gain and the encoded short
+        file."""
         for hold in sorted({h for h in CASES.values() if h} | set(BATCH_HOLDS)):
             for _attempt in (1, 2):  # on a loaded machine the speech engine may time out
                 result = subprocess.run(
