@@ -20,6 +20,7 @@ from tests.fakes import MINI
 from tests.integration.measure import decode, energy_above, onset, spoken
 from voiceguide.cli import cli
 from voiceguide.sound.audio import samples, tidy_speech
+from voiceguide.speech import longest_first
 from voiceguide.speech.clips import check_clip
 from voiceguide.speech.piper_engine import VOLUME, PiperEngine
 from voiceguide.units import SAMPLE_RATE, to_seconds
@@ -44,7 +45,7 @@ def run(*args: str) -> Result:
 def words_per_minute(texts: list[str], engine: PiperEngine) -> tuple[float, list[float]]:
     """Overall and per-clip words per minute of the tidied clips, checked like a build's."""
     clips = dict(engine.synthesize(texts))
-    assert list(clips) == texts, "every text is spoken, in order"
+    assert list(clips) == longest_first(texts), "every text is spoken, the longest first"
     total_words, total_seconds, each = 0, 0.0, []
     for text, raw in clips.items():
         assert (raw.channels, raw.sample_width, raw.frame_rate) == (1, 2, 22050)
@@ -185,15 +186,18 @@ def test_piper_sends_and_stores_no_usage_data(tmp_path: Path) -> None:
     assert list(home.rglob("*")) == [], "nothing is written to the home folder"
 
 
-def test_texts_spoken_side_by_side_come_back_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Texts are spoken several at once, one core each (issue 17); each clip is its
-    own text's: the longer the text, the longer the clip."""
+def test_texts_spoken_side_by_side_come_back_longest_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Texts are spoken several at once, one core each, the longest first so the cores
+    finish together (issue 17); each clip is its own text's: the longer the text, the
+    longer the clip."""
     from voiceguide.speech import piper_engine
 
     monkeypatch.setattr(piper_engine, "available_cores", lambda: 3)
     engine = PiperEngine()
     clips = list(engine.synthesize(KNOWN))
-    assert [text for text, _ in clips] == KNOWN
+    assert [text for text, _ in clips] == longest_first(KNOWN) != KNOWN
     for text, raw in clips:
         check_clip(text, tidy_speech(raw), engine.words_per_minute)
     by_length = [text for text, raw in sorted(clips, key=lambda clip: samples(clip[1]))]

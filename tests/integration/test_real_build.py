@@ -167,6 +167,15 @@ def test_long_text_is_spoken_whole() -> None:
     assert 0.5 * words * 60 / 150 < seconds < 2 * words * 60 / 150
 
 
+def test_texts_are_spoken_longest_first() -> None:
+    """With several texts for few workers, the longest are spoken first, so that no
+    worker is left speaking a long text alone at the end (issue 17)."""
+    texts = ["Relax.", "Keep your knee straight and your foot flexed.", "Breathe in slowly."]
+    engine = Pyttsx3Engine(workers=1)
+    spoken = [text for text, _ in engine.synthesize(texts)]
+    assert spoken == [texts[1], texts[2], texts[0]]
+
+
 def test_a_voice_id_matches_whatever_its_case() -> None:
     # People write language tags as en-GB; espeak-ng lists the voice as gmw/en-gb-x-rp.
     written, listed = Pyttsx3Engine(voice="gmw/en-GB-x-rp"), Pyttsx3Engine(voice="gmw/en-gb-x-rp")

@@ -11,6 +11,7 @@ from tests.fakes import FakeEngine, tone
 from voiceguide.errors import SpeechError
 from voiceguide.sound.audio import samples
 from voiceguide.speech import clips as clips_module
+from voiceguide.speech import longest_first
 from voiceguide.speech.cache import ClipCache
 from voiceguide.speech.clips import Clips, speak
 from voiceguide.units import SAMPLE_RATE
@@ -108,3 +109,15 @@ def test_views_of_the_clips_share_one_memory_of_recent_clips(
     second["b"]
     first["a"]
     assert len(reads) == 3  # the second view's clip took the first's place
+
+
+def test_texts_are_taken_longest_first_and_equals_in_their_order() -> None:
+    texts = ["Relax.", "Breathe out slowly.", "Hold it.", "Rest a moment.", "Breathe in slowly."]
+    assert longest_first(texts) == [
+        "Breathe out slowly.",
+        "Breathe in slowly.",
+        "Rest a moment.",
+        "Hold it.",
+        "Relax.",
+    ]
+    assert texts[0] == "Relax.", "the texts given are left as they were"

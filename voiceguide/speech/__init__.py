@@ -41,6 +41,13 @@ class SpeechEngine(Protocol):
         ...
 
 
+def longest_first(texts: Sequence[str]) -> list[str]:
+    """``texts`` in the order for speakers working side by side to take them: the
+    longest first (by characters, which the time to speak a text follows), so the
+    speakers finish together instead of one speaking a long text alone at the end."""
+    return sorted(texts, key=len, reverse=True)
+
+
 #: Makes an engine from (voice, rate, model): a voice model file, or None for the
 #: engine's default (an engine that takes no model file refuses one).
 EngineFactory = Callable[[str | None, int, Path | None], SpeechEngine]

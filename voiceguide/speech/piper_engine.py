@@ -30,7 +30,7 @@ from pydub import AudioSegment
 
 from voiceguide.cores import available_cores
 from voiceguide.errors import MissingToolError, SpeechError
-from voiceguide.speech import Voice
+from voiceguide.speech import Voice, longest_first
 
 INSTALL_HINT = "pip install 'voiceguide[piper]'"
 NOT_INSTALLED = f"the Piper engine is not installed; install it with: {INSTALL_HINT}"
@@ -258,10 +258,11 @@ class PiperEngine:
                 raise SpeechError(f"Piper failed to speak {text!r}: {e}") from None
 
         # onnxruntime lets go of the GIL while it runs, so texts are spoken side by
-        # side, one core each; they come back in order.
+        # side, one core each, longest first; they come back in that order.
+        order = longest_first(texts)
         pool = ThreadPoolExecutor(max(1, min(MAX_SPEAKERS, available_cores(), len(texts))))
         try:
-            for text, audio in zip(texts, pool.map(speak, texts), strict=True):
+            for text, audio in zip(order, pool.map(speak, order), strict=True):
                 yield text, AudioSegment(data=audio, sample_width=2, frame_rate=rate, channels=1)
         finally:  # interrupted: do not wait for the texts still to come
             pool.shutdown(wait=False, cancel_futures=True)

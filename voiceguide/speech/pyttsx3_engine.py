@@ -30,7 +30,7 @@ from pydub import AudioSegment
 
 from voiceguide.errors import AudioError, MissingToolError, SpeechError
 from voiceguide.sound.audio import from_wav_bytes
-from voiceguide.speech import Voice
+from voiceguide.speech import Voice, longest_first
 
 WORKER = Path(__file__).with_name("_pyttsx3_worker.py")
 START_TIMEOUT = 30.0  # seconds for a worker to load the engine, or a speaker to start
@@ -96,7 +96,7 @@ class Pyttsx3Engine:
             return
         self._load_info()
         pending: queue.SimpleQueue[tuple[int, str]] = queue.SimpleQueue()
-        for job in enumerate(texts):
+        for job in enumerate(longest_first(texts)):
             pending.put(job)
         count = min(self.workers, len(texts))
         results: queue.Queue[tuple[str, AudioSegment] | BaseException | None] = queue.Queue()
