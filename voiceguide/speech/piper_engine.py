@@ -228,6 +228,7 @@ class PiperEngine:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
+        options.enable_mem_pattern = False  # each text has its own shapes: nothing to reuse
         try:
             session = onnxruntime.InferenceSession(
                 str(self.model.model), sess_options=options, providers=["CPUExecutionProvider"]
