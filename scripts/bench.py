@@ -14,6 +14,8 @@ their place within their 100 ms steps, are found), and neither its gain nor its
 encoded file. For each case it measures:
 
 - wall time of ``voiceguide build`` (or ``voiceguide batch``), from process start to exit;
+  for the batch, also with ``--jobs 1`` (one session at a time, in one process) and as
+  its 20 sessions built one after another, each by a ``voiceguide build`` of its own;
 - peak memory: the summed resident set of the build's whole process tree (the
   Python process, ffmpeg, ffprobe and the speech workers), polled every 20 ms;
   and beside it the summed proportional set (PSS), which counts a page shared by
@@ -42,6 +44,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shlex
 import shutil
 import signal
 import statistics
@@ -334,14 +337,29 @@ class Bench:
             "--sentence-silence", str(piper_engine.SENTENCE_PAUSE),
         ]  # fmt: skip
 
+    def batch_sessions(self) -> list[tuple[str, str]]:
+        """The batch's sessions: (output, hold) of each."""
+        return [
+            (f"client-{n + 1:02d}.mp3", BATCH_HOLDS[n % len(BATCH_HOLDS)])
+            for n in range(BATCH_SIZE)
+        ]
+
     def batch_file(self) -> Path:
         path = self.work / "batch.yaml"
         lines = ["sessions:"]
-        for n in range(BATCH_SIZE):
-            hold = BATCH_HOLDS[n % len(BATCH_HOLDS)]
-            lines.append(f"  - {{output: client-{n + 1:02d}.mp3, hold: {hold}}}")
+        for output, hold in self.batch_sessions():
+            lines.append(f"  - {{output: {output}, hold: {hold}}}")
         path.write_text("\n".join(lines) + "\n", "utf-8")
         return path
+
+    def separately(self) -> list[str]:
+        """The batch's sessions built one after another, each by a ``voiceguide build``
+        of its own, as someone without a batch file would: one shell runs them in turn."""
+        builds = [
+            shlex.join(self.voiceguide("build", "-q", "--hold", hold, "-o", output))
+            for output, hold in self.batch_sessions()
+        ]
+        return ["sh", "-c", " && ".join(builds)]
 
     def stages(self) -> None:
         """The stages of a warm build of the default session, one after another in
@@ -406,12 +424,13 @@ class Bench:
             ]
         if hold is None:
             batch = str(self.batch_file())
-            holds = [BATCH_HOLDS[n % len(BATCH_HOLDS)] for n in range(BATCH_SIZE)]
+            holds = [hold for _, hold in self.batch_sessions()]
             return [
                 lambda: self.run("batch20", self.voiceguide("batch", batch, "-q")),
                 lambda: self.run(
                     "batch20 one by one", self.voiceguide("batch", batch, "-q", "--jobs", "1")
                 ),
+                lambda: self.run("batch20 separately", self.separately()),
                 lambda: self.results.add(
                     "batch20 floor",
                     measure_many(
@@ -536,6 +555,12 @@ def table(results: Results, runs: int) -> str:
             None,
             "batch20 naive",
         ),
+        (
+            f"the same {BATCH_SIZE}, one after another, each its own voiceguide build",
+            "batch20 separately",
+            None,
+            "batch20 naive",
+        ),
     ]
     out = [
         "| case | wall time | x floor | peak memory (RSS) | (PSS) | CPU time | CPU x floor "
@@ -565,6 +590,12 @@ def table(results: Results, runs: int) -> str:
     if results.has("batch20") and results.has("batch20 one by one"):
         speedup = results.seconds("batch20 one by one") / results.seconds("batch20")
         notes.append(f"Batch speed-up, parallel against one by one: {speedup:.2f}x.")
+    if results.has("batch20") and results.has("batch20 separately"):
+        speedup = results.seconds("batch20 separately") / results.seconds("batch20")
+        notes.append(
+            f"The batch against the same sessions built one after another by separate "
+            f"commands: {speedup:.2f}x."
+        )
     if results.has("60min warm") and results.has("10min warm"):
         ours = results.seconds("60min warm") / results.seconds("10min warm")
         floor_ratio = results.seconds("60min floor") / results.seconds("10min floor")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shlex
 import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+import yaml
 
 from voiceguide.encode import export
 from voiceguide.encode.export import DEFAULT_BITRATE, FORMATS, Encoding, Tags
@@ -60,6 +62,22 @@ def test_the_stage_table_adds_the_medians_of_each_stage_against_the_floor() -> N
     assert rows[3] == "| encode short | 2.00 s | 0.67 | 2.00 s |"
     assert rows[4] == "| all stages | 3.50 s | 1.17 | |"
     assert rows[5] == "| the floor | 3.00 s | 1.00 | 3.00 s |"
+
+
+def test_the_batch_built_separately_is_the_batch_files_sessions(tmp_path: Path) -> None:
+    """The batch is compared with the same sessions built by separate commands: the
+    same holds, into the same files, one after another (stopping at a failure)."""
+    bench = load_bench().Bench(tmp_path, 2)
+    listed = yaml.safe_load(bench.batch_file().read_text("utf-8"))["sessions"]
+    shell, flag, script = bench.separately()
+    assert (shell, flag) == ("sh", "-c")
+    builds = [shlex.split(command) for command in script.split(" && ")]
+    assert len(builds) == len(listed) == 20
+    for build, session in zip(builds, listed, strict=True):
+        assert build[:4] == [sys.executable, "-m", "voiceguide", "build"]
+        assert build[build.index("--hold") + 1] == session["hold"]
+        assert build[build.index("-o") + 1] == session["output"]
+    assert len({session["hold"] for session in listed}) == 5
 
 
 def test_the_floor_runs_the_command_the_build_encodes_with(
