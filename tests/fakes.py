@@ -54,8 +54,13 @@ class FakeEngine:
         self.seconds_per_word = seconds_per_word
         self.seconds_per_clip = seconds_per_clip
         self.spoken: list[str] = []
+        self.calls: list[str] = []  # "start" and "identity", as they came
+
+    def start(self) -> None:
+        self.calls.append("start")
 
     def identity(self) -> str:
+        self.calls.append("identity")
         pace = (self.seconds_per_word, self.seconds_per_clip)
         slower = "" if pace == (SECONDS_PER_WORD, 0.0) else f"/{pace[0]:g}+{pace[1]:g}"
         return f"fake/{self.rate}/{self.words_per_minute}{slower}"

@@ -9,6 +9,7 @@ import itertools
 import json
 import os
 import statistics
+from importlib.metadata import version
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -18,6 +19,7 @@ from click.testing import CliRunner
 
 import voiceguide.speech.pyttsx3_engine as engine_module
 from tests.conftest import require_tools
+from tests.fakes import FakeEngine
 from tests.integration.measure import (
     check_session,
     decode,
@@ -154,6 +156,32 @@ def test_cli_build_is_exactly_timed(
 def test_real_voices_are_listed() -> None:
     voices = Pyttsx3Engine().voices()
     assert any(v.id == "gmw/en-us" for v in voices)
+
+
+def test_the_voices_are_listed_after_the_engine_said_which_it_is() -> None:
+    # identity() asks the worker for less than voices() does: asking for the voices
+    # after it must not be answered from what identity() was told.
+    engine = Pyttsx3Engine()
+    assert engine.identity().startswith(f"pyttsx3 {version('pyttsx3')}/libespeak")
+    assert any(v.id == "gmw/en-us" for v in engine.voices())
+
+
+def test_a_started_engine_answers_with_the_worker_it_started() -> None:
+    engine = Pyttsx3Engine()
+    engine.start()
+    engine.start()  # one is enough
+    (started,) = engine._live
+    identity = engine.identity()
+    assert engine._live == {started}  # no second worker was started to answer
+    assert identity == Pyttsx3Engine().identity()  # and the answer is the same
+    engine.close()
+
+
+def test_a_build_starts_its_engine_before_asking_it_anything(tmp_path: Path) -> None:
+    engine = FakeEngine()
+    build_session(SessionOptions(hold=10.0), tmp_path / "a.mp3", engine)
+    assert engine.calls[0] == "start"
+    assert engine.calls.count("start") == 1
 
 
 def test_long_text_is_spoken_whole() -> None:

@@ -273,6 +273,8 @@ def build_session(
     began = time.perf_counter()
     fmt = choose_format(output, options.format)
     choose_bitrate(fmt, options.bitrate)  # fail fast on a bitrate the format does not have
+    engine = engine or get_engine(options.engine, options.voice, options.rate, options.voice_model)
+    engine.start()  # its start-up goes on beside what follows
     routine, sheet = cue_sheet(options)  # fail fast on a bad routine or template...
     target = output or default_output(sheet, fmt)
     find_tool("ffmpeg")  # ...or a missing tool, or an output that cannot be written

@@ -30,6 +30,11 @@ class SpeechEngine(Protocol):
     #: Words per minute the engine speaks at, used to check that clips are plausible.
     words_per_minute: int
 
+    def start(self) -> None:
+        """Begin what the engine's first request will need (without waiting for it), so
+        that it goes on beside the caller's own work; an engine may do nothing here."""
+        ...
+
     def identity(self) -> str:
         """Everything that changes the sound: engine, version, voice, rate."""
         ...

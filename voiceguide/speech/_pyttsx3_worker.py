@@ -9,12 +9,13 @@ for a new Python and its imports each time.
 
 Protocol, one JSON object a line. The zygote writes ``{"ready": true}`` (or
 ``{"error": kind, "message": ...}``) when it has loaded the engine, then reads
-requests ``{"voice": ..., "rate": ..., "jobs": [[text, path], ...], "info": bool}``
-from stdin, one at a time. For each, the child writes ``{"info": ...}`` (when
-asked) or ``{"started": true}``, then ``{"done": i, "written": bool}`` for each
-file, then ``{"ok": true}``, or ``{"error": kind, "message": ...}``; and the
-zygote, when the child has ended, ``{"exit": code}``. pyttsx3's own chatter
-("Audio saved to ...") goes to stderr.
+requests ``{"voice": ..., "rate": ..., "jobs": [[text, path], ...], "info": bool,
+"voices": bool}`` from stdin, one at a time. For each, the child writes
+``{"info": ...}`` (when asked: pyttsx3's version, the espeak library, the voice,
+and with ``"voices"`` every voice espeak has) or ``{"started": true}``, then
+``{"done": i, "written": bool}`` for each file, then ``{"ok": true}``, or
+``{"error": kind, "message": ...}``; and the zygote, when the child has ended,
+``{"exit": code}``. pyttsx3's own chatter ("Audio saved to ...") goes to stderr.
 
 SIGTERM makes the zygote kill its child and wait for it before it exits, so
 that when the zygote is gone, so is its child. Either dies with its parent,
@@ -33,6 +34,7 @@ from types import FrameType
 from typing import Any
 
 _child = 0  # the zygote's running child, if any
+_loaded: dict[str, str] = {}  # what the zygote loaded: pyttsx3's version, the espeak library
 
 
 def _send(out: Any, message: dict[str, Any]) -> None:
@@ -89,7 +91,7 @@ def _speak(request: dict[str, Any], out: Any) -> None:
     driver = engine.proxy._driver
     voice = request.get("voice")
     voices: list[dict[str, Any]] = []
-    if voice is not None or request.get("info"):
+    if voice is not None or request.get("voices"):  # espeak reads every voice file for it
         voices = [
             {"id": v.id, "name": v.name, "languages": list(v.languages or [])}
             for v in engine.getProperty("voices")
@@ -109,14 +111,9 @@ def _speak(request: dict[str, Any], out: Any) -> None:
     # the driver's default rate.
     _synchronize()
     if request.get("info"):
-        from importlib.metadata import version
-
-        info = {
-            "pyttsx3": version("pyttsx3"),
-            "library": _espeak_library(),
-            "voice": engine.getProperty("voice"),
-            "voices": voices,
-        }
+        info: dict[str, Any] = {**_loaded, "voice": engine.getProperty("voice")}
+        if request.get("voices"):
+            info["voices"] = voices
         _send(out, {"info": info})
     else:
         _send(out, {"started": True})
@@ -186,6 +183,10 @@ def main() -> None:
     except Exception as e:  # pyttsx3 raises when libespeak-ng cannot be loaded
         _send(out, {"error": _missing(str(e)), "message": str(e)})
         return
+    from importlib.metadata import version
+
+    # Once, here, for every child that reports them (a child forked later has them).
+    _loaded.update(pyttsx3=version("pyttsx3"), library=_espeak_library())
     _send(out, {"ready": True})
     for line in sys.stdin:
         _send(out, {"exit": _serve(json.loads(line), out)})

@@ -198,6 +198,10 @@ class PiperEngine:
             f"/length {self.length_scale:.4f}/volume {VOLUME}/pause {SENTENCE_PAUSE}"
         )
 
+    def start(self) -> None:
+        """Nothing to start: the model loads when it is first asked to speak, which a
+        build that finds every clip in the cache never does."""
+
     def identity(self) -> str:
         return self._identity
 

@@ -55,18 +55,32 @@ class Pyttsx3Engine:
         # Workers still running when voiceguide exits are stopped before it does.
         weakref.finalize(self, _stop_all, self._live)
 
-    def _load_info(self) -> dict[str, Any]:
-        if self._info is None:
-            speaker = self._start()
+    def start(self) -> None:
+        """Start a worker now, for the engine's first request, and return at once: its
+        start-up (a new Python loading pyttsx3, some 80 ms) goes on beside the caller's
+        own work. Call it from a thread that outlives the engine's use (see
+        :class:`_Zygote`)."""
+        with self._lock:
+            if self._live:
+                return
+        speaker = self._start()
+        with self._lock:
+            self._idle.append(speaker)
+
+    def _load_info(self, voices: bool = False) -> dict[str, Any]:
+        """What the engine is (and, with ``voices``, every voice it has)."""
+        if self._info is None or (voices and "voices" not in self._info):
+            speaker = self._take()
             try:
-                self._info = speaker.run(self._request([], info=True), lambda _: None)
+                info = speaker.run(self._request([], info=True, voices=voices), lambda _: None)
             except BaseException:
                 self._stop(speaker)
                 raise
             with self._lock:
                 self._idle.append(speaker)  # for synthesize, which will likely follow
-            if self._info is None:
+            if info is None:
                 raise SpeechError("the speech engine did not say which it is")
+            self._info = info
         return self._info
 
     def close(self) -> None:
@@ -87,7 +101,8 @@ class Pyttsx3Engine:
 
     def voices(self) -> list[Voice]:
         return [
-            Voice(v["id"], v["name"], tuple(v["languages"])) for v in self._load_info()["voices"]
+            Voice(v["id"], v["name"], tuple(v["languages"]))
+            for v in self._load_info(voices=True)["voices"]
         ]
 
     def synthesize(self, texts: Sequence[str]) -> Iterator[tuple[str, AudioSegment]]:
@@ -173,8 +188,13 @@ class Pyttsx3Engine:
                 return sum(parts[1:], parts[0])
         raise SpeechError(f"the speech engine wrote no audio for {text!r}")
 
-    def _request(self, jobs: list[tuple[str, str]], info: bool = False) -> dict[str, Any]:
-        return {"voice": self.voice, "rate": self.words_per_minute, "jobs": jobs, "info": info}
+    def _request(
+        self, jobs: list[tuple[str, str]], info: bool = False, voices: bool = False
+    ) -> dict[str, Any]:
+        return {
+            "voice": self.voice, "rate": self.words_per_minute, "jobs": jobs, "info": info,
+            "voices": voices,
+        }  # fmt: skip
 
     def _take(self) -> _Zygote:
         """An idle worker that is still running, or a new one."""
