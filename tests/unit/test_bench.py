@@ -116,3 +116,26 @@ def _metadata(command: list[str]) -> Path:
 def _general(command: list[str]) -> list[str]:
     named = {_source(command): "SOURCE", str(_metadata(command)): "METADATA"}
     return [named.get(word, word) for word in command]
+
+
+def test_the_bench_compiles_a_package_to_bytecode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As pip does at install: the builds then import it from bytecode, even where
+    # PYTHONDONTWRITEBYTECODE would keep Python from writing it.
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    package = tmp_path / "package"
+    (package / "inner").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "inner" / "module.py").write_text("VALUE = 1\n")
+    assert load_bench().compile_bytecode(package)
+    tag = sys.implementation.cache_tag
+    assert (package / "__pycache__" / f"__init__.{tag}.pyc").is_file()
+    assert (package / "inner" / "__pycache__" / f"module.{tag}.pyc").is_file()
+
+
+def test_the_bench_says_when_a_package_cannot_be_compiled(tmp_path: Path) -> None:
+    package = tmp_path / "package"
+    package.mkdir()
+    (package / "broken.py").write_text("def (:\n")
+    assert not load_bench().compile_bytecode(package)
