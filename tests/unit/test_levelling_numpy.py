@@ -133,6 +133,19 @@ def test_the_loudness_from_the_plan_is_the_rendered_sessions(prepared: Prepared)
             assert np.abs(rendered).max() <= 10 ** (ceiling / 20) + 1 / 32768
 
 
+def test_the_estimate_of_the_limited_loudness_is_the_weighed_loudness(prepared: Prepared) -> None:
+    # The fake voice is a steady tone, which the limiter scales evenly: the estimate is
+    # exact there. At 3 dB nothing is limited (the same to the bit), at 12 dB all the
+    # speech, at 18 dB the chimes' starts too.
+    voice = VoiceLoudness(Sounds(prepared.speech, prepared.chimes), prepared.timeline)
+    gains = [3.0, 12.0, 18.0]
+    weighed = voice.each(gains, LIMITER_CEILING)
+    estimated = voice.estimate(gains, LIMITER_CEILING)
+    assert estimated[0] == weighed[0]
+    assert estimated == pytest.approx(weighed, abs=0.01)
+    assert weighed[1] < voice.raw().integrated + 12.0 - 1.0  # the limiter did take loudness off
+
+
 def test_the_gain_found_reaches_the_target_on_the_rendered_pcm(prepared: Prepared) -> None:
     timeline = prepared.timeline
     sounds = Sounds(prepared.speech, prepared.chimes)

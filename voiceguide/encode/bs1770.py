@@ -141,7 +141,7 @@ class Energies:
         end = min(start + len(weighted), self.end)
         if end > start:
             shifted = start - self.first * self.step
-            _bin(self.steps, shifted, np.square(weighted[: end - start]), self.step)
+            bin_power(self.steps, shifted, np.square(weighted[: end - start]), self.step)
 
     def scaled(self, factor: float) -> Energies:
         """These energies times ``factor`` (a gain, as a power ratio)."""
@@ -183,7 +183,7 @@ class Energies:
         return result
 
 
-def _bin(steps: Float64, start: int, power: Float64, step: int) -> None:
+def bin_power(steps: Float64, start: int, power: Float64, step: int) -> None:
     """Add per-sample ``power`` from sample ``start`` into ``steps`` of ``step`` samples."""
     if len(power) == 0:
         return
@@ -277,5 +277,5 @@ class StreamMeter:
             weighted = _weighted_block(block, self.rate)
             weighted[: TAPS - 1] += self._ringing
             self._ringing = weighted[n : n + TAPS - 1].copy()
-            _bin(self._steps, self._position, np.square(weighted[:n]).sum(axis=1), step)
+            bin_power(self._steps, self._position, np.square(weighted[:n]).sum(axis=1), step)
         self._position += n

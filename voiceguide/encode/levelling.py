@@ -10,8 +10,9 @@ The loudness is found from the plan, with no pass over the session: each island
 is K-weighted once (:mod:`voiceguide.encode.bs1770`), and its energy added into
 the session's 100 ms steps at its place; silence, which the gate leaves out,
 costs nothing. Since the limiter takes a little loudness off the peaks, the
-islands it touches are measured again at each gain tried (a few at most), to
-find the gain that makes up for it. The finished file is measured with true peak,
+loudness at each gain tried (a few at most) is estimated from how much of each
+limited step's plain energy the limiter leaves (:meth:`VoiceLoudness.estimate`),
+to find the gain that makes up for it. The finished file is measured with true peak,
 and that is what is reported. (On the default MP3 path the file encoded is the
 session with its long silences cut out, which measures exactly as the finished
 file: see :mod:`voiceguide.encode.mp3.splice`.)
@@ -179,14 +180,14 @@ def find_level(loudness: VoiceLoudness, target: float = DEFAULT_TARGET) -> Level
         most = LIMITER_CEILING + MAX_LIMITING - raw.true_peak
 
         def limited(gains: Sequence[float]) -> list[float]:
-            return loudness.each(gains, LIMITER_CEILING)
+            return loudness.estimate(gains, LIMITER_CEILING)
 
         gain, slope = find_gain(limited, raw, target, most, per_round=2)
         gain = _capped(gain, raw.true_peak, notes, target)
     return Level(raw, gain, slope, tuple(notes))
 
 
-LEVEL = 1  # bump when the gain search finds otherwise (gains kept by earlier builds go unused)
+LEVEL = 2  # bump when the gain search finds otherwise (gains kept by earlier builds go unused)
 
 
 def kept_level(
