@@ -146,8 +146,11 @@ class VoiceLoudness:
                 found.append(part)
             return found
 
+        # On this thread alone: the work is many small numpy steps, at which two threads
+        # only take turns (the default session's two gains: 0.18 to 0.21 s on one
+        # thread, 0.33 s on two).
         totals = [Energies(self.length) for _ in gains]
-        for parts in self._each_island(at_gains):
+        for parts in map(at_gains, range(len(self.islands))):
             for total, part in zip(totals, parts, strict=True):
                 total.add_energies(part)
         return [total.integrated() for total in totals]
