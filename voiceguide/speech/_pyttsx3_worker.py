@@ -34,6 +34,7 @@ from types import FrameType
 from typing import Any
 
 _child = 0  # the zygote's running child, if any
+POLL = 0.001  # seconds between looks at whether espeak has finished
 _loaded: dict[str, str] = {}  # what the zygote loaded: pyttsx3's version, the espeak library
 
 
@@ -67,10 +68,15 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _synchronize() -> None:
-    """Wait until espeak has done everything asked of it so far (settings, speech)."""
+    """Wait until espeak has done everything asked of it so far (settings, speech).
+
+    As ``espeak_Synchronize`` does (while ``espeak_IsPlaying()``, sleep), but looking
+    every millisecond where espeak-ng sleeps 20 ms between looks: a line waited here
+    twice, for settings that take well under a millisecond."""
     from pyttsx3.drivers import _espeak
 
-    _espeak.Synchronize()
+    while _espeak.IsPlaying():
+        time.sleep(POLL)
 
 
 def _missing(message: str) -> str:
@@ -117,22 +123,39 @@ def _speak(request: dict[str, Any], out: Any) -> None:
         _send(out, {"info": info})
     else:
         _send(out, {"started": True})
-    # One runAndWait per file: queueing several save_to_file calls skips files.
-    # pyttsx3's espeak driver returns from runAndWait as soon as espeak has
-    # started (espeak speaks in a thread of its own) and writes the file when it
-    # has finished: wait for that, or the next text would start while this one
-    # is still being spoken, and the two would mix.
+    # One text at a time: queueing several save_to_file calls skips files. espeak
+    # speaks in a thread of its own, and pyttsx3's driver writes the file when it
+    # has finished: wait for that, or the next text would start while this one is
+    # still being spoken, and the two would mix.
     for index, (text, path) in enumerate(request.get("jobs", [])):
-        engine.save_to_file(text, path)
-        engine.runAndWait()
+        _save(engine, driver, text, path)
+        while getattr(driver, "_speaking", False):  # until the driver has written the file
+            time.sleep(POLL)
+        # ...and until espeak's thread has left the callback that wrote it: the driver
+        # adds that callback's samples to its buffer after writing, and the next text
+        # must not start before, or they would go into its file.
         _synchronize()
-        while getattr(driver, "_speaking", False):
-            time.sleep(0.002)
         written = os.path.exists(path) and os.path.getsize(path) > 44
         _send(out, {"done": index, "written": written})
         if not written:
             break
     _send(out, {"ok": True})
+
+
+def _save(engine: Any, driver: Any, text: str, path: str) -> None:
+    """Have espeak speak ``text`` into the WAV file ``path``.
+
+    pyttsx3's own way (``save_to_file``, then ``runAndWait``) runs the driver's loop,
+    which sleeps 10 ms once espeak has started, for every text. The driver's own
+    steps are taken here instead, where this pyttsx3 has them (2.99 and later): they
+    start espeak and return. The caller waits until the file is written either way."""
+    start = getattr(driver, "_start_synthesis", None)
+    if start is None or not hasattr(driver, "save_to_file"):
+        engine.save_to_file(text, path)
+        engine.runAndWait()
+        return
+    driver.save_to_file(text, path)
+    start(text)
 
 
 def _serve(request: dict[str, Any], out: Any) -> int:
