@@ -79,7 +79,15 @@ def voiceguide(
             stdout=out,
             stderr=err,
             start_new_session=True,  # its own process group, as a job in a terminal
+            # ...which a terminal starts with Ctrl-C at its default, whatever this process
+            # inherited: a shell without job control (a CI job started with "&") ignores
+            # SIGINT in what it starts, and the build would rightly ignore it too.
+            preexec_fn=_ctrl_c_as_in_a_terminal,
         )
+
+
+def _ctrl_c_as_in_a_terminal() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def finish(proc: subprocess.Popen[bytes], log: Path) -> str:
