@@ -113,3 +113,16 @@ def test_pcm_is_clipped_not_wrapped_where_the_filter_overshoots() -> None:
 def test_a_rate_that_is_not_a_positive_whole_number_is_refused(rate: object) -> None:
     with pytest.raises(AudioError, match="positive whole number"):
         resampled_length(10, rate)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_pcm_worked_in_place_is_the_same_pcm(dtype: type) -> None:
+    # Ties round to even, and past full scale clips, either way.
+    ties = np.array([0.5, 1.5, -0.5, 2.5]) / 32768
+    edges = np.array([1.2, -1.2, 0.5, -1.0])
+    signal: np.ndarray = np.concatenate([ties, edges, np.linspace(-1, 1, 1001)]).astype(dtype)
+    expected = to_pcm16(signal.copy())
+    given = signal.copy()
+    assert to_pcm16(given, overwrite=True) == expected
+    assert np.frombuffer(expected, dtype="<i2")[:4].tolist() == [0, 2, 0, 2]
+    assert np.frombuffer(expected, dtype="<i2")[4:8].tolist() == [32767, -32768, 16384, -32768]

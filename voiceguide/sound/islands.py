@@ -157,7 +157,8 @@ class Sounds:
     def pcm(self, island: Island, gain: float, ceiling: float) -> Iterator[bytes]:
         """The island levelled, as 16-bit PCM, a :data:`CHUNK` at a time."""
         for begin in range(0, island.length, CHUNK):
-            yield to_pcm16(self.levelled(island, gain, ceiling, begin, begin + CHUNK))
+            levelled = self.levelled(island, gain, ceiling, begin, begin + CHUNK)
+            yield to_pcm16(levelled, overwrite=True)  # made for this, and of no more use
 
     def render(
         self,

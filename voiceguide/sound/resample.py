@@ -64,13 +64,15 @@ def resample(signal: Samples, rate: int, to_rate: int = SAMPLE_RATE) -> Samples:
     source: Samples = np.ascontiguousarray(signal, dtype=kind)
     if rate == to_rate:
         return source.copy()
-    out: Samples = np.zeros(length, dtype=kind)
     if length == 0 or len(source) == 0:
-        return out
+        return np.zeros(length, dtype=kind)
     import soxr
 
-    result = np.asarray(soxr.resample(source, rate, to_rate, quality=QUALITY), dtype=kind)
-    kept = min(length, len(result))  # libsoxr gives the same length, but ours is the rule
+    result: Samples = np.asarray(soxr.resample(source, rate, to_rate, quality=QUALITY), dtype=kind)
+    if len(result) == length:  # as libsoxr gives it: no copy
+        return result
+    out: Samples = np.zeros(length, dtype=kind)  # ours is the rule
+    kept = min(length, len(result))
     out[:kept] = result[:kept]
     return out
 
@@ -84,15 +86,23 @@ def resample_pcm16(data: bytes, rate: int, to_rate: int = SAMPLE_RATE) -> bytes:
         _check_rate(rate)
         return bytes(data)
     pcm = np.frombuffer(data[: len(data) // 2 * 2], dtype="<i2")
-    return to_pcm16(resample(pcm.astype(np.float64) / FULL_SCALE, rate, to_rate))
+    return to_pcm16(resample(pcm.astype(np.float64) / FULL_SCALE, rate, to_rate), overwrite=True)
 
 
-def to_pcm16(signal: Samples) -> bytes:
-    """Floats of full scale 1 as signed 16-bit PCM, rounded (ties to even) and clipped."""
+def to_pcm16(signal: Samples, overwrite: bool = False) -> bytes:
+    """Floats of full scale 1 as signed 16-bit PCM, rounded (ties to even) and clipped.
+
+    ``overwrite``: ``signal`` (64-bit floats) is the caller's to lose, and is worked in
+    place (a new array of its size costs more in page faults than the work itself)."""
     import numpy as np
 
-    scaled = np.rint(np.asarray(signal, dtype=np.float64) * FULL_SCALE)
-    return np.clip(scaled, -FULL_SCALE, FULL_SCALE - 1).astype("<i2").tobytes()
+    if overwrite and signal.dtype == np.float64:
+        scaled = np.multiply(signal, FULL_SCALE, out=signal)
+    else:
+        scaled = np.multiply(signal, FULL_SCALE, dtype=np.float64)
+    np.rint(scaled, out=scaled)
+    np.clip(scaled, -FULL_SCALE, FULL_SCALE - 1, out=scaled)
+    return scaled.astype("<i2").tobytes()
 
 
 def _check_rate(rate: int) -> None:
