@@ -67,6 +67,7 @@ from typing import TypeVar
 
 from pydub import AudioSegment
 
+import voiceguide
 from voiceguide.build.session import SessionOptions, mp3_shortcut, prepare
 from voiceguide.encode.export import (
     DEFAULT_BITRATE,
@@ -667,8 +668,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     if unknown:
         parser.error(f"unknown case(s) {', '.join(unknown)}; choose from {', '.join(CASES)}")
     workers = os.cpu_count() or 1
-    import voiceguide
-
     package = Path(voiceguide.__file__).parent
     compiled = compile_bytecode(package)
     imports = (
