@@ -25,7 +25,7 @@ was stored, to the bit, so the session is the same either way.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
 
@@ -117,11 +117,7 @@ class VoiceLoudness:
                     found.append(alone.scaled(10 ** (gain / 10)))
             return found
 
-        totals = [Energies(self.length) for _ in gains]
-        for parts in self._each_island(at_gains):
-            for total, part in zip(totals, parts, strict=True):
-                total.add_energies(part)
-        return [total.integrated() for total in totals]
+        return self._integrated(self._each_island(at_gains), len(gains))
 
     def estimate(self, gains: Sequence[float], ceiling: float) -> list[float]:
         """Integrated loudness at each of ``gains`` (dB), limited at ``ceiling`` dBFS,
@@ -150,8 +146,13 @@ class VoiceLoudness:
         # On this thread alone: the work is many small numpy steps, at which two threads
         # only take turns (the default session's two gains: 0.18 to 0.21 s on one
         # thread, 0.33 s on two).
-        totals = [Energies(self.length) for _ in gains]
-        for parts in map(at_gains, range(len(self.islands))):
+        return self._integrated(map(at_gains, range(len(self.islands))), len(gains))
+
+    def _integrated(self, islands: Iterable[list[Energies]], count: int) -> list[float]:
+        """The integrated loudness of the session at each of ``count`` gains, from each
+        island's energies at them (summed in island order)."""
+        totals = [Energies(self.length) for _ in range(count)]
+        for parts in islands:
             for total, part in zip(totals, parts, strict=True):
                 total.add_energies(part)
         return [total.integrated() for total in totals]
