@@ -202,3 +202,19 @@ def test_texts_spoken_side_by_side_come_back_longest_first(
         check_clip(text, tidy_speech(raw), engine.words_per_minute)
     by_length = [text for text, raw in sorted(clips, key=lambda clip: samples(clip[1]))]
     assert by_length == sorted(KNOWN, key=len)
+
+
+def test_the_model_is_let_go_once_every_text_is_spoken_and_loads_again() -> None:
+    """A build levels and encodes after the last text, with its encoders beside it; the
+    model (and the memory its runs grew) is not kept through that."""
+    import gc
+    import weakref
+
+    engine = PiperEngine()
+    loaded = weakref.ref(engine._voice)
+    assert [text for text, _ in engine.synthesize(KNOWN[2:])] == longest_first(KNOWN[2:])
+    gc.collect()
+    assert loaded() is None, "the voice is let go after speaking"
+    again = list(engine.synthesize(KNOWN[:1]))
+    assert [text for text, _ in again] == KNOWN[:1]
+    check_clip(KNOWN[0], tidy_speech(again[0][1]), engine.words_per_minute)

@@ -271,3 +271,7 @@ class PiperEngine:
                 yield text, AudioSegment(data=audio, sample_width=2, frame_rate=rate, channels=1)
         finally:  # interrupted: do not wait for the texts still to come
             pool.shutdown(wait=False, cancel_futures=True)
+        # Every text is spoken: let go of the model and the memory its runs grew, before
+        # the build levels and encodes with its encoders beside it (a cold default build's
+        # peak fell from 460 to 388 MB PSS). Speaking again loads it again.
+        self.__dict__.pop("_voice", None)
