@@ -177,6 +177,16 @@ CASES = [
         GOOD + "colour: blue\n",
         fragments=(R, "line 16", "unknown key 'colour'", "valid keys"),
     ),
+    Case(
+        "unknown-key-close-to-exercises",  # a routine, by its steps: not read as a programme
+        GOOD + "exercise: hamstring\n",
+        fragments=(
+            R,
+            "line 16",
+            "unknown key 'exercise'; did you mean 'exercises'?",
+            "a file without it is read as a routine",
+        ),
+    ),
     # --- routine YAML: empty lists, sides ---------------------------------------------
     Case(
         "no-steps",

@@ -221,10 +221,20 @@ CASES = [
         "starting with '- ' (not 'hamstring')",
     ),
     Case(
-        "exercises-misspelt",  # read as a routine, whose keys it would otherwise list
+        "exercises-misspelt",  # read as a programme, not as a routine with unknown keys
         "name: p\ntitle: P\nexercise:\n  - pelvic-tilt\n",
-        "p.yaml, line 3: unknown key 'exercise'; did you mean 'exercises'? (a programme lists "
-        "its routines under exercises:; a file without it is read as a routine)",
+        "p.yaml, line 3: unknown key 'exercise'; did you mean 'exercises'?",
+    ),
+    Case(
+        "exercises-misspelt-after-intro",  # a routine would first refuse intro:
+        "name: p\ntitle: P\nintro: Lie down.\nrest: 20s\nstretches:\n  - pelvic-tilt\n",
+        "p.yaml, line 5: unknown key 'stretches'; valid keys: allow_markup, exercises, extras, "
+        "intro, name, outro, pronounce, rest, title",
+    ),
+    Case(
+        "exercises-missing",
+        "name: p\ntitle: P\nrest: 20s\n",
+        "p.yaml, line 1: exercises is required; add exercises: to the file",
     ),
     Case(
         "name-not-a-slug",
@@ -286,7 +296,8 @@ ON_THE_LINE = {
     "rounds-without-exercises": "rounds: 2", "rounds-empty": "exercises: []",
     "rounds-exercise-hold": "hold: soon", "rounds-exercise-unknown-routine": "routine: nope",
     "exercises-empty": "exercises: []", "exercises-text": "exercises: hamstring",
-    "exercises-misspelt": "exercise:",
+    "exercises-misspelt": "exercise:", "exercises-misspelt-after-intro": "stretches:",
+    "exercises-missing": "name: p",
     "name-not-a-slug": "name: My Back", "rest-negative": "rest: -5", "unknown-top-key": "titel:",
     "tab": "\thold: 30s", "key-twice": "hold: 40s",
 }  # fmt: skip

@@ -13,7 +13,7 @@ from voiceguide.build.session import SessionOptions, cue_sheet, default_output, 
 from voiceguide.errors import PlanError, RoutineError
 from voiceguide.plan.chapters import chapters
 from voiceguide.plan.timeline import Timeline
-from voiceguide.text.programme import parse_programme, with_given_routines
+from voiceguide.text.programme import is_programme_text, parse_programme, with_given_routines
 from voiceguide.text.routine import parse_routine
 from voiceguide.units import to_samples
 
@@ -228,6 +228,25 @@ def test_one_side_of_a_routine(engine: FakeEngine) -> None:
 def test_sides_must_be_the_routines(engine: FakeEngine) -> None:
     with pytest.raises(PlanError, match="has the sides left, right; name one or more"):
         prepare(SessionOptions(hold=30.0, sides=("middle",)), engine)
+
+
+@pytest.mark.parametrize(
+    ("text", "programme"),
+    [
+        ("name: p\ntitle: P\nexercises: [hamstring]\n", True),
+        ("name: p\ntitle: P\nrest: 20s\n", True),  # exercises: missing
+        ("name: p\ntitle: P\nintro: Lie down.\nstretches: [hamstring]\n", True),
+        ("name: p\ntitle: P\nexcercises: [hamstring]\n", True),  # misspelt
+        ("name: r\ntitle: R\nsteps: [Sit.]\n", False),
+        ("name: r\ntitle: R\n", False),
+        # a routine's own key decides, though a programme's key is there by mistake
+        ("name: r\ntitle: R\nrest: 5s\nexercise: x\nsteps: [Sit.]\n", False),
+        # only top-level keys count
+        ("name: r\ntitle: R\nsteps:\n  - text: Sit.\n    rest: 5s\n", False),
+    ],
+)  # fmt: skip
+def test_a_file_is_a_programme_by_its_top_level_keys(text: str, programme: bool) -> None:
+    assert is_programme_text(text) is programme
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,7 @@ Example::
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -238,8 +239,17 @@ def builtin_programme_text(name: str) -> str:
 
 
 def is_programme_text(text: str) -> bool:
-    """Whether YAML text is a programme's (it has ``exercises:`` at the top level)."""
-    return any(re.match(r"exercises\s*:", line) for line in text.splitlines())
+    """Whether YAML text is a programme's: it has ``exercises:`` at the top level; or it
+    has none of a routine's own keys, and a programme's own (``intro:``, ``rest:``) or a
+    key close to ``exercises`` (a programme whose list is misspelt or missing is read as
+    one, so that its error names the list, not the keys a routine lacks)."""
+    keys = set(re.findall(r"^([A-Za-z_][\w-]*)\s*:", text, re.MULTILINE))
+    if "exercises" in keys:
+        return True
+    if keys & (Routine.model_fields.keys() - Programme.model_fields.keys()):
+        return False
+    own = Programme.model_fields.keys() - Routine.model_fields.keys()
+    return bool(keys & own) or any(difflib.get_close_matches(k, ["exercises"], n=1) for k in keys)
 
 
 def load_content(ref: str | Path) -> Routine | LoadedProgramme:
