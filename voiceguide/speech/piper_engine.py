@@ -273,5 +273,5 @@ class PiperEngine:
             pool.shutdown(wait=False, cancel_futures=True)
         # Every text is spoken: let go of the model and the memory its runs grew, before
         # the build levels and encodes with its encoders beside it (a cold default build's
-        # peak fell from 460 to 388 MB PSS). Speaking again loads it again.
+        # peak PSS fell from 460-513 MB to 421-429 MB). Speaking again loads it again.
         self.__dict__.pop("_voice", None)
