@@ -9,7 +9,11 @@ import click
 
 
 class ProgressReport:
-    """Shows the library's progress callbacks as progress bars on stderr."""
+    """Shows the library's progress callbacks as progress bars on stderr.
+
+    If stderr cannot be written (a pipe whose reader has gone, as in ``2>&1 | head``),
+    the bars stop and the work goes on: they are for a person watching, and the
+    session is still wanted."""
 
     LABELS: ClassVar[dict[str, str]] = {
         "speech": "Speaking",
@@ -26,17 +30,23 @@ class ProgressReport:
     def __call__(self, stage: str, done: int, total: int) -> None:
         if not self.enabled:
             return
-        if stage != self.stage or done < self.done:  # a new stage, or another pass
-            self.close()
-            self.stage = stage
-            self.done = 0
-            self.bar = click.progressbar(
-                length=max(total, 1), label=self.LABELS.get(stage, stage), file=sys.stderr
-            ).__enter__()
-        self.bar.update(done - self.done)
-        self.done = done
+        try:
+            if stage != self.stage or done < self.done:  # a new stage, or another pass
+                self.close()
+                self.stage = stage
+                self.done = 0
+                self.bar = click.progressbar(
+                    length=max(total, 1), label=self.LABELS.get(stage, stage), file=sys.stderr
+                ).__enter__()
+            self.bar.update(done - self.done)
+            self.done = done
+        except OSError:
+            self.enabled, self.bar = False, None
 
     def close(self) -> None:
         if self.bar is not None:
-            self.bar.__exit__(None, None, None)
-            self.bar = None
+            bar, self.bar = self.bar, None
+            try:
+                bar.__exit__(None, None, None)
+            except OSError:
+                self.enabled = False

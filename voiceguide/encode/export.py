@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, TypeVar, get_args
+from typing import IO, Literal, TypeVar, get_args
 
 from voiceguide.checkpoint import checkpoint
 from voiceguide.encode.faults import ffmpeg_failed, not_written
@@ -307,15 +307,14 @@ def pipe_to_ffmpeg(
         written = 0
         try:
             for block in pcm:
-                proc.stdin.write(block)
+                if not _feed(proc.stdin, block):
+                    break  # ffmpeg stopped reading: its exit code and log say why
                 written += len(block) // SAMPLE_WIDTH
                 progress(stage, written, total_samples)
                 checkpoint("encode")
-            proc.stdin.close()
+            _feed(proc.stdin, None)
             code = proc.wait()
-        except BrokenPipeError:
-            code = proc.wait()
-        finally:
+        finally:  # an error here (a progress report that cannot be written): ffmpeg goes
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
@@ -326,6 +325,21 @@ def pipe_to_ffmpeg(
     if written != total_samples:
         raise ExportError(f"internal error: rendered {written} of {total_samples} samples")
     return text
+
+
+def _feed(stdin: IO[bytes], block: bytes | None) -> bool:
+    """Write ``block`` to ffmpeg (``None``: close its input); False if ffmpeg has
+    stopped reading. Only a broken pipe to ffmpeg means that: one raised elsewhere (such
+    as a progress report to a closed terminal pipe) must not be taken for it, or the
+    caller would wait for an ffmpeg still waiting for its input."""
+    try:
+        if block is None:
+            stdin.close()
+        else:
+            stdin.write(block)
+    except BrokenPipeError:
+        return False
+    return True
 
 
 def encode(
