@@ -57,6 +57,22 @@ def test_chimes_from_the_command_line(in_tmp: Path) -> None:
     assert "starting now." in script.stdout
 
 
+def test_a_chime_file_named_off_is_chosen_with_dot_slash(in_tmp: Path) -> None:
+    """As the docs say: ``./off`` is a file named off, ``off`` no chime."""
+    missing = run("script", "--end-chime", "./off")
+    assert_user_error(missing, 1, "--end-chime ./off: does not exist")
+    assert "for no chime" not in missing.stderr, "the user asked for a file, not the word"
+    write_wav(in_tmp / "off", 0.5)
+    data = timeline("--end-chime", "./off")
+    assert data["chimes"] == {"start": "default", "end": "./off"}
+    assert [e["role"] for e in data["events"] if e["kind"] == "chime"] == [
+        "chime_start", "chime_end"] * 2  # fmt: skip
+    script = run("script", "--hold", "30s", "--end-chime", "./off")
+    assert "end chime (./off): left hold ends" in script.stdout
+    assert "no end chime" not in script.stdout
+    assert timeline("--end-chime", "off")["chimes"]["end"] == "off"
+
+
 def test_build_with_a_users_chime_and_no_end_chime(in_tmp: Path) -> None:
     write_wav(in_tmp / "bell.wav", 0.5)
     result = run("build", "--hold", "20s", "--start-chime", "bell.wav", "--end-chime", "off",

@@ -28,10 +28,9 @@ from voiceguide.encode.levelling import MAX_TARGET, MIN_TARGET
 from voiceguide.speech import ENGINES
 from voiceguide.speech.piper_engine import INSTALL_HINT as PIPER_INSTALL
 from voiceguide.text.durations import EXAMPLES
-from voiceguide.text.extras import Pacer
+from voiceguide.text.extras import CHIME_WORDS, Pacer
 from voiceguide.text.extras_change import BED_WORDS, VOLUMES
 from voiceguide.text.routine_extras import (
-    CHIME_WORDS,
     MAX_BREATHS,
     MAX_COUNTDOWN,
     MAX_VOLUME,

@@ -13,7 +13,7 @@ from typing import Any
 
 from voiceguide.errors import PlanError
 from voiceguide.text.durations import duration_words
-from voiceguide.text.extras import ChimeSound, Extras
+from voiceguide.text.extras import CHIME_WORDS, ChimeSound, Extras
 from voiceguide.text.pronounce import Lexicon
 from voiceguide.text.routine import MAX_HOLD_SECONDS, Routine
 from voiceguide.text.wording import Wording
@@ -112,8 +112,11 @@ def chime_kind(sound: ChimeSound) -> str:
 
 
 def chime_label(sound: ChimeSound) -> str:
-    """A chime choice as scripts and transcripts show it: "default", "off" or the file's name."""
-    return sound.name if not isinstance(sound, str) else sound
+    """A chime choice as scripts and transcripts show it: "default", "off" or the file's name
+    (``./off`` for a file named like one of those words, as it is written to choose it)."""
+    if isinstance(sound, str):
+        return sound
+    return f"./{sound.name}" if sound.name in CHIME_WORDS else sound.name
 
 
 def compose(

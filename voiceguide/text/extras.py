@@ -15,6 +15,8 @@ from typing import Literal
 #: A chime: the packaged sound, none at all, or a sound file (already resolved
 #: inside the routine's folder or the package's assets, see the routine loader).
 ChimeSound = Literal["default", "off"] | Path
+#: The words a chime may be given as, instead of a file.
+CHIME_WORDS = ("default", "off")
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from voiceguide.errors import AudioError, PlanError
-from voiceguide.text.extras import Background, ChimeSound, Countdown, Extras, Pacer
+from voiceguide.text.extras import CHIME_WORDS, Background, ChimeSound, Countdown, Extras, Pacer
 from voiceguide.text.routine_extras import BACKGROUND_WORDS
 
 VolumeOf = Literal["countdown", "pacer", "background", "chime"]
@@ -151,6 +151,8 @@ def _chime(current: ChimeSound, change: ExtrasChange, setting: str) -> ChimeSoun
     if wanted is None:
         return current
     if isinstance(wanted, Path):
+        if str(wanted) in CHIME_WORDS:  # ./off: a file named like a word, as it was written
+            return _user_file(wanted, change.given(setting, f"./{wanted}"))
         # A bare word that is no file may have been meant as one: say which words there are.
         hint = "" if wanted.suffix else f" (for no chime: {change.given(setting, 'off')})"
         return _user_file(wanted, change.given(setting, wanted), hint)

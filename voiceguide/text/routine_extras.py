@@ -24,7 +24,14 @@ from pydantic import (
     field_validator,
 )
 
-from voiceguide.text.extras import Background, ChimeSound, Countdown, Extras, Pacer
+from voiceguide.text.extras import (
+    CHIME_WORDS,
+    Background,
+    ChimeSound,
+    Countdown,
+    Extras,
+    Pacer,
+)
 
 MIN_VOLUME, MAX_VOLUME = -60.0, 6.0  # dB relative to the voice
 MIN_BREATHS, MAX_BREATHS = 2.0, 20.0  # a minute
@@ -32,7 +39,6 @@ MAX_COUNTDOWN = 10
 MAX_DUCK = 40.0  # dB
 
 #: Words a sound field takes instead of a file name.
-CHIME_WORDS = ("default", "off")
 BACKGROUND_WORDS = ("noise",)
 
 #: The validation context key that holds the folder sound files resolve in.
