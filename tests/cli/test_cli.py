@@ -102,6 +102,30 @@ def test_build_shows_progress_on_stderr(in_tmp: Path) -> None:
 # --- script -----------------------------------------------------------------------------
 
 
+def test_sides_chooses_the_sides_done(in_tmp: Path) -> None:
+    result = run("script", "--hold", "1m", "--sides", "right")
+    assert result.exit_code == 0, result.output
+    assert "right hold begins" in result.stdout
+    assert "left hold" not in result.stdout
+    assert "Switch sides." not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--sides", "middle"), "--sides middle: Strapped hamstring stretch has the sides "
+         "left, right; name one or more of them, such as --sides left"),
+        (("--sides", "left", "pelvic-tilt"), "--sides left: Pelvic tilt has no sides (it is "
+         "done as one, with one hold); leave --sides out"),
+    ],
+)  # fmt: skip
+def test_sides_a_routine_does_not_have_are_refused(
+    in_tmp: Path, args: tuple[str, ...], message: str
+) -> None:
+    result = run("script", *args)
+    assert_user_error(result, 1, message)
+
+
 def test_script_prints_the_timed_script_and_writes_nothing(in_tmp: Path) -> None:
     result = run("script", "--hold", "5m")
     assert result.exit_code == 0, result.output

@@ -165,11 +165,16 @@ def chosen_sides(routine: Routine, sides: Sequence[str] | None) -> list[str]:
         return list(routine.sides)
     known = {s.lower(): s for s in routine.sides}
     unknown = [s for s in sides if s.lower() not in known]
-    if unknown or not sides:
-        have = ", ".join(routine.sides) or "none: it is done as one"
+    if not routine.sides:
         raise PlanError(
-            f"--sides {','.join(sides)}: {routine.title} has the sides {have}; name one or more"
-            " of them, such as --sides " + (routine.sides[0] if routine.sides else "left")
+            f"--sides {','.join(sides)}: {routine.title} has no sides (it is done as one, "
+            "with one hold); leave --sides out"
+        )
+    if unknown or not sides:
+        raise PlanError(
+            f"--sides {','.join(sides)}: {routine.title} has the sides "
+            f"{', '.join(routine.sides)}; name one or more of them, such as --sides "
+            f"{routine.sides[0]}"
         )
     wanted = {s.lower() for s in sides}
     return [s for s in routine.sides if s.lower() in wanted]
