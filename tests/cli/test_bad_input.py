@@ -570,8 +570,19 @@ CASES = [
     Case("hold-negative", args=("--hold", "-5m"), code=2, fragments=("--hold",)),
     Case("hold-zero", args=("--hold", "0"), code=2, fragments=("--hold",)),
     Case("hold-bad-clock", args=("--hold", "1:75"), code=2, fragments=("--hold",)),
-    Case("hold-30-hours-option", args=("--hold", "30h"), fragments=("at most two hours",)),
-    Case("hold-too-short", args=("--hold", "5s"), fragments=("at least ten seconds",)),
+    # out of range, as --rate 5 is: bad usage too
+    Case(
+        "hold-30-hours-option",
+        args=("--hold", "30h"),
+        code=2,
+        fragments=("Invalid value for '--hold': a hold may be at most two hours",),
+    ),
+    Case(
+        "hold-too-short",
+        args=("--hold", "5s"),
+        code=2,
+        fragments=("Invalid value for '--hold': a hold must be at least ten seconds",),
+    ),
     Case("rate-too-low", args=("--rate", "5"), code=2, fragments=("--rate",)),
     Case("bitrate-unknown", args=("--bitrate", "1k"), code=2, fragments=("--bitrate",)),
     Case("unknown-option", args=("--colour", "blue"), code=2, fragments=("--colour",)),

@@ -14,7 +14,8 @@ from voiceguide.build.keys import options_from_keys
 from voiceguide.build.options import SESSION_OPTIONS, Command, SessionOption
 from voiceguide.build.session import SessionOptions
 from voiceguide.encode.export import FORMATS
-from voiceguide.errors import DurationError
+from voiceguide.errors import DurationError, PlanError
+from voiceguide.text.cues import validate_hold
 from voiceguide.text.durations import parse_duration
 from voiceguide.text.extras_change import VolumeOf
 
@@ -35,7 +36,25 @@ class DurationType(click.ParamType):  # type: ignore[type-arg]
             self.fail(str(e), param, ctx)
 
 
+class HoldType(DurationType):
+    """A hold: a duration within the holds voiceguide makes (out of range is bad usage,
+    exit 2, as a ``--rate`` out of range is)."""
+
+    name = "duration"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        seconds = super().convert(value, param, ctx)
+        try:
+            validate_hold(seconds)
+        except PlanError as e:
+            self.fail(str(e), param, ctx)
+        return seconds
+
+
 DURATION = DurationType()
+HOLD = HoldType()
 
 
 class VolumeType(click.ParamType):  # type: ignore[type-arg]
@@ -81,7 +100,7 @@ def _parameter(option: SessionOption, command: Command) -> Callable[[F], F]:
     low, high = option.minimum, option.maximum
     match option.kind:
         case "duration":
-            settings.update(type=DURATION, multiple=many)
+            settings.update(type=HOLD if option.key == "hold" else DURATION, multiple=many)
         case "folder":
             settings["type"] = click.Path(path_type=Path, file_okay=False)
         case "file":
