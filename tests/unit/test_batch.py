@@ -299,6 +299,9 @@ def test_a_bad_session_names_itself(tmp_path: Path) -> None:
         ("end_chime: none", r"end_chime: .*none: does not exist \(for no chime: end_chime: off\)"),
         ("end_chime: sounds", "end_chime: .*sounds: is a folder, not a sound file"),
         ("start_chime: notes.txt", r"the start chime .*notes.txt"),
+        # in a file, a hold's advice names no option
+        ("hold: 5s", r"line 4: session 2: a hold must be at least ten seconds, got five "
+         r"seconds; give 10s or more, such as 1m$"),
     ],
 )  # fmt: skip
 def test_a_bad_extra_stops_the_batch_before_any_work(

@@ -97,7 +97,7 @@ def validate_hold(seconds: float) -> None:
     if seconds < MIN_HOLD_SECONDS:
         raise PlanError(
             f"a hold must be at least {duration_words(MIN_HOLD_SECONDS)}, "
-            f"got {duration_words(seconds)}; use e.g. --hold 1m"
+            f"got {duration_words(seconds)}; give {MIN_HOLD_SECONDS:g}s or more, such as 1m"
         )
     if seconds > MAX_HOLD_SECONDS:
         raise PlanError(
