@@ -38,7 +38,7 @@ MIN_BREATHS, MAX_BREATHS = 2.0, 20.0  # a minute
 MAX_COUNTDOWN = 10
 MAX_DUCK = 40.0  # dB
 
-#: Words a sound field takes instead of a file name.
+#: Words a background takes instead of a file name (a chime's: CHIME_WORDS, in extras.py).
 BACKGROUND_WORDS = ("noise",)
 
 #: The validation context key that holds the folder sound files resolve in.
