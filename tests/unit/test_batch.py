@@ -205,7 +205,12 @@ def test_outputs_go_into_the_folder_given(tmp_path: Path) -> None:
         ("defaults: {pacer_volume: -3}\nsessions:\n  - {}\n",
          "line 1: defaults: unknown key 'pacer_volume'"),
         ("sessions:\n  - end_chime:\n",
-         "line 2: session 1: end_chime has no value; give one, or leave the key out"),
+         "line 2: session 1: end_chime: no value; give one, or leave the key out"),
+        # the key's own line, not the session's
+        ("sessions:\n  - output: a.mp3\n    rate: 150\n    end_chime:\n    hold: 1m\n",
+         "line 4: session 1: end_chime: no value; give one, or leave the key out"),
+        ("defaults:\n  rate: 150\n  hold:\nsessions:\n  - {}\n",
+         "line 3: defaults: hold: no value; give one, or leave the key out"),
     ],
 )  # fmt: skip
 def test_bad_batch_files_name_the_line(tmp_path: Path, text: str, message: str) -> None:

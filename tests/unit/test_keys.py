@@ -33,7 +33,7 @@ def test_checked_keys_are_converted_and_only_those_given_come_back() -> None:
         ({"volume": {"voice": -3}}, "volume: 'voice' is not an extra; give a volume for count"),
         ({"countdown": 5}, "countdown: give true or false (a number goes in countdown_from)"),
         ({"pacer": False, "breaths": 4}, "pacer: false and breaths contradict each other"),
-        ({"end_chime": None}, "end_chime has no value; give one, or leave the key out"),
+        ({"end_chime": None}, "end_chime: no value; give one, or leave the key out"),
         ({"bitrate": "100k"}, "bitrate: use one of 64k, 96k, 128k"),
         ({"volumes": {"pacer": -3}}, "unknown key 'volumes'; did you mean 'volume'?"),
     ],

@@ -29,6 +29,7 @@ from pydantic import (
     StrictBool,
     ValidationError,
     create_model,
+    field_validator,
     model_validator,
 )
 from pydantic_core import ErrorDetails
@@ -102,15 +103,14 @@ class _Keys(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
-    @model_validator(mode="before")
+    @field_validator("*", mode="before")
     @classmethod
-    def _no_blanks(cls, data: Any) -> Any:
-        """A key with no value (``end_chime:``) is a slip, not a choice: say so."""
-        if isinstance(data, dict):
-            blank = next((key for key, value in data.items() if value is None), None)
-            if blank is not None:
-                raise ValueError(f"{blank} has no value; give one, or leave the key out")
-        return data
+    def _no_blanks(cls, value: Any) -> Any:
+        """A key with no value (``end_chime:``) is a slip, not a choice: say so (on its
+        own line, as the error is the key's)."""
+        if value is None:
+            raise ValueError("no value; give one, or leave the key out")
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> _Keys:
