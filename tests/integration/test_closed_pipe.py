@@ -18,19 +18,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import require_tools
+from tests.fakes import MINI
 from voiceguide.encode.export import FORMATS, Encoding, Tags, encode, probe_duration
 from voiceguide.units import SAMPLE_RATE, SAMPLE_WIDTH
 
 pytestmark = pytest.mark.integration
-
-ROUTINE = """\
-name: mini
-title: Mini stretch
-steps:
-  - Lie on your back.
-reminders:
-  - Breathe slowly.
-"""
 
 
 def test_a_progress_report_that_cannot_be_written_stops_the_encode_at_once(
@@ -67,7 +59,7 @@ def test_a_build_whose_messages_cannot_be_written_still_writes_its_session(
     tmp_path: Path,
 ) -> None:
     require_tools("ffmpeg", "ffprobe", "espeak-ng")
-    (tmp_path / "mini.yaml").write_text(ROUTINE)
+    (tmp_path / "mini.yaml").write_text(MINI)
     env = {**os.environ, "VOICEGUIDE_CACHE_DIR": str(tmp_path / "cache")}
     read, write = os.pipe()
     os.close(read)  # nobody reads: every message fails, from the first (`| head -0`)

@@ -22,38 +22,24 @@ from voiceguide.text.extras_change import VolumeOf
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class DurationType(click.ParamType):  # type: ignore[type-arg]
-    name = "duration"
-
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> float:
-        if isinstance(value, float):
-            return value
-        try:
-            return parse_duration(str(value))
-        except DurationError as e:
-            self.fail(str(e), param, ctx)
-
-
-class HoldType(DurationType):
-    """A hold: a duration within the holds voiceguide makes (out of range is bad usage,
-    exit 2, as a ``--rate`` out of range is)."""
+class HoldType(click.ParamType):  # type: ignore[type-arg]
+    """A hold, the one duration among the options (``5m``, ``90s``, ...), within the
+    holds voiceguide makes: out of range is bad usage (exit 2), as a ``--rate`` out of
+    range is."""
 
     name = "duration"
 
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> float:
-        seconds = super().convert(value, param, ctx)
         try:
+            seconds = value if isinstance(value, float) else parse_duration(str(value))
             validate_hold(seconds)
-        except PlanError as e:
+        except (DurationError, PlanError) as e:
             self.fail(str(e), param, ctx)
         return seconds
 
 
-DURATION = DurationType()
 HOLD = HoldType()
 
 
@@ -100,7 +86,7 @@ def _parameter(option: SessionOption, command: Command) -> Callable[[F], F]:
     low, high = option.minimum, option.maximum
     match option.kind:
         case "duration":
-            settings.update(type=HOLD if option.key == "hold" else DURATION, multiple=many)
+            settings.update(type=HOLD, multiple=many)
         case "folder":
             settings["type"] = click.Path(path_type=Path, file_okay=False)
         case "file":
