@@ -20,7 +20,10 @@ encoded file. For each case it measures:
   Python process, ffmpeg, ffprobe and the speech workers), polled every 20 ms;
   and beside it the summed proportional set (PSS), which counts a page shared by
   several processes once in all (every ffmpeg maps the same 40 MB of libraries),
-  read at each new peak of the RSS sum and every second (reading it costs CPU);
+  read at each new peak of the RSS sum and every second (reading it costs CPU),
+  and, in a run of its own after the timed runs (``--memory-runs``, whose time is
+  not counted), at every poll: the sampled reading can miss a peak that lasts
+  less than a second, such as a new ffmpeg starting beside another;
 - the floor: ffmpeg alone encoding the same session's PCM, from a raw file, with
   the very command the build encodes with (``voiceguide.encode.export.encode_command``,
   tags and all), less the build's loudness filter; for the batch, the 20 encodes run
@@ -153,9 +156,10 @@ class TreeWatcher(threading.Thread):
     """Polls the summed resident set (and proportional set) of a process and all its
     descendants."""
 
-    def __init__(self, root: int) -> None:
+    def __init__(self, root: int, every_poll: bool = False) -> None:
         super().__init__(daemon=True)
         self.root = root
+        self.every_poll = every_poll  # read PSS at every poll, not only at RSS peaks
         self.peak_kb = 0
         self.peak_pss_kb = 0
         self.done = threading.Event()
@@ -181,7 +185,7 @@ class TreeWatcher(threading.Thread):
             polls += 1
             # PSS costs the kernel a walk of every mapping: reading it every poll took
             # CPU the batch then lacked (docs/performance.md).
-            if rss > self.peak_kb or polls % PSS_EVERY == 0:
+            if self.every_poll or rss > self.peak_kb or polls % PSS_EVERY == 0:
                 self.peak_pss_kb = max(self.peak_pss_kb, sum(_pss_kb(pid) for pid in tree))
             self.peak_kb = max(self.peak_kb, rss)
             self.done.wait(POLL_SECONDS)
@@ -193,13 +197,16 @@ def _cpu_seconds() -> float:
     return times.user + times.system + times.children_user + times.children_system
 
 
-def measure(command: Sequence[str], env: dict[str, str], cwd: Path) -> Sample:
-    """Run ``command`` to completion; its wall time and the peak memory of its tree."""
+def measure(
+    command: Sequence[str], env: dict[str, str], cwd: Path, every_poll: bool = False
+) -> Sample:
+    """Run ``command`` to completion; its wall time and the peak memory of its tree
+    (``every_poll``: its PSS read at every poll, which costs the run CPU)."""
     began = time.perf_counter()
     proc = subprocess.Popen(
         command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
-    watcher = TreeWatcher(proc.pid)
+    watcher = TreeWatcher(proc.pid, every_poll)
     watcher.start()
     assert proc.stderr is not None
     errors = proc.stderr.read()
@@ -254,6 +261,7 @@ def naive_build(hold: float, output: Path, use_cache: bool) -> None:
 @dataclass
 class Results:
     samples: dict[str, list[Sample]] = field(default_factory=dict)
+    exact_pss: dict[str, list[float]] = field(default_factory=dict)  # MB, read every poll
 
     def add(self, key: str, sample: Sample) -> None:
         self.samples.setdefault(key, []).append(sample)
@@ -264,6 +272,13 @@ class Results:
             f"{sample.cpu:7.2f} s CPU (load {load:.1f})",
             file=sys.stderr,
         )
+
+    def add_exact_pss(self, key: str, sample: Sample) -> None:
+        self.exact_pss.setdefault(key, []).append(sample.peak_pss_mb)
+        print(f"  {key:<24} PSS read at every poll: {sample.peak_pss_mb:5.1f} MB", file=sys.stderr)
+
+    def peak_exact_pss(self, key: str) -> float | None:
+        return max(self.exact_pss[key]) if key in self.exact_pss else None
 
     def seconds(self, key: str) -> float:
         return statistics.median(s.seconds for s in self.samples[key])
@@ -290,6 +305,7 @@ class Bench:
         self.python = [sys.executable]
         self.results = Results()
         self.seconds_longer = 0  # the holds of the next "changed" build, past 5 minutes
+        self.memory_round = False  # the builds (and Piper's command line), PSS every poll
 
     def voiceguide(self, *args: str) -> list[str]:
         return [*self.python, "-m", "voiceguide", *args]
@@ -298,7 +314,17 @@ class Bench:
         return [*self.python, str(Path(__file__).resolve()), "naive", *args]
 
     def run(self, key: str, command: Sequence[str]) -> None:
-        self.results.add(key, measure(command, dict(self.env), self.work))
+        if not self.memory_round:
+            self.results.add(key, measure(command, dict(self.env), self.work))
+        elif not key.startswith("stage") and "floor" not in key and "naive" not in key:
+            sample = measure(command, dict(self.env), self.work, every_poll=True)
+            self.results.add_exact_pss(key, sample)
+
+    def run_many(self, key: str, commands: Sequence[Sequence[str]]) -> None:
+        """Independent commands, as many at a time as there are cores (not in the
+        memory round: they are floors)."""
+        if not self.memory_round:
+            self.results.add(key, measure_many(commands, self.workers, self.work))
 
     def pcm(self, hold: str | None) -> Path:
         """The session's PCM, rendered once into a raw file for the floor (``hold``
@@ -371,6 +397,8 @@ class Bench:
     def stages(self) -> None:
         """The stages of a warm build of the default session, one after another in
         this process, each timed alone (as ``write_session`` runs them with one process)."""
+        if self.memory_round:
+            return
         os.environ["VOICEGUIDE_CACHE_DIR"] = str(self.cache)
 
         def timed(stage: str, work: Callable[[], T]) -> T:
@@ -438,13 +466,9 @@ class Bench:
                     "batch20 one by one", self.voiceguide("batch", batch, "-q", "--jobs", "1")
                 ),
                 lambda: self.run("batch20 separately", self.separately()),
-                lambda: self.results.add(
+                lambda: self.run_many(
                     "batch20 floor",
-                    measure_many(
-                        [self.floor(h, f"floor-{n}.mp3") for n, h in enumerate(holds)],
-                        self.workers,
-                        self.work,
-                    ),
+                    [self.floor(h, f"floor-{n}.mp3") for n, h in enumerate(holds)],
                 ),
                 lambda: self.run("batch20 naive", self.naive("--out", "naive.mp3", *holds)),
             ]
@@ -576,9 +600,9 @@ def table(results: Results, runs: int) -> str:
         ),
     ]
     out = [
-        "| case | wall time | x floor | peak memory (RSS) | (PSS) | CPU time | CPU x floor "
-        "| naive pydub | x naive |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| case | wall time | x floor | peak memory (RSS) | (PSS) | (PSS, every poll) "
+        "| CPU time | CPU x floor | naive pydub | x naive |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for label, key, floor, naive in rows:
         if not results.has(key):
@@ -591,7 +615,9 @@ def table(results: Results, runs: int) -> str:
         out.append(
             f"| {label} | {wall:.2f} s | "
             + (f"{wall / floor_s:.2f} ({floor_s:.2f} s) | " if floor_s else "- | ")
-            + f"{results.peak(key):.0f} MB | {results.peak_pss(key):.0f} MB | {cpu:.2f} s | "
+            + f"{results.peak(key):.0f} MB | {results.peak_pss(key):.0f} MB | "
+            + _mb(results.peak_exact_pss(key))
+            + f" | {cpu:.2f} s | "
             + (f"{cpu / floor_cpu:.2f} ({floor_cpu:.2f} s) | " if floor_cpu else "- | ")
             + (
                 f"{naive_s:.2f} s ({results.peak(naive):.0f} MB) | {wall / naive_s:.2f} |"
@@ -599,7 +625,12 @@ def table(results: Results, runs: int) -> str:
                 else "- | - |"
             )
         )
-    notes = [f"Medians of {runs} runs; x floor gives the floor's own time in brackets."]
+    notes = [
+        f"Medians of {runs} runs; x floor gives the floor's own time in brackets. "
+        "Memory is the highest reading of any run: RSS and PSS in the timed runs (PSS read "
+        "at each new RSS peak and every second), and PSS read at every 20 ms poll in "
+        "runs of their own."
+    ]
     if results.has("batch20") and results.has("batch20 one by one"):
         speedup = results.seconds("batch20 one by one") / results.seconds("batch20")
         notes.append(f"Batch speed-up, parallel against one by one: {speedup:.2f}x.")
@@ -621,8 +652,11 @@ def table(results: Results, runs: int) -> str:
         piper = results.seconds("piper cold") / results.seconds("piper cli")
         notes.append(
             f"Cold build with --engine piper: {results.seconds('piper cold'):.2f} s "
-            f"({results.peak_pss('piper cold'):.0f} MB PSS); Piper's own command line on the "
-            f"same lines: {results.seconds('piper cli'):.2f} s; {piper:.2f}x."
+            f"({_mb(results.peak_exact_pss('piper cold') or results.peak_pss('piper cold'))} "
+            f"PSS); Piper's own command line on the same lines: "
+            f"{results.seconds('piper cli'):.2f} s "
+            f"({_mb(results.peak_exact_pss('piper cli') or results.peak_pss('piper cli'))} "
+            f"PSS); {piper:.2f}x."
         )
     if results.has("default warm") and results.has("default warm jobs1"):
         jobs = results.seconds("default warm jobs1") / results.seconds("default warm")
@@ -631,6 +665,10 @@ def table(results: Results, runs: int) -> str:
     if len(out) > 2:
         main_table = "\n".join(out) + "\n\n" + " ".join(notes)
     return (main_table + "\n\n" + stage_table(results)).strip()
+
+
+def _mb(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f} MB"
 
 
 def stage_table(results: Results) -> str:
@@ -662,6 +700,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--cases", default=",".join(CASES), help=f"comma-separated, of: {', '.join(CASES)}"
     )
+    parser.add_argument(
+        "--memory-runs",
+        type=int,
+        default=1,
+        help="runs after the timed ones, not timed, that read PSS at every poll (default 1)",
+    )
     args = parser.parse_args(argv)
     cases = [c for c in args.cases.split(",") if c]
     unknown = [c for c in cases if c not in CASES]
@@ -682,6 +726,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         steps = [step for case in cases for step in bench.rounds(case)]
         for run in range(args.runs):
             print(f"bench: run {run + 1} of {args.runs}", file=sys.stderr)
+            for step in steps:
+                step()
+        bench.memory_round = True
+        for run in range(args.memory_runs):
+            print(f"bench: memory run {run + 1} of {args.memory_runs}", file=sys.stderr)
             for step in steps:
                 step()
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())

@@ -50,6 +50,60 @@ def test_peak_memory_sums_the_whole_process_tree(tmp_path: Path) -> None:
     assert 100 <= sample.peak_pss_mb <= sample.peak_mb
 
 
+# A child that holds 60 MB and forks: parent and child share the pages (the RSS sum
+# counts them twice, PSS once) until the child writes to its copy, which makes them
+# two (PSS doubles; the RSS sum, and so the sampled reading, does not move).
+FORKER = """
+import os, time
+data = bytearray(60 * 2**20)
+for i in range(0, len(data), 4096):
+    data[i] = 1
+pid = os.fork()
+if pid == 0:
+    time.sleep(0.3)
+    for i in range(0, len(data), 4096):
+        data[i] = 2
+    time.sleep(1.0)
+    os._exit(0)
+os.waitpid(pid, 0)
+"""
+
+
+def test_pss_read_at_every_poll_sees_pages_that_stop_being_shared(tmp_path: Path) -> None:
+    bench = load_bench()
+    command = [sys.executable, "-c", FORKER]
+    sample = bench.measure(command, dict(os.environ), tmp_path, every_poll=True)
+    assert 120 <= sample.peak_pss_mb <= sample.peak_mb  # both copies, whole
+
+
+def test_the_memory_round_reads_pss_at_every_poll_of_the_builds_only(tmp_path: Path) -> None:
+    """After the timed runs, the builds run again with PSS read at every poll; the
+    floors are not run, and the table shows both readings."""
+    module = load_bench()
+    bench = module.Bench(tmp_path, 2)
+    holder = [sys.executable, "-c", HOLDER.format(mb=60, child=False, grandchild="")]
+    bench.run("default warm", holder)
+    bench.run("default floor", [sys.executable, "-c", "pass"])
+    bench.memory_round = True
+    bench.run("default warm", holder)
+    bench.run("default floor", [sys.executable, "-c", "raise SystemExit(1)"])  # not run
+    bench.run_many("batch20 floor", [[sys.executable, "-c", "raise SystemExit(1)"]])
+    bench.stages()  # not run either: it times stages in this process
+    results = bench.results
+    assert len(results.samples["default warm"]) == 1  # the memory round is not timed
+    assert len(results.samples["default floor"]) == 1
+    assert not results.has("batch20 floor")
+    assert not results.has("stages floor")
+    exact = results.peak_exact_pss("default warm")
+    assert exact is not None
+    assert 60 <= exact < 120
+    assert results.peak_exact_pss("default floor") is None
+    row = next(r for r in module.table(results, 1).splitlines() if "warm cache |" in r)
+    cells = [cell.strip() for cell in row.split("|")]
+    assert cells[6] == f"{exact:.0f} MB"  # (PSS, every poll), beside the sampled PSS
+    assert cells[5] == f"{results.peak_pss('default warm'):.0f} MB"
+
+
 def test_the_stage_table_adds_the_medians_of_each_stage_against_the_floor() -> None:
     bench = load_bench()
     results = bench.Results()
