@@ -32,7 +32,10 @@ encoded file. For each case it measures:
   memory with pydub's ``+`` and exported with ``AudioSegment.export``;
 - (case ``piper``) a cold build with ``--engine piper`` against Piper's own command
   line (``python -m piper``) speaking the session's lines, one WAV file each, with
-  the settings the build gives Piper (length scale, volume, sentence silence);
+  the settings the build gives Piper (length scale, volume, sentence silence); cold
+  twice: with nothing in the cache (the first Piper build on a machine, which also
+  keeps the voice model as onnxruntime optimises it), and with only that optimised
+  model in it (every later build whose lines are not cached);
 - and (case ``stages``) where the default session's time goes: Python's start-up
   and imports (a fresh process), then each stage of a warm build on one core,
   timed alone in this process with the library's own functions (preparing,
@@ -370,6 +373,18 @@ class Bench:
             "--sentence-silence", str(piper_engine.SENTENCE_PAUSE),
         ]  # fmt: skip
 
+    def piper_model(self) -> Path:
+        """A folder holding the Piper voice model as a first Piper build keeps it."""
+        folder = self.work / "piper-models"
+        if not folder.is_dir():
+            code = (
+                "import sys; from pathlib import Path; "
+                "from voiceguide.speech.piper_engine import PiperEngine; "
+                "PiperEngine(keep=Path(sys.argv[1]))._voice"
+            )
+            subprocess.run([*self.python, "-c", code, str(folder)], env=self.env, check=True)
+        return folder
+
     def batch_sessions(self) -> list[tuple[str, str]]:
         """The batch's sessions: (output, hold) of each."""
         return [
@@ -437,13 +452,11 @@ class Bench:
         """What one run of a case measures, each a separate step."""
         hold = CASES[case]
         if case == "piper":
+            build = self.voiceguide("build", "-q", "--engine", "piper")
             return [
-                self.cold(
-                    lambda: self.run(
-                        "piper cold", self.voiceguide("build", "-q", "--engine", "piper")
-                    )
-                ),
+                self.cold(lambda: self.run("piper cold", build)),
                 lambda: self.run("piper cli", self.piper_cli(hold or "5m")),
+                self.cold(lambda: self.run("piper cold kept", build), self.piper_model()),
             ]
         if case == "stages":
             python = [*self.python, "-c", "import voiceguide.cli"]
@@ -498,11 +511,16 @@ class Bench:
         hold = f"5m{self.seconds_longer}s"
         self.run("default changed", self.voiceguide("build", "-q", "--hold", hold))
 
-    def cold(self, step: Callable[[], None]) -> Callable[[], None]:
-        """``step`` with an empty speech cache of its own."""
+    def cold(self, step: Callable[[], None], models: Path | None = None) -> Callable[[], None]:
+        """``step`` with an empty speech cache of its own (but for the speech engines'
+        kept models, linked from ``models``, if given)."""
 
         def run() -> None:
             cold = Path(tempfile.mkdtemp(prefix="cold-", dir=self.work))
+            if models is not None:
+                (cold / "models").mkdir()
+                for model in models.iterdir():
+                    os.link(model, cold / "models" / model.name)
             self.env["VOICEGUIDE_CACHE_DIR"] = str(cold)
             try:
                 step()
@@ -648,16 +666,17 @@ def table(results: Results, runs: int) -> str:
             f"60-minute against 10-minute session: voiceguide {ours:.2f}x, "
             f"the floor {floor_ratio:.2f}x, naive pydub {naive_ratio:.2f}x."
         )
-    if results.has("piper cold") and results.has("piper cli"):
-        piper = results.seconds("piper cold") / results.seconds("piper cli")
-        notes.append(
-            f"Cold build with --engine piper: {results.seconds('piper cold'):.2f} s "
-            f"({_mb(results.peak_exact_pss('piper cold') or results.peak_pss('piper cold'))} "
-            f"PSS); Piper's own command line on the same lines: "
-            f"{results.seconds('piper cli'):.2f} s "
-            f"({_mb(results.peak_exact_pss('piper cli') or results.peak_pss('piper cli'))} "
-            f"PSS); {piper:.2f}x."
-        )
+    for key, said in (
+        ("piper cold", "Cold build with --engine piper (nothing cached)"),
+        ("piper cold kept", "Cold build with --engine piper, its optimised model kept"),
+    ):
+        if results.has(key) and results.has("piper cli"):
+            piper = results.seconds(key) / results.seconds("piper cli")
+            notes.append(
+                f"{said}: {results.seconds(key):.2f} s ({_pss(results, key)} PSS); Piper's "
+                f"own command line on the same lines: {results.seconds('piper cli'):.2f} s "
+                f"({_pss(results, 'piper cli')} PSS); {piper:.2f}x."
+            )
     if results.has("default warm") and results.has("default warm jobs1"):
         jobs = results.seconds("default warm jobs1") / results.seconds("default warm")
         notes.append(f"Default session, --jobs 1 against the default (one per core): {jobs:.2f}x.")
@@ -669,6 +688,11 @@ def table(results: Results, runs: int) -> str:
 
 def _mb(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f} MB"
+
+
+def _pss(results: Results, key: str) -> str:
+    """The PSS peak read at every poll if there is one, else the sampled one."""
+    return _mb(results.peak_exact_pss(key) or results.peak_pss(key))
 
 
 def stage_table(results: Results) -> str:

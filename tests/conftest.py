@@ -28,7 +28,7 @@ def fake_engine() -> FakeEngine:
 def fake_speech(monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
     """Make the default engine name ("pyttsx3") give a fake engine, for CLI tests."""
     engine = FakeEngine()
-    monkeypatch.setitem(speech.ENGINES, "pyttsx3", lambda voice, rate, model: engine)
+    monkeypatch.setitem(speech.ENGINES, "pyttsx3", lambda voice, rate, model, keep: engine)
     return engine
 
 

@@ -184,7 +184,7 @@ def test_interrupting_a_batch_writes_nothing(in_tmp: Path, monkeypatch: pytest.M
             yield from super().synthesize(texts[:2])
             raise KeyboardInterrupt
 
-    monkeypatch.setitem(speech.ENGINES, "pyttsx3", lambda voice, rate, model: Interrupting())
+    monkeypatch.setitem(speech.ENGINES, "pyttsx3", lambda voice, rate, model, keep: Interrupting())
     (in_tmp / "clients.yaml").write_text(CLIENTS.replace("../", ""), "utf-8")
     result = run("batch", "clients.yaml", "-q")
     assert result.exit_code == 130

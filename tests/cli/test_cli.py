@@ -288,7 +288,9 @@ def test_missing_ffmpeg_says_how_to_install_it(
 def test_missing_espeak_says_how_to_install_it(
     in_tmp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def no_espeak(voice: str | None, rate: int, model: Path | None) -> FakeEngine:
+    def no_espeak(
+        voice: str | None, rate: int, model: Path | None, keep: Path | None
+    ) -> FakeEngine:
         raise MissingToolError(
             "espeak-ng is not installed; install it with: apt-get install espeak-ng"
         )
@@ -335,7 +337,7 @@ def test_interrupting_a_build_writes_nothing(in_tmp: Path, monkeypatch: pytest.M
             yield from super().synthesize(texts[:2])
             raise KeyboardInterrupt
 
-    monkeypatch.setitem(speech.ENGINES, "pyttsx3", lambda voice, rate, model: Interrupting())
+    monkeypatch.setitem(speech.ENGINES, "pyttsx3", lambda voice, rate, model, keep: Interrupting())
     result = run("build", "-o", "out.mp3", "--quiet")
     assert result.exit_code == 130
     assert result.stderr.strip() == "interrupted; nothing written"

@@ -94,6 +94,11 @@ def test_a_piper_build_holds_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyP
     # in the speech or in the whole file.
     assert energy_above(spoken(values, planned["events"]), 11_500) <= -70.0
     assert energy_above(values, 11_500) <= -70.0
+    # The model, as onnxruntime optimised it, is kept in the cache, and cleared with it.
+    cache = Path(os.environ["VOICEGUIDE_CACHE_DIR"])
+    assert [p.suffix for p in (cache / "models").iterdir()] == [".onnx"]
+    assert run("cache", "clear").exit_code == 0
+    assert not cache.exists()
 
 
 def test_voices_lists_the_joe_voice() -> None:
@@ -218,3 +223,76 @@ def test_the_model_is_let_go_once_every_text_is_spoken_and_loads_again() -> None
     again = list(engine.synthesize(KNOWN[:1]))
     assert [text for text, _ in again] == KNOWN[:1]
     check_clip(KNOWN[0], tidy_speech(again[0][1]), engine.words_per_minute)
+
+
+def _recording_loads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool, bool]]:
+    """Each onnxruntime session the engine makes: (model file's name, optimised now,
+    saved), as it is asked for (a call that raises is recorded too)."""
+    from voiceguide.speech import piper_engine
+
+    made: list[tuple[str, bool, bool]] = []
+    real = piper_engine._inference_session
+
+    def recording(model: Path, optimise: bool = True, save: Path | None = None) -> object:
+        made.append((model.name, optimise, save is not None))
+        return real(model, optimise, save)
+
+    monkeypatch.setattr(piper_engine, "_inference_session", recording)
+    return made
+
+
+def test_the_optimised_model_is_kept_and_then_loaded_as_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = _recording_loads(monkeypatch)
+    keep = tmp_path / "models"
+    first = PiperEngine(keep=keep)
+    first._voice  # noqa: B018 (loads the model)
+    (kept,) = keep.iterdir()
+    assert kept.suffix == ".onnx"
+    assert kept.name.startswith("en_US-joe-medium-")
+    assert kept.stat().st_size > 10_000_000
+    assert made == [(first.model.model.name, True, True)]
+
+    made.clear()
+    second = PiperEngine(keep=keep)
+    clip = dict(second.synthesize(KNOWN[:1]))[KNOWN[0]]
+    assert made == [(kept.name, False, False)], "the kept model, not optimised again"
+    check_clip(KNOWN[0], tidy_speech(clip), second.words_per_minute)
+
+
+def test_a_broken_kept_model_is_made_again_and_an_unwritable_folder_keeps_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = _recording_loads(monkeypatch)
+    keep = tmp_path / "models"
+    engine = PiperEngine(keep=keep)
+    kept = engine._kept_path()
+    assert kept is not None
+    keep.mkdir()
+    kept.write_bytes(b"not a model")
+    clip = dict(engine.synthesize(KNOWN[:1]))[KNOWN[0]]
+    check_clip(KNOWN[0], tidy_speech(clip), engine.words_per_minute)
+    model = engine.model.model.name
+    assert made == [(kept.name, False, False), (model, True, True)]
+    assert kept.stat().st_size > 10_000_000, "made again"
+
+    made.clear()
+    blocked = tmp_path / "a file"
+    blocked.write_text("in the way", "utf-8")
+    engine = PiperEngine(keep=blocked / "models")
+    clip = dict(engine.synthesize(KNOWN[:1]))[KNOWN[0]]
+    check_clip(KNOWN[0], tidy_speech(clip), engine.words_per_minute)
+    assert made == [(model, True, False)], "loaded as it is, nothing kept"
+    assert blocked.read_text("utf-8") == "in the way"
+
+
+def test_a_build_keeps_the_optimised_model_in_the_cache_unless_told_not_to() -> None:
+    from voiceguide.build.session import SessionOptions, make_engine
+
+    kept = make_engine(SessionOptions(engine="piper"))
+    assert isinstance(kept, PiperEngine)
+    assert kept.keep == Path(os.environ["VOICEGUIDE_CACHE_DIR"]) / "models"
+    ignoring = make_engine(SessionOptions(engine="piper", use_cache=False))
+    assert isinstance(ignoring, PiperEngine)
+    assert ignoring.keep is None

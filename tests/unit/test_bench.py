@@ -193,3 +193,28 @@ def test_the_bench_says_when_a_package_cannot_be_compiled(tmp_path: Path) -> Non
     package.mkdir()
     (package / "broken.py").write_text("def (:\n")
     assert not load_bench().compile_bytecode(package)
+
+
+def test_a_cold_step_has_an_empty_cache_but_for_the_kept_models(tmp_path: Path) -> None:
+    bench = load_bench().Bench(tmp_path, 2)
+    models = tmp_path / "piper-models"
+    models.mkdir()
+    (models / "voice-0123.onnx").write_bytes(b"optimised")
+    seen: list[tuple[Path, list[str]]] = []
+    contents: list[bytes] = []
+
+    def step() -> None:
+        cold = Path(bench.env["VOICEGUIDE_CACHE_DIR"])
+        seen.append((cold, sorted(str(p.relative_to(cold)) for p in cold.rglob("*"))))
+        contents.extend(p.read_bytes() for p in cold.rglob("*.onnx"))
+
+    bench.cold(step)()
+    bench.cold(step, models)()
+    (empty, nothing), (kept, listed) = seen
+    assert nothing == []
+    assert listed == ["models", "models/voice-0123.onnx"]
+    assert contents == [b"optimised"]
+    assert not empty.exists()
+    assert not kept.exists(), "each cold cache is removed after its step"
+    assert bench.env["VOICEGUIDE_CACHE_DIR"] == str(bench.cache)
+    assert (models / "voice-0123.onnx").exists(), "the kept models stay for the next run"

@@ -29,6 +29,7 @@ from voiceguide.build.session import (
     cue_sheet,
     default_output,
     load_chimes,
+    make_engine,
     plan_session,
     session_extras,
     write_session,
@@ -41,7 +42,7 @@ from voiceguide.encode.export import (
 )
 from voiceguide.errors import BatchError, VoiceguideError
 from voiceguide.progress import Progress, no_progress
-from voiceguide.speech import SpeechEngine, get_engine
+from voiceguide.speech import SpeechEngine
 from voiceguide.speech.cache import ClipCache
 from voiceguide.speech.clips import speak
 from voiceguide.text.cues import CueSheet
@@ -147,14 +148,10 @@ def build_batch(
         with lock:
             progress(stage, done, total)
 
-    notes = _speak_all(planned, engine_for or _default_engine, report)
+    notes = _speak_all(planned, engine_for or make_engine, report)
     workers = max(1, min(workers or os.cpu_count() or 1, len(planned)))
     results = _encode_all(planned, workers, report, on_written)
     return BatchResult(results, time.perf_counter() - began, notes)
-
-
-def _default_engine(options: SessionOptions) -> SpeechEngine:
-    return get_engine(options.engine, options.voice, options.rate, options.voice_model)
 
 
 def _labelled(job: Job, error: VoiceguideError) -> VoiceguideError:

@@ -43,7 +43,7 @@ from voiceguide.progress import no_progress
 from voiceguide.sound.audio import load_chime, load_chime_file, samples
 from voiceguide.sound.render import Layers
 from voiceguide.speech import DEFAULT_RATE, SpeechEngine, get_engine
-from voiceguide.speech.cache import ClipCache
+from voiceguide.speech.cache import ClipCache, models_folder
 from voiceguide.speech.clips import Clips, clip_samples, speak
 from voiceguide.text.cues import CueSheet, compose
 from voiceguide.text.durations import duration_words, format_compact
@@ -155,6 +155,13 @@ def cue_sheet(options: SessionOptions) -> tuple[Content, CueSheet]:
     return content, sheet
 
 
+def make_engine(options: SessionOptions) -> SpeechEngine:
+    """The speech engine ``options`` ask for; with the cache, it keeps what it prepares
+    for itself there (Piper: its model as optimised for this machine)."""
+    keep = models_folder() if options.use_cache else None
+    return get_engine(options.engine, options.voice, options.rate, options.voice_model, keep)
+
+
 def speak_sheet(
     sheet: CueSheet, engine: SpeechEngine, cache: ClipCache | None, progress: Progress
 ) -> Clips:
@@ -203,7 +210,7 @@ def prepare(
     The closing silence suits ``fmt`` (default: ``options.format``, else MP3), so
     that the file decodes to exactly the planned number of samples."""
     routine, sheet = composed or cue_sheet(options)
-    engine = engine or get_engine(options.engine, options.voice, options.rate, options.voice_model)
+    engine = engine or make_engine(options)
     cache = ClipCache() if options.use_cache else None
     chimes = load_chimes(session_extras(options, routine))  # a bad sound file fails first
     speech = speak_sheet(sheet, engine, cache, progress)
@@ -273,7 +280,7 @@ def build_session(
     began = time.perf_counter()
     fmt = choose_format(output, options.format)
     choose_bitrate(fmt, options.bitrate)  # fail fast on a bitrate the format does not have
-    engine = engine or get_engine(options.engine, options.voice, options.rate, options.voice_model)
+    engine = engine or make_engine(options)
     engine.start()  # its start-up goes on beside what follows
     routine, sheet = cue_sheet(options)  # fail fast on a bad routine or template...
     target = output or default_output(sheet, fmt)

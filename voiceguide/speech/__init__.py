@@ -53,12 +53,15 @@ def longest_first(texts: Sequence[str]) -> list[str]:
     return sorted(texts, key=len, reverse=True)
 
 
-#: Makes an engine from (voice, rate, model): a voice model file, or None for the
-#: engine's default (an engine that takes no model file refuses one).
-EngineFactory = Callable[[str | None, int, Path | None], SpeechEngine]
+#: Makes an engine from (voice, rate, model, keep): a voice model file, or None for the
+#: engine's default (an engine that takes no model file refuses one); and a folder
+#: where the engine may keep what it prepares for itself between runs, or None.
+EngineFactory = Callable[[str | None, int, Path | None, Path | None], SpeechEngine]
 
 
-def _make_pyttsx3(voice: str | None, rate: int, model: Path | None) -> SpeechEngine:
+def _make_pyttsx3(
+    voice: str | None, rate: int, model: Path | None, keep: Path | None
+) -> SpeechEngine:
     from voiceguide.errors import SpeechError
     from voiceguide.speech.pyttsx3_engine import Pyttsx3Engine
 
@@ -67,19 +70,27 @@ def _make_pyttsx3(voice: str | None, rate: int, model: Path | None) -> SpeechEng
     return Pyttsx3Engine(voice=voice, rate=rate)
 
 
-def _make_piper(voice: str | None, rate: int, model: Path | None) -> SpeechEngine:
+def _make_piper(
+    voice: str | None, rate: int, model: Path | None, keep: Path | None
+) -> SpeechEngine:
     from voiceguide.speech.piper_engine import PiperEngine
 
-    return PiperEngine(voice=voice, rate=rate, model=model)
+    return PiperEngine(voice=voice, rate=rate, model=model, keep=keep)
 
 
 ENGINES: dict[str, EngineFactory] = {"pyttsx3": _make_pyttsx3, "piper": _make_piper}
 
 
 def get_engine(
-    name: str, voice: str | None = None, rate: int = DEFAULT_RATE, model: Path | None = None
+    name: str,
+    voice: str | None = None,
+    rate: int = DEFAULT_RATE,
+    model: Path | None = None,
+    keep: Path | None = None,
 ) -> SpeechEngine:
-    """The engine called ``name``; ``model`` is a voice model file (Piper's .onnx)."""
+    """The engine called ``name``; ``model`` is a voice model file (Piper's .onnx);
+    ``keep`` a folder where it may keep what it prepares for itself between runs
+    (Piper: its model as optimised for this machine), or None to keep nothing."""
     from voiceguide.errors import SpeechError
 
     try:
@@ -88,4 +99,4 @@ def get_engine(
         raise SpeechError(
             f"unknown speech engine {name!r}; available: {', '.join(ENGINES)}"
         ) from None
-    return factory(voice, rate, model)
+    return factory(voice, rate, model, keep)

@@ -58,6 +58,13 @@ def default_folder() -> Path:
     return Path(platformdirs.user_cache_dir("voiceguide")) / "speech"
 
 
+def models_folder() -> Path:
+    """Where speech engines keep what they prepare for themselves (Piper: its voice
+    models as optimised for this machine): in the cache, so that ``cache info``
+    counts it and ``cache clear`` removes it."""
+    return default_folder() / "models"
+
+
 @dataclass(frozen=True)
 class CacheInfo:
     folder: Path

@@ -39,7 +39,7 @@ from voiceguide.plan.planner import plan
 from voiceguide.plan.timeline import Timeline
 from voiceguide.sound.audio import samples
 from voiceguide.speech import DEFAULT_RATE, ENGINES, SpeechEngine, get_engine
-from voiceguide.speech.cache import ClipCache
+from voiceguide.speech.cache import ClipCache, models_folder
 from voiceguide.speech.clips import speak
 from voiceguide.text.durations import parse_duration
 from voiceguide.text.programme import LoadedProgramme, parse_programme, with_given_routines
@@ -296,7 +296,9 @@ class Engines:
         key = (draft.engine, draft.voice or None, draft.rate)
         if key not in self._engines:
             try:
-                self._engines[key] = get_engine(draft.engine, draft.voice or None, draft.rate)
+                self._engines[key] = get_engine(
+                    draft.engine, draft.voice or None, draft.rate, keep=models_folder()
+                )
             except VoiceguideError as e:
                 raise DraftError(str(e), "voice") from None
         return self._engines[key]
