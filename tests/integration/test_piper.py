@@ -246,9 +246,17 @@ def test_the_optimised_model_is_kept_and_then_loaded_as_it_is(
 ) -> None:
     made = _recording_loads(monkeypatch)
     keep = tmp_path / "models"
+    keep.mkdir()
+    # Kept for another onnxruntime or CPU: removed once this one is kept. Not others.
+    (keep / ("en_US-joe-medium-" + "0" * 32 + ".onnx")).write_bytes(b"older")
+    others = ["en_US-joe-medium-x-" + "1" * 32 + ".onnx", "en_US-joe-medium-notes.onnx"]
+    for name in others:
+        (keep / name).write_bytes(b"another voice's")
     first = PiperEngine(keep=keep)
     first._voice  # noqa: B018 (loads the model)
-    (kept,) = keep.iterdir()
+    (kept,) = set(keep.iterdir()) - {keep / name for name in others}
+    for name in others:
+        assert (keep / name).read_bytes() == b"another voice's"
     assert kept.suffix == ".onnx"
     assert kept.name.startswith("en_US-joe-medium-")
     assert kept.stat().st_size > 10_000_000

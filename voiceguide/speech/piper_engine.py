@@ -24,6 +24,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -292,10 +293,11 @@ class PiperEngine:
         """An onnxruntime session of the model: the optimised model kept in ``keep``
         as it is, if there is one; else the model, optimised now, and kept.
 
-        A kept model that does not load is removed and made again; a folder that cannot
-        be written keeps nothing. The optimised graph computes what the model does, in
-        the same time (on two cores, 8 lines took 4.90 to 5.17 s of CPU against 5.00 to
-        5.24 s): loading it takes 0.20 to 0.25 s against 0.58 to 0.64 s."""
+        A kept model that does not load is removed and made again, and one made for
+        another onnxruntime or CPU is removed when this one is kept (one a voice); a
+        folder that cannot be written keeps nothing. The optimised graph computes what
+        the model does, in the same time (on two cores, 8 lines took 4.90 to 5.17 s of
+        CPU against 5.00 to 5.24 s): it loads in 0.20 to 0.25 s against 0.58 to 0.64 s."""
         kept = self._kept_path()
         if kept is not None and kept.is_file():
             try:
@@ -307,9 +309,16 @@ class PiperEngine:
             try:
                 kept.parent.mkdir(parents=True, exist_ok=True)
                 with atomic_path(kept, durable=False) as temp:
-                    return _inference_session(self.model.model, save=temp)
+                    session = _inference_session(self.model.model, save=temp)
             except Exception:  # the folder cannot be written (a broken model fails below)
                 pass
+            else:
+                same_voice = re.compile(re.escape(self.model.name) + r"-[0-9a-f]{32}\.onnx")
+                for other in kept.parent.iterdir():
+                    if other != kept and same_voice.fullmatch(other.name):
+                        with contextlib.suppress(OSError):
+                            other.unlink()
+                return session
         return _inference_session(self.model.model)
 
     def _kept_path(self) -> Path | None:
