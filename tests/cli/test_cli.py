@@ -380,6 +380,14 @@ def test_cache_info_counts_what_is_kept_and_cache_clear_empties_it() -> None:
     result = run("cache", "info")
     assert result.exit_code == 0, result.output
     assert result.output == (f"{folder}: 1 clip, the encoded frames of 1 session; 0.3 MB in all\n")
+    (folder / "models").mkdir()
+    (folder / "models" / ("voice-" + "0" * 32 + ".onnx")).write_bytes(bytes(1_000_000))
+    result = run("cache", "info")
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        f"{folder}: 1 clip, the encoded frames of 1 session, 1 voice model optimised for "
+        "this CPU; 1.3 MB in all\n"
+    )
     result = run("cache", "clear")
     assert result.exit_code == 0, result.output
     assert result.output == "Removed 1 clip, and all kept beside them\n"

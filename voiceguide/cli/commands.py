@@ -327,6 +327,8 @@ def cache_info() -> None:
     """Where the speech cache is, and how big."""
     info = ClipCache().info()
     kept = f", the encoded frames of {counted(info.encoded, 'session')}" if info.encoded else ""
+    if info.models:
+        kept += f", {counted(info.models, 'voice model')} optimised for this CPU"
     click.echo(
         f"{info.folder}: {counted(info.clips, 'clip')}{kept}; {info.bytes / 1e6:.1f} MB in all"
     )

@@ -71,6 +71,7 @@ class CacheInfo:
     clips: int
     bytes: int  # of all the cache keeps
     encoded: int = 0  # sessions whose encoded frames are kept (put_encoded)
+    models: int = 0  # voice models kept as optimised for this machine (models_folder)
 
 
 class ClipCache:
@@ -229,7 +230,9 @@ class ClipCache:
         )
         clips = sum(p.suffix == ".wav" for p in files)
         encoded = sum(p.parent.name == "encoded" for p in files)
-        return CacheInfo(self.folder, clips, sum(p.stat().st_size for p in files), encoded)
+        models = sum(p.parent.name == "models" for p in files)
+        total = sum(p.stat().st_size for p in files)
+        return CacheInfo(self.folder, clips, total, encoded, models)
 
     def clear(self) -> int:
         count = self.info().clips
