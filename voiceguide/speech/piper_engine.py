@@ -325,8 +325,10 @@ class PiperEngine:
         """Where the optimised model is kept: named by the model, onnxruntime's
         version and the CPU (its optimisations use the CPU's instructions), or None
         where the CPU cannot be told."""
+        if self.keep is None:
+            return None
         machine = _machine()
-        if self.keep is None or not machine:
+        if not machine:
             return None
         key = hashlib.sha256(
             f"{OPTIMISED}/{self.versions}/{self._model_hash}/{machine}".encode()
