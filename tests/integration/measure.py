@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from mutagen.id3 import ID3
 
 from voiceguide.units import SAMPLE_RATE
@@ -43,16 +45,26 @@ def decode(path: Path) -> array[int]:
     return values
 
 
-def onset(values: array[int], near: int, window: float = 0.25, quiet: float = 0.5) -> int:
+def onset(values: Sequence[int], near: int, window: float = 0.25, quiet: float = 0.5) -> int:
     """The first sample above the threshold within ``window`` seconds of ``near``,
     which must follow ``quiet`` seconds of quiet."""
     lo, hi = near - int(window * SAMPLE_RATE), near + int(window * SAMPLE_RATE)
-    quiet_before = max(abs(v) for v in values[lo - int(quiet * SAMPLE_RATE) : lo])
+    quiet_before = peak(values[lo - int(quiet * SAMPLE_RATE) : lo])
     assert quiet_before < ONSET_THRESHOLD, "the chime must follow quiet"
-    for i in range(lo, hi):
-        if abs(values[i]) > ONSET_THRESHOLD:
-            return i
+    above = np.flatnonzero(magnitudes(values[lo:hi]) > ONSET_THRESHOLD)
+    if len(above):
+        return lo + int(above[0])
     raise AssertionError(f"no onset within {window} s of sample {near}")
+
+
+def magnitudes(values: Sequence[int]) -> npt.NDArray[np.int32]:
+    """The absolute values of 16-bit samples, widened first so that -32768 stays 32768."""
+    return np.abs(np.asarray(values, dtype=np.int32))
+
+
+def peak(values: Sequence[int]) -> int:
+    """The largest absolute value of 16-bit samples; 0 for none."""
+    return int(magnitudes(values).max(initial=0))
 
 
 def hold_onsets(values: array[int], planned: Any, hold: Any) -> tuple[int, int]:
@@ -101,13 +113,11 @@ def check_session(path: Path, hold_seconds: float, planned: Any) -> list[float]:
         measured.append((end - start) / SAMPLE_RATE)
     # Every planned speech event is audible where it was planned, and silent pauses are silent.
     for event in planned.events:
-        chunk = values[event.start : event.end]
-        peak = max((abs(v) for v in chunk), default=0)
         if event.kind == "speech":
-            assert peak > 1000, f"speech {event.text!r} is audible"
+            assert peak(values[event.start : event.end]) > 1000, f"speech {event.text!r} is audible"
         elif event.kind == "pause" and event.length > SAMPLE_RATE // 10:
             inner = values[event.start + 1200 : event.end - 1200]
-            assert max((abs(v) for v in inner), default=0) < 200, "pauses are quiet"
+            assert peak(inner) < 200, "pauses are quiet"
     return measured
 
 
@@ -135,22 +145,27 @@ def id3_chapters(path: Path) -> list[tuple[str, int, int]]:
     ]
 
 
-def ffmpeg_loudness(path: Path, dual_mono: bool = True) -> dict[str, float]:
+def ffmpeg_loudness(path: Path, dual_mono: bool = True, true_peak: bool = True) -> dict[str, float]:
     """ffmpeg's own EBU R128 summary of a file, true peak and all (``ebur128=peak=true``,
     which resamples to 192 kHz): an independent reference for voiceguide's meter.
     Keys ``integrated`` (LUFS), ``true_peak`` (dBTP) and ``loudness_range`` (LU).
 
     ``dual_mono``: a mono file measured as heard on headphones (``dualmono=true``, as
-    voiceguide measures it), else as a single channel."""
+    voiceguide measures it), else as a single channel. ``true_peak=False`` leaves out the
+    true peak, and with it the resampling that takes most of the meter's time."""
+    resampled = "peak=true:" if true_peak else ""
     log = subprocess.run(
         ["ffmpeg", "-hide_banner", "-nostats", "-i", str(path), "-map", "0:a:0",
-         "-af", f"ebur128=peak=true:framelog=verbose:dualmono={str(dual_mono).lower()}",
+         "-af", f"ebur128={resampled}framelog=verbose:dualmono={str(dual_mono).lower()}",
          "-f", "null", "-"],
         capture_output=True, text=True, check=True,
     ).stderr  # fmt: skip
     summary = log[log.rindex("Summary:") :]
     found = {}
-    for key, label in (("integrated", "I"), ("loudness_range", "LRA"), ("true_peak", "Peak")):
+    keys = [("integrated", "I"), ("loudness_range", "LRA")]
+    if true_peak:
+        keys.append(("true_peak", "Peak"))
+    for key, label in keys:
         match = re.search(rf"^\s*{label}:\s+(-?[\d.]+|-inf)\s", summary, re.MULTILINE)
         assert match is not None, f"ffmpeg reported no {label}"
         found[key] = float(match.group(1))
@@ -179,8 +194,6 @@ def energy_above(values: Sequence[int], hz: float, block: int = 1 << 14) -> floa
     """The energy above ``hz`` relative to all of it, in dB, in 16-bit samples at the
     session rate: Hann-windowed blocks, half overlapping, their power spectra summed
     (the last block padded with silence)."""
-    import numpy as np
-
     pcm = np.asarray(values, dtype=np.float64)
     pcm = np.concatenate([pcm, np.zeros(-len(pcm) % block + block)])
     window = np.hanning(block)

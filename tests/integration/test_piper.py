@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 
 from tests.conftest import require_tools
 from tests.fakes import MINI
-from tests.integration.measure import decode, energy_above, onset, spoken
+from tests.integration.measure import decode, energy_above, onset, peak, spoken
 from voiceguide.cli import cli
 from voiceguide.sound.audio import samples, tidy_speech
 from voiceguide.speech import longest_first
@@ -89,7 +89,7 @@ def test_a_piper_build_holds_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyP
     for event in planned["events"]:
         if event["kind"] == "speech":
             chunk = values[event["start_sample"] : event["end_sample"]]
-            assert max(abs(v) for v in chunk) > 1000, f"{event['text']!r} is audible"
+            assert peak(chunk) > 1000, f"{event['text']!r} is audible"
     # The joe voice speaks at 22,050 Hz: nothing of it may be mirrored above 11,025 Hz,
     # in the speech or in the whole file.
     assert energy_above(spoken(values, planned["events"]), 11_500) <= -70.0
