@@ -382,6 +382,7 @@ def test_cache_info_counts_what_is_kept_and_cache_clear_empties_it() -> None:
     assert result.output == (f"{folder}: 1 clip, the encoded frames of 1 session; 0.3 MB in all\n")
     (folder / "models").mkdir()
     (folder / "models" / ("voice-" + "0" * 32 + ".onnx")).write_bytes(bytes(1_000_000))
+    (folder / "models" / ("voice-" + "0" * 16 + ".sha256")).write_text("1 2 3 4 5 " + "0" * 16)
     result = run("cache", "info")
     assert result.exit_code == 0, result.output
     assert result.output == (

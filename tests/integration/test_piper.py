@@ -96,7 +96,8 @@ def test_a_piper_build_holds_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert energy_above(values, 11_500) <= -70.0
     # The model, as onnxruntime optimised it, is kept in the cache, and cleared with it.
     cache = Path(os.environ["VOICEGUIDE_CACHE_DIR"])
-    assert [p.suffix for p in (cache / "models").iterdir()] == [".onnx"]
+    # ...beside a note of the model's hash, so that later builds do not read it again.
+    assert sorted(p.suffix for p in (cache / "models").iterdir()) == [".onnx", ".sha256"]
     assert run("cache", "clear").exit_code == 0
     assert not cache.exists()
 
@@ -254,7 +255,10 @@ def test_the_optimised_model_is_kept_and_then_loaded_as_it_is(
         (keep / name).write_bytes(b"another voice's")
     first = PiperEngine(keep=keep)
     first._voice  # noqa: B018 (loads the model)
-    (kept,) = set(keep.iterdir()) - {keep / name for name in others}
+    made_here = set(keep.iterdir()) - {keep / name for name in others}
+    (kept,) = (p for p in made_here if p.suffix == ".onnx")
+    (note,) = (p for p in made_here if p.suffix == ".sha256")  # the model's hash, noted
+    assert note.name.startswith("en_US-joe-medium-")
     for name in others:
         assert (keep / name).read_bytes() == b"another voice's"
     assert kept.suffix == ".onnx"
@@ -277,7 +281,7 @@ def test_a_broken_kept_model_is_made_again_and_an_unwritable_folder_keeps_none(
     engine = PiperEngine(keep=keep)
     kept = engine._kept_path()
     assert kept is not None
-    keep.mkdir()
+    keep.mkdir(exist_ok=True)  # where the model's hash was noted
     kept.write_bytes(b"not a model")
     clip = dict(engine.synthesize(KNOWN[:1]))[KNOWN[0]]
     check_clip(KNOWN[0], tidy_speech(clip), engine.words_per_minute)

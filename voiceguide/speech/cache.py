@@ -230,7 +230,7 @@ class ClipCache:
         )
         clips = sum(p.suffix == ".wav" for p in files)
         encoded = sum(p.parent.name == "encoded" for p in files)
-        models = sum(p.parent.name == "models" for p in files)
+        models = sum(p.parent.name == "models" and p.suffix == ".onnx" for p in files)
         total = sum(p.stat().st_size for p in files)
         return CacheInfo(self.folder, clips, total, encoded, models)
 

@@ -7,7 +7,7 @@ Any other Piper voice is a ``.onnx`` model with its ``.onnx.json`` config beside
 it. Everything runs from installed files: nothing is downloaded at run time,
 voices whose phonemizer would fetch data or need other packages (Chinese,
 Japanese, ...) are refused, and onnxruntime's usage telemetry is switched off
-(see :func:`_load_piper`).
+(see :func:`_import_piper`).
 
 Piper has no words-per-minute setting; it stretches phonemes by a
 ``length_scale``. :func:`length_scale` maps the asked rate onto it.
@@ -30,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache, cached_property
 from importlib.metadata import PackageNotFoundError, version
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ from pydub import AudioSegment
 
 from voiceguide.cores import available_cores
 from voiceguide.errors import MissingToolError, SpeechError
-from voiceguide.files import atomic_path
+from voiceguide.files import atomic_path, atomic_write_bytes
 from voiceguide.speech import Voice, longest_first
 
 INSTALL_HINT = "pip install 'voiceguide[piper]'"
@@ -151,6 +152,7 @@ def load_voice_model(path: Path | None) -> VoiceModel:
 def _inference_session(model: Path, optimise: bool = True, save: Path | None = None) -> Any:
     """An onnxruntime session that runs a text on one thread; ``optimise`` False loads
     an optimised model as it is; ``save`` writes the optimised model there."""
+    _import_piper()
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
@@ -186,8 +188,49 @@ def _file_hash(path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def _remembered_hash(path: Path, folder: Path | None) -> str:
+    """:func:`_file_hash` of ``path``, noted in ``folder`` beside the file's identity on
+    disk (device, inode, size, modification and change times) and read back while that
+    identity holds: the default voice's model is 63 MB, some 0.1 s to read on every
+    build. Writing over the file, or replacing it, changes its change time (which no
+    program can set), so a changed model is always read again. None notes nothing; a
+    note that cannot be written is not kept."""
+    if folder is None:
+        return _file_hash(path)
+    found = path.stat()
+    identity = " ".join(
+        str(n)
+        for n in (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
+    )
+    where = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+    note = folder / f"{path.stem}-{where}.sha256"
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        noted, _, digest = note.read_text("ascii").rpartition(" ")
+        if noted == identity and re.fullmatch(r"[0-9a-f]{16}", digest):
+            return digest
+    digest = _file_hash(path)
+    with contextlib.suppress(OSError):
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(note, f"{identity} {digest}".encode(), durable=False)
+    return digest
+
+
 def _load_piper() -> str:
-    """Import piper with onnxruntime's telemetry off; returns the versions that shape the sound.
+    """The versions that shape the sound, once piper-tts and onnxruntime are found
+    installed. Neither is imported here: a build that finds every clip in the cache
+    never needs them, and their import takes some 0.15 s (:func:`_import_piper` does
+    it when the model loads)."""
+    try:
+        if any(find_spec(name) is None for name in ("piper", "onnxruntime")):
+            raise ImportError
+        return f"piper-tts {version('piper-tts')}, onnxruntime {version('onnxruntime')}"
+    except (ImportError, ValueError, PackageNotFoundError):
+        raise MissingToolError(NOT_INSTALLED) from None
+
+
+@cache
+def _import_piper() -> None:
+    """Import piper with onnxruntime's telemetry off.
 
     onnxruntime's Linux wheels record usage events in ~/.cache/Microsoft and
     upload them to Microsoft; ORT_DISABLE_TELEMETRY, read when onnxruntime
@@ -199,8 +242,7 @@ def _load_piper() -> str:
         import piper  # noqa: F401
 
         onnxruntime.disable_telemetry_events()
-        return f"piper-tts {version('piper-tts')}, onnxruntime {version('onnxruntime')}"
-    except (ImportError, PackageNotFoundError):
+    except ImportError:  # found, but broken
         raise MissingToolError(NOT_INSTALLED) from None
 
 
@@ -240,7 +282,7 @@ class PiperEngine:
 
     @cached_property
     def _model_hash(self) -> str:
-        return _file_hash(self.model.model)
+        return _remembered_hash(self.model.model, self.keep)
 
     @cached_property
     def _identity(self) -> str:
@@ -277,6 +319,7 @@ class PiperEngine:
         with less: on two cores, 12 texts took 7.2 s of CPU, where the default took
         10.1 to 12.1 s. (Piper's voices draw random noise, so a text is never spoken
         twice alike: the speech cache is what makes a rebuild the same.)"""
+        _import_piper()
         from piper import PiperVoice
         from piper.config import PiperConfig
 
@@ -338,6 +381,7 @@ class PiperEngine:
     def synthesize(self, texts: Sequence[str]) -> Iterator[tuple[str, AudioSegment]]:
         if not texts:
             return
+        _import_piper()
         from piper import SynthesisConfig
 
         voice = self._voice
