@@ -35,7 +35,8 @@ encoded file. For each case it measures:
   the settings the build gives Piper (length scale, volume, sentence silence); cold
   twice: with nothing in the cache (the first Piper build on a machine, which also
   keeps the voice model as onnxruntime optimises it), and with only that optimised
-  model in it (every later build whose lines are not cached);
+  model in it (every later build whose lines are not cached); and warm, built again
+  in the cache a Piper build of it left;
 - and (case ``stages``) where the default session's time goes: Python's start-up
   and imports (a fresh process), then each stage of a warm build on one core,
   timed alone in this process with the library's own functions (preparing,
@@ -457,6 +458,7 @@ class Bench:
                 self.cold(lambda: self.run("piper cold", build)),
                 lambda: self.run("piper cli", self.piper_cli(hold or "5m")),
                 self.cold(lambda: self.run("piper cold kept", build), self.piper_model()),
+                self.in_cache(lambda: self.run("piper warm", build), self.piper_cache()),
             ]
         if case == "stages":
             python = [*self.python, "-c", "import voiceguide.cli"]
@@ -521,14 +523,36 @@ class Bench:
                 (cold / "models").mkdir()
                 for model in models.iterdir():
                     os.link(model, cold / "models" / model.name)
-            self.env["VOICEGUIDE_CACHE_DIR"] = str(cold)
+            try:
+                self.in_cache(step, cold)()
+            finally:
+                shutil.rmtree(cold, ignore_errors=True)
+
+        return run
+
+    def in_cache(self, step: Callable[[], None], folder: Path) -> Callable[[], None]:
+        """``step`` with ``folder`` as its speech cache."""
+
+        def run() -> None:
+            self.env["VOICEGUIDE_CACHE_DIR"] = str(folder)
             try:
                 step()
             finally:
                 self.env["VOICEGUIDE_CACHE_DIR"] = str(self.cache)
-                shutil.rmtree(cold, ignore_errors=True)
 
         return run
+
+    def piper_cache(self) -> Path:
+        """A speech cache as a Piper build of the default session leaves it (its clips,
+        its kept model, its gain and encoded frames), made once."""
+        folder = self.work / "piper-cache"
+        if not folder.is_dir():
+            subprocess.run(
+                self.voiceguide("build", "-q", "--engine", "piper", "-o", "warming.mp3"),
+                env={**self.env, "VOICEGUIDE_CACHE_DIR": str(folder)},
+                cwd=self.work, stdout=subprocess.DEVNULL, check=True,
+            )  # fmt: skip
+        return folder
 
     def warm(self) -> None:
         """Fill the cache as a build of each session the cases make leaves it: the
@@ -677,6 +701,11 @@ def table(results: Results, runs: int) -> str:
                 f"own command line on the same lines: {results.seconds('piper cli'):.2f} s "
                 f"({_pss(results, 'piper cli')} PSS); {piper:.2f}x."
             )
+    if results.has("piper warm"):
+        notes.append(
+            f"Warm build with --engine piper (every clip cached): "
+            f"{results.seconds('piper warm'):.2f} s ({_pss(results, 'piper warm')} PSS)."
+        )
     if results.has("default warm") and results.has("default warm jobs1"):
         jobs = results.seconds("default warm jobs1") / results.seconds("default warm")
         notes.append(f"Default session, --jobs 1 against the default (one per core): {jobs:.2f}x.")

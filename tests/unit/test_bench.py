@@ -218,3 +218,37 @@ def test_a_cold_step_has_an_empty_cache_but_for_the_kept_models(tmp_path: Path) 
     assert not kept.exists(), "each cold cache is removed after its step"
     assert bench.env["VOICEGUIDE_CACHE_DIR"] == str(bench.cache)
     assert (models / "voice-0123.onnx").exists(), "the kept models stay for the next run"
+
+
+def test_the_piper_cache_is_filled_once_and_a_warm_step_runs_in_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bench = load_bench().Bench(tmp_path, 2)
+    builds = tmp_path / "builds"
+    # A stand-in for the Piper build: it leaves a clip in the cache it is given.
+    fill = (
+        "import os, pathlib; cache = pathlib.Path(os.environ['VOICEGUIDE_CACHE_DIR']); "
+        "cache.mkdir(); (cache / 'clip.wav').write_bytes(b'spoken'); "
+        f"open({str(builds)!r}, 'a').write('built\\n')"
+    )
+    asked: list[tuple[str, ...]] = []
+
+    def voiceguide(*args: str) -> list[str]:
+        asked.append(args)
+        return [sys.executable, "-c", fill]
+
+    monkeypatch.setattr(bench, "voiceguide", voiceguide)
+    folder = bench.piper_cache()
+    assert bench.piper_cache() == folder
+    assert builds.read_text() == "built\n", "made once"
+    assert asked == [("build", "-q", "--engine", "piper", "-o", "warming.mp3")]
+    seen: list[list[str]] = []
+
+    def step() -> None:
+        cache = Path(bench.env["VOICEGUIDE_CACHE_DIR"])
+        seen.append(sorted(p.name for p in cache.iterdir()))
+
+    bench.in_cache(step, folder)()
+    assert seen == [["clip.wav"]]
+    assert bench.env["VOICEGUIDE_CACHE_DIR"] == str(bench.cache)
+    assert (folder / "clip.wav").read_bytes() == b"spoken", "the warm cache stays"
