@@ -151,8 +151,8 @@ def load_voice_model(path: Path | None) -> VoiceModel:
 
 def _inference_session(model: Path, optimise: bool = True, save: Path | None = None) -> Any:
     """An onnxruntime session that runs a text on one thread; ``optimise`` False loads
-    an optimised model as it is; ``save`` writes the optimised model there."""
-    _import_piper()
+    an optimised model as it is; ``save`` writes the optimised model there. (Called
+    from :attr:`PiperEngine._voice`, which imports onnxruntime first.)"""
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
@@ -381,10 +381,9 @@ class PiperEngine:
     def synthesize(self, texts: Sequence[str]) -> Iterator[tuple[str, AudioSegment]]:
         if not texts:
             return
-        _import_piper()
+        voice = self._voice  # imports piper, with onnxruntime's telemetry off
         from piper import SynthesisConfig
 
-        voice = self._voice
         settings = SynthesisConfig(
             speaker_id=self.speaker, length_scale=self.length_scale, volume=VOLUME
         )
