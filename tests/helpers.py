@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterator
+from typing import Any
+
+import pytest
 
 from voiceguide.plan.layers import Envelope
 from voiceguide.text.routine import Routine
@@ -30,3 +33,17 @@ def iter_texts(routine: Routine) -> Iterator[tuple[str, str]]:
         yield f"reminders[{i}]", reminder.text
     yield "release", routine.release
     yield "outro", routine.outro
+
+
+def first_arguments(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> list[Any]:
+    """The first argument of each call to ``owner.name`` from now on, in order; every
+    call goes through to it."""
+    calls: list[Any] = []
+    real = getattr(owner, name)
+
+    def recording(first: Any, *rest: Any, **named: Any) -> Any:
+        calls.append(first)
+        return real(first, *rest, **named)
+
+    monkeypatch.setattr(owner, name, recording)
+    return calls

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import FakeEngine, tone
+from tests.helpers import first_arguments
 from voiceguide.errors import SpeechError
 from voiceguide.sound.audio import samples
 from voiceguide.speech import clips as clips_module
@@ -25,15 +26,7 @@ def no_progress(*_: object) -> None:
 
 def counted_reads(cache: ClipCache, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The keys of the clips ``cache`` is asked for from now on, in order."""
-    reads: list[str] = []
-    get = cache.get
-
-    def counted(key: str) -> object:
-        reads.append(key)
-        return get(key)
-
-    monkeypatch.setattr(cache, "get", counted)
-    return reads
+    return first_arguments(monkeypatch, cache, "get")
 
 
 def test_clips_past_the_budget_are_read_from_the_cache_when_asked_for(

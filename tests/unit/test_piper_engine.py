@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import first_arguments
 from voiceguide.errors import MissingToolError, SpeechError
 from voiceguide.speech import get_engine, piper_engine
 from voiceguide.speech.piper_engine import _remembered_hash, length_scale
@@ -55,15 +56,7 @@ def model(tmp_path: Path) -> Path:
 @pytest.fixture
 def reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """The files whose contents are hashed (each a whole read of the file)."""
-    read: list[Path] = []
-    real = piper_engine._file_hash
-
-    def counted(path: Path) -> str:
-        read.append(path)
-        return real(path)
-
-    monkeypatch.setattr(piper_engine, "_file_hash", counted)
-    return read
+    return first_arguments(monkeypatch, piper_engine, "_file_hash")
 
 
 def test_the_model_hash_is_read_once_then_from_its_note(
