@@ -30,6 +30,7 @@ from voiceguide.encode.levelling import (
     Voice,
     level_and_encode,
 )
+from voiceguide.encode.m4a import plan_cut
 from voiceguide.encode.mp3 import splice
 from voiceguide.encode.mp3.split import plan_split
 from voiceguide.errors import PlanError
@@ -333,11 +334,12 @@ def write_session(
     encoding = Encoding(fmt, bitrate, tags, marks, str(target))
     # Layers sound through the holds, where the silence is: those sessions are encoded whole.
     shortcut = mp3_shortcut(prepared, jobs) if fmt.name == "mp3" and not plan else None
+    cut = plan_cut(timeline) if fmt.name == "m4a" and not plan else None  # two AAC encoders
     levelled = write_atomically(
         target,
         fmt,
         lambda temp: level_and_encode(
-            voice, temp, encoding, options.loudness, progress, shortcut, jobs=jobs
+            voice, temp, encoding, options.loudness, progress, shortcut, jobs=jobs, cut=cut
         ),
     )
     return Written(fmt, levelled, marks)

@@ -363,13 +363,13 @@ def encode(
         log = pipe_to_ffmpeg(
             command, pcm, total_samples, what, "encoding", progress, fds_for(path), path
         )
-    _check_log(log, what, path)
+    check_log(log, what, path)
     checkpoint("encoded")
     if verify:
         verify_duration(path, total_samples)
 
 
-def _check_log(log: str, what: str, output: Path) -> None:
+def check_log(log: str, what: str, output: Path) -> None:
     """At -loglevel error ffmpeg prints only errors, and exits 0 after some of them
     (a full disk while it writes the trailer), so any error is a failure."""
     if log.strip():

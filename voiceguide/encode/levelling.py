@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from voiceguide.encode.export import Encoding, encode, verify_duration
+from voiceguide.encode.m4a import encode_in_pieces
 from voiceguide.encode.meter import Loudness, measure_file
 from voiceguide.encode.mp3.split import Split, encode_short
 from voiceguide.errors import ExportError
@@ -266,6 +267,7 @@ def level_and_encode(
     progress: Progress = no_progress,
     shortcut: Shortcut | None = None,
     jobs: int = 1,
+    cut: int | None = None,
 ) -> Levelled:
     """Level the session to ``target`` LUFS, encode it into ``path``, measure the
     finished file; re-encode once if the codec moved it off target.
@@ -281,6 +283,10 @@ def level_and_encode(
     between the words, so the whole measures otherwise). Its true peak still is.
 
     ``jobs``: how many processes may run at once (see :func:`encode_short`).
+
+    ``cut``: where an M4A is cut in two for two encoders (voiceguide/encode/m4a.py);
+    with ``jobs`` 2 or more they run side by side. Not with layers, which sound
+    through the silences.
     """
     from voiceguide.encode.kept import encode_kept, encoded_key
     from voiceguide.encode.plan_loudness import VoiceLoudness
@@ -296,7 +302,15 @@ def level_and_encode(
         short = Path(folder) / "short.mp3"
 
         def encode_whole() -> Loudness:
-            encode(voice.render(gain, ceiling), total_samples, path, encoding, progress)
+            if cut is None or on_voice:
+                encode(voice.render(gain, ceiling), total_samples, path, encoding, progress)
+            else:
+
+                def span(start: int, end: int) -> Iterator[bytes]:
+                    return voice.sounds.render(voice.timeline, gain, ceiling, start, end)
+
+                at_once = jobs >= 2
+                encode_in_pieces(span, total_samples, path, encoding, progress, cut, at_once)
             return measure_file(path)
 
         def encode_levelled() -> tuple[Loudness, bool | None]:

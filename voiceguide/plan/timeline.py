@@ -85,6 +85,18 @@ class Timeline:
     def spoken(self) -> list[Event]:
         return [e for e in self.events if e.kind == "speech"]
 
+    def silences(self) -> list[tuple[int, int]]:
+        """The runs of pauses, as (start, end): where the voice track is silent."""
+        runs: list[tuple[int, int]] = []
+        for event in self.events:
+            if event.kind != "pause":
+                continue
+            if runs and runs[-1][1] == event.start:
+                runs[-1] = (runs[-1][0], event.end)
+            else:
+                runs.append((event.start, event.end))
+        return runs
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "routine": self.routine,

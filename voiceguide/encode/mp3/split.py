@@ -29,11 +29,8 @@ encoder instead.
 
 from __future__ import annotations
 
-import contextlib
 import tempfile
 import threading
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +43,7 @@ from voiceguide.encode.mp3.splice import (
     SETTLED,
     NotSpliceable,
 )
+from voiceguide.encode.pieces import RenderSpan, encode_spans
 from voiceguide.plan.timeline import Timeline
 from voiceguide.progress import Progress
 from voiceguide.units import to_samples
@@ -55,8 +53,6 @@ from voiceguide.units import to_samples
 CHECK = to_samples(0.5)
 _UNSETTLED = 3  # frames at the end of A's file that may not be as in the whole encode
 MIN_PART = to_samples(10.0)  # shorter than this, a second ffmpeg is not worth starting
-
-RenderSpan = Callable[[int, int], Iterable[bytes]]
 
 
 @dataclass(frozen=True)
@@ -77,25 +73,12 @@ class Split:
         return (self.end + ENCODER_DELAY) // MP3_FRAME - _UNSETTLED
 
 
-def _silences(timeline: Timeline) -> list[tuple[int, int]]:
-    """The runs of pauses in ``timeline``, as (start, end)."""
-    runs: list[tuple[int, int]] = []
-    for event in timeline.events:
-        if event.kind != "pause":
-            continue
-        if runs and runs[-1][1] == event.start:
-            runs[-1] = (runs[-1][0], event.end)
-        else:
-            runs.append((event.start, event.end))
-    return runs
-
-
 def plan_split(timeline: Timeline) -> Split | None:
     """Where two encoders can share the encode of ``timeline``'s render, the halves as
     even as they can be; None where no silence suits (or the render is short)."""
     total = timeline.length
     best: Split | None = None
-    for begin, stop in _silences(timeline):
+    for begin, stop in timeline.silences():
         end = stop + CHECK
         if end > total - MIN_PART or end < MIN_PART:
             continue  # the silence must be followed by a sound, and both parts worth it
@@ -148,10 +131,6 @@ def join(first: Path, second: Path, split: Split, samples: int, target: Path) ->
     splice.write_frames(target, b[: info_b.start], header_b, [(head, 1), (tail, 1)], sizes)
 
 
-class _StoppedError(Exception):
-    """The other encoder failed, or the build was interrupted: stop this one."""
-
-
 def encode_short(
     render: RenderSpan,
     samples: int,
@@ -179,52 +158,10 @@ def encode_short(
     with tempfile.TemporaryDirectory(prefix="voiceguide-") as folder:
         first, second = Path(folder) / "a.mp3", Path(folder) / "b.mp3"
         try:
-            _encode_both(render, samples, (first, second), encoding, monotonic, split)
+            spans = ((0, split.end), (split.start, samples))
+            encode_spans(render, spans, (first, second), encoding, monotonic, samples)
             join(first, second, split, samples, path)
             return
         except NotSpliceable:
             pass
     encode(render(0, samples), samples, path, encoding, monotonic, verify=False)
-
-
-def _encode_both(
-    render: RenderSpan,
-    samples: int,
-    paths: tuple[Path, Path],
-    encoding: Encoding,
-    progress: Progress,
-    split: Split,
-) -> None:
-    """Encode [0, split.end) into ``paths[0]`` and [split.start, samples) into
-    ``paths[1]``, at once; progress counts both, in samples of the whole render."""
-    spans = ((0, split.end), (split.start, samples))
-    work = sum(end - start for start, end in spans)
-    done = [0, 0]
-    stop = threading.Event()
-    lock = threading.Lock()
-
-    def run(index: int) -> None:
-        start, end = spans[index]
-
-        def report(stage: str, count: int, _: int) -> None:
-            if stop.is_set():
-                raise _StoppedError
-            with lock:
-                done[index] = count
-                progress(stage, sum(done) * samples // work, samples)
-
-        try:
-            encode(render(start, end), end - start, paths[index], encoding, report, verify=False)
-        except BaseException:
-            stop.set()
-            raise
-
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="voiceguide-encode-a") as pool:
-        other = pool.submit(run, 0)
-        try:
-            with contextlib.suppress(_StoppedError):  # A failed: its error is raised below
-                run(1)
-            other.result()
-        except BaseException:
-            stop.set()  # A stops at its next block; the pool waits for it to end
-            raise
