@@ -103,5 +103,10 @@ def test_two_encoders_write_one_faithful_m4a_for_any_jobs_or_give_way_to_one(
     monkeypatch.setattr(session_module, "plan_cut", m4a.plan_cut)
     monkeypatch.setattr(m4a, "join", refuse)
     refused = tmp_path / "refused.m4a"
-    build_session(options, refused, jobs=2)
+    steps: list[tuple[str, int, int]] = []
+    build_session(options, refused, progress=lambda *step: steps.append(step), jobs=2)
     assert refused.read_bytes() == whole.read_bytes()
+    # Its progress went through the pieces, then on with the one encoder, never back.
+    encoding = [done for stage, done, _ in steps if stage == "encoding"]
+    assert encoding == sorted(encoding)
+    assert encoding[-1] == timeline.length

@@ -12,6 +12,7 @@ from tests.fakes import FakeEngine
 from voiceguide.build.session import SessionOptions, prepare
 from voiceguide.encode.export import AAC_FRAME
 from voiceguide.encode.m4a import MARGIN, MIN_PIECE, NotJoinableError, frame_count, join, plan_cut
+from voiceguide.encode.pieces import forward_only
 from voiceguide.plan.timeline import Event, Timeline
 
 
@@ -136,3 +137,11 @@ def test_pieces_are_joined_only_when_their_frames_are_as_counted(tmp_path: Path)
     with pytest.raises(NotJoinableError, match="first piece"):
         join(first, second, cut, samples, target)
     assert not target.exists()
+
+
+def test_progress_after_pieces_that_did_not_join_never_steps_back() -> None:
+    seen: list[tuple[str, int, int]] = []
+    forward = forward_only(lambda stage, done, total: seen.append((stage, done, total)))
+    for done in (10, 60, 100, 0, 50, 100, 120):  # the pieces, then one encoder again
+        forward("encoding", done, 120)
+    assert seen == [("encoding", d, 120) for d in (10, 60, 100, 120)]

@@ -45,7 +45,7 @@ from voiceguide.encode.export import (
     verify_duration,
 )
 from voiceguide.encode.faults import ffmpeg_failed
-from voiceguide.encode.pieces import RenderSpan, encode_spans
+from voiceguide.encode.pieces import RenderSpan, encode_spans, forward_only
 from voiceguide.files import fds_for
 from voiceguide.plan.timeline import Timeline
 from voiceguide.progress import Progress
@@ -98,6 +98,7 @@ def encode_in_pieces(
     (from :func:`plan_cut`): side by side, or with ``at_once`` False one after the
     other, to the same bytes."""
     pieces = Encoding(ADTS, encoding.bitrate, encoding.tags, (), encoding.name)
+    progress = forward_only(progress)
     with tempfile.TemporaryDirectory(prefix="voiceguide-") as folder:
         a, b, joined = (Path(folder) / name for name in ("a.aac", "b.aac", "joined.aac"))
         spans = ((0, cut), (cut + AAC_FRAME, samples))

@@ -17,6 +17,22 @@ from voiceguide.progress import Progress
 RenderSpan = Callable[[int, int], Iterable[bytes]]
 
 
+def forward_only(progress: Progress) -> Progress:
+    """``progress``, passed on only where it goes further: after pieces that could not
+    be joined, the one encoder that takes their place starts again from nothing."""
+    reported = 0
+    lock = threading.Lock()
+
+    def forward(stage: str, done: int, total: int) -> None:
+        nonlocal reported
+        with lock:
+            if done > reported:
+                reported = done
+                progress(stage, done, total)
+
+    return forward
+
+
 class _StoppedError(Exception):
     """The other encoder failed, or the build was interrupted: stop this one."""
 

@@ -30,7 +30,6 @@ encoder instead.
 from __future__ import annotations
 
 import tempfile
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,7 +42,7 @@ from voiceguide.encode.mp3.splice import (
     SETTLED,
     NotSpliceable,
 )
-from voiceguide.encode.pieces import RenderSpan, encode_spans
+from voiceguide.encode.pieces import RenderSpan, encode_spans, forward_only
 from voiceguide.plan.timeline import Timeline
 from voiceguide.progress import Progress
 from voiceguide.units import to_samples
@@ -145,16 +144,7 @@ def encode_short(
     if split is None:
         encode(render(0, samples), samples, path, encoding, progress, verify=False)
         return
-    reported = 0
-    lock = threading.Lock()
-
-    def monotonic(stage: str, done: int, total: int) -> None:
-        nonlocal reported
-        with lock:
-            if done > reported:  # (after a failed join, the single encode catches up)
-                reported = done
-                progress(stage, done, total)
-
+    monotonic = forward_only(progress)
     with tempfile.TemporaryDirectory(prefix="voiceguide-") as folder:
         first, second = Path(folder) / "a.mp3", Path(folder) / "b.mp3"
         try:
