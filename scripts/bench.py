@@ -1,6 +1,6 @@
 """Benchmark voiceguide builds against the ffmpeg floor and a naive pydub pipeline.
 
-    python scripts/bench.py [--runs 3] [--cases default,10min,60min,batch20,stages,piper]
+    python scripts/bench.py [--runs 3] [--cases default,10min,60min,batch20,stages,piper,m4a]
 
 Every case runs ``--runs`` times, interleaved, in fresh processes, with a speech
 cache of its own; the table gives medians. "Warm" is that cache as a build of the
@@ -110,6 +110,7 @@ CASES = {  # name: the --hold of a single session (None for the batch)
     "stages": "5m",  # the default session, stage by stage
     "piper": "5m",  # the default session, spoken by Piper
     "programme": None,  # the built-in lower-back programme, as written (34:53)
+    "m4a": "5m",  # the default session as an M4A (voiceguide/encode/m4a.py)
 }
 PROGRAMME = "lower-back"
 STAGES = ("import", "prepare", "gain", "encode short", "measure short", "expand", "check")
@@ -347,9 +348,10 @@ class Bench:
                     f.write(block)
         return path
 
-    def floor(self, hold: str | None, output: str) -> list[str]:
-        """The build's encode command, reading the session's PCM from a raw file."""
-        encoding = Encoding(FORMATS["mp3"], DEFAULT_BITRATE, Tags("floor", "voiceguide", "floor"))
+    def floor(self, hold: str | None, output: str, fmt: str = "mp3") -> list[str]:
+        """The build's encode command for ``fmt``, one ffmpeg reading the session's PCM
+        from a raw file."""
+        encoding = Encoding(FORMATS[fmt], DEFAULT_BITRATE, Tags("floor", "voiceguide", "floor"))
         metadata = self.work / "floor-metadata.txt"
         metadata.write_text(ffmetadata(encoding), "utf-8")
         return encode_command(encoding, self.work / output, metadata, source=str(self.pcm(hold)))
@@ -467,6 +469,13 @@ class Bench:
                 lambda: self.run("stage import", python),
                 self.stages,
             ]
+        if case == "m4a":
+            build = self.voiceguide("build", "-q", "--hold", hold or "5m", "-o", "s.m4a")
+            return [
+                lambda: self.run("m4a warm", build),
+                lambda: self.run("m4a warm jobs1", [*build, "--jobs", "1"]),
+                lambda: self.run("m4a floor", self.floor(hold or "5m", "floor.m4a", "m4a")),
+            ]
         if case == "programme":
             return [
                 lambda: self.run("programme warm", self.voiceguide("build", PROGRAMME, "-q")),
@@ -554,10 +563,11 @@ class Bench:
             )  # fmt: skip
         return folder
 
-    def warm(self) -> None:
+    def warm(self, m4a: bool = False) -> None:
         """Fill the cache as a build of each session the cases make leaves it: the
         speech clips, the islands' loudness figures, the gain and the encoded short
-        file."""
+        file (and with ``m4a``, the gain of the default session as an M4A, whose
+        closing silence is of whole AAC frames)."""
         for hold in sorted({h for h in CASES.values() if h} | set(BATCH_HOLDS)):
             for _attempt in (1, 2):  # on a loaded machine the speech engine may time out
                 result = subprocess.run(
@@ -578,6 +588,11 @@ class Bench:
             self.voiceguide("build", PROGRAMME, "-q", "-o", "warming.mp3"),
             env=self.env, cwd=self.work, stdout=subprocess.DEVNULL, check=True,
         )  # fmt: skip
+        if m4a:
+            subprocess.run(
+                self.voiceguide("build", "-q", "-o", "warming.m4a"),
+                env=self.env, cwd=self.work, stdout=subprocess.DEVNULL, check=True,
+            )  # fmt: skip
 
 
 def compile_bytecode(package: Path) -> bool:
@@ -627,6 +642,8 @@ def table(results: Results, runs: int) -> str:
         ("10-minute session (--hold 3m20s)", "10min warm", "10min floor", "10min naive"),
         ("60-minute session (--hold 29m)", "60min warm", "60min floor", "60min naive"),
         (f"the {PROGRAMME} programme, warm cache", "programme warm", "programme floor", None),
+        ("default session as m4a, warm cache", "m4a warm", "m4a floor", None),
+        ("default session as m4a, warm cache, --jobs 1", "m4a warm jobs1", "m4a floor", None),
         (f"batch of {BATCH_SIZE}, in parallel", "batch20", "batch20 floor", "batch20 naive"),
         (
             f"batch of {BATCH_SIZE}, one by one (--jobs 1)",
@@ -775,7 +792,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="voiceguide-bench-") as folder:
         bench = Bench(Path(folder), workers)
         print(f"bench: {machine()}; warming the cache", file=sys.stderr)
-        bench.warm()
+        bench.warm(m4a="m4a" in cases)
         steps = [step for case in cases for step in bench.rounds(case)]
         for run in range(args.runs):
             print(f"bench: run {run + 1} of {args.runs}", file=sys.stderr)

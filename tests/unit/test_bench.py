@@ -134,8 +134,9 @@ def test_the_batch_built_separately_is_the_batch_files_sessions(tmp_path: Path) 
     assert len({session["hold"] for session in listed}) == 5
 
 
+@pytest.mark.parametrize(("fmt", "codec"), [("mp3", "libmp3lame"), ("m4a", "aac")])
 def test_the_floor_runs_the_command_the_build_encodes_with(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str, codec: str
 ) -> None:
     bench = load_bench()
     runs: list[tuple[list[str], str]] = []
@@ -147,16 +148,16 @@ def test_the_floor_runs_the_command_the_build_encodes_with(
     monkeypatch.setattr(export, "pipe_to_ffmpeg", run)
     floor = bench.Bench(tmp_path, 1)
     monkeypatch.setattr(floor, "pcm", lambda hold: tmp_path / "floor-5m.pcm")
-    command = floor.floor("5m", "floor.mp3")
-    encoding = Encoding(FORMATS["mp3"], DEFAULT_BITRATE, Tags("floor", "voiceguide", "floor"))
-    export.encode([], 0, tmp_path / "floor.mp3", encoding, verify=False)
+    command = floor.floor("5m", f"floor.{fmt}", fmt)
+    encoding = Encoding(FORMATS[fmt], DEFAULT_BITRATE, Tags("floor", "voiceguide", "floor"))
+    export.encode([], 0, tmp_path / f"floor.{fmt}", encoding, verify=False)
     ((built, metadata),) = runs
     assert _metadata(command).read_text("utf-8") == metadata
     assert _source(command) == str(tmp_path / "floor-5m.pcm")
     assert _source(built) == "pipe:0"
     # Word for word the same, but for where the PCM and the metadata come from.
     assert _general(command) == _general(built)
-    assert "libmp3lame" in built
+    assert built[built.index("-c:a") + 1] == codec
 
 
 def _source(command: list[str]) -> str:
