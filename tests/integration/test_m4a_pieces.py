@@ -8,7 +8,10 @@ Real espeak-ng (through pyttsx3) and ffmpeg; these fail, never skip, without the
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +56,8 @@ def test_two_encoders_write_one_faithful_m4a_for_any_jobs_or_give_way_to_one(
     options = SessionOptions(routine=routine, hold=30.0)
     joined = first_arguments(monkeypatch, m4a, "join")  # the first piece of each join
     two = build_session(options, tmp_path / "two.m4a", jobs=2)
-    one = build_session(options, tmp_path / "one.m4a", jobs=1)
+    # Without the cache (which now keeps the joined frames), encoded one by one.
+    one = build_session(replace(options, use_cache=False), tmp_path / "one.m4a", jobs=1)
     timeline = two.timeline
     cut = m4a.plan_cut(timeline)
     assert cut is not None
@@ -61,11 +65,24 @@ def test_two_encoders_write_one_faithful_m4a_for_any_jobs_or_give_way_to_one(
     assert (tmp_path / "two.m4a").read_bytes() == (tmp_path / "one.m4a").read_bytes()
     assert one.written.levelled == two.written.levelled
 
+    # With the cache, the same session puts the frames it kept into MP4 again; kept
+    # frames cut short are encoded again. The same file each time.
+    (kept,) = (Path(os.environ["VOICEGUIDE_CACHE_DIR"]) / "encoded").iterdir()
+    build_session(options, tmp_path / "again.m4a", jobs=2)
+    assert len(joined) == 2  # nothing encoded
+    for damage in (lambda data: data[:-100], without_last_frame, one_bit_changed):
+        kept.write_bytes(damage(kept.read_bytes()))
+        build_session(options, tmp_path / "mended.m4a", jobs=2)
+        assert (tmp_path / "mended.m4a").read_bytes() == (tmp_path / "two.m4a").read_bytes()
+        assert m4a.joined_whole(kept.read_bytes(), timeline.length)
+    assert len(joined) == 5
+    assert (tmp_path / "again.m4a").read_bytes() == (tmp_path / "two.m4a").read_bytes()
+
     # The same session from one encoder, as before the pieces.
     monkeypatch.setattr(session_module, "plan_cut", lambda _: None)
     whole = tmp_path / "whole.m4a"
     build_session(options, whole, jobs=2)
-    assert len(joined) == 2
+    assert len(joined) == 5
 
     # Decoded: the planned length, exact holds, and one encoder's samples up to the
     # first sound after the cut (the join itself decodes to zeros, as one encoder's).
@@ -104,9 +121,27 @@ def test_two_encoders_write_one_faithful_m4a_for_any_jobs_or_give_way_to_one(
     monkeypatch.setattr(m4a, "join", refuse)
     refused = tmp_path / "refused.m4a"
     steps: list[tuple[str, int, int]] = []
-    build_session(options, refused, progress=lambda *step: steps.append(step), jobs=2)
+    no_cache = replace(options, use_cache=False)  # (which holds the joined frames)
+    build_session(no_cache, refused, progress=lambda *step: steps.append(step), jobs=2)
     assert refused.read_bytes() == whole.read_bytes()
     # Its progress went through the pieces, then on with the one encoder, never back.
     encoding = [done for stage, done, _ in steps if stage == "encoding"]
     assert encoding == sorted(encoding)
     assert encoding[-1] == timeline.length
+
+
+def without_last_frame(data: bytes) -> bytes:
+    """Kept frames (ADTS, then their digest) but the last frame, digest and all: each
+    frame's header gives its size."""
+    frames = data[: -m4a.DIGEST]
+    at = last = 0
+    while at < len(frames):
+        last = at
+        at += (frames[at + 3] & 0x03) << 11 | frames[at + 4] << 3 | frames[at + 5] >> 5
+    return frames[:last] + hashlib.sha256(frames[:last]).digest()
+
+
+def one_bit_changed(data: bytes) -> bytes:
+    changed = bytearray(data)
+    changed[len(data) // 2] ^= 1
+    return bytes(changed)

@@ -22,6 +22,7 @@ from voiceguide.encode.meter import Loudness
 from voiceguide.encode.mp3 import splice
 from voiceguide.encode.plan_loudness import VoiceLoudness
 from voiceguide.plan.timeline import Event, Timeline
+from voiceguide.progress import no_progress
 from voiceguide.sound import islands as islands_module
 from voiceguide.sound.islands import Sounds
 from voiceguide.units import SAMPLE_RATE, SAMPLE_WIDTH
@@ -206,6 +207,18 @@ def test_an_encoded_file_is_kept_and_used_only_while_it_is_whole(
     assert encoder.calls == 2
     assert store.encoded == {"k": b"whole file"}
     assert checked == [b"whole file", b"broken"]
+
+
+def test_a_kept_file_is_checked_as_its_format_asks(tmp_path: Path) -> None:
+    store, path = DictStore(), tmp_path / "joined.aac"
+    store.encoded["k"] = b"frames"
+    encoder = Encoder(path, b"frames, again")
+    kept.encode_kept(store, "k", 1000, path, encoder, no_progress, lambda data, n: n == 1000)
+    assert encoder.calls == 0  # its own check passed it (an MP3's would not)
+    assert path.read_bytes() == b"frames"
+    kept.encode_kept(store, "k", 1000, path, encoder, no_progress, lambda data, n: False)
+    assert encoder.calls == 1
+    assert store.encoded == {"k": b"frames, again"}
 
 
 def test_the_render_is_what_its_version_says(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ and joined (voiceguide/encode/m4a.py)."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,7 +12,15 @@ import pytest
 from tests.fakes import FakeEngine
 from voiceguide.build.session import SessionOptions, prepare
 from voiceguide.encode.export import AAC_FRAME
-from voiceguide.encode.m4a import MARGIN, MIN_PIECE, NotJoinableError, frame_count, join, plan_cut
+from voiceguide.encode.m4a import (
+    MARGIN,
+    MIN_PIECE,
+    NotJoinableError,
+    frame_count,
+    join,
+    joined_whole,
+    plan_cut,
+)
 from voiceguide.encode.pieces import forward_only
 from voiceguide.plan.timeline import Event, Timeline
 
@@ -127,8 +136,10 @@ def test_pieces_are_joined_only_when_their_frames_are_as_counted(tmp_path: Path)
     first.write_bytes(adts(*[20] * 6))
     second.write_bytes(adts(*[30] * 7))
     join(first, second, cut, samples, target)
-    assert target.read_bytes() == first.read_bytes() + second.read_bytes()
-    assert frame_count(target.read_bytes()) == samples // AAC_FRAME + 1  # as one encoder's
+    frames = first.read_bytes() + second.read_bytes()
+    assert target.read_bytes() == frames + hashlib.sha256(frames).digest()
+    assert frame_count(frames) == samples // AAC_FRAME + 1  # as one encoder's
+    assert joined_whole(target.read_bytes(), samples)
     target.unlink()
     second.write_bytes(adts(*[30] * 8))  # a frame too many: another encoder's ways
     with pytest.raises(NotJoinableError, match="second piece"):
@@ -145,3 +156,19 @@ def test_progress_after_pieces_that_did_not_join_never_steps_back() -> None:
     for done in (10, 60, 100, 0, 50, 100, 120):  # the pieces, then one encoder again
         forward("encoding", done, 120)
     assert seen == [("encoding", d, 120) for d in (10, 60, 100, 120)]
+
+
+def test_kept_frames_are_whole_when_they_match_their_digest_and_are_as_many_as_counted() -> None:
+    samples = 12 * AAC_FRAME
+
+    def sealed(frames: bytes) -> bytes:
+        return frames + hashlib.sha256(frames).digest()
+
+    assert joined_whole(sealed(adts(*[20] * 13)), samples)  # priming, then 12
+    assert not joined_whole(sealed(adts(*[20] * 12)), samples)  # a frame short
+    assert not joined_whole(sealed(adts(*[20] * 13)[:-1]), samples)  # cut short
+    changed = bytearray(sealed(adts(*[20] * 13)))
+    changed[100] ^= 1  # a bit of a frame's data
+    assert not joined_whole(bytes(changed), samples)
+    assert not joined_whole(adts(*[20] * 13), samples)  # no digest
+    assert not joined_whole(b"", samples)

@@ -1,5 +1,5 @@
 """What a build keeps for the next build of the same session: the gain that levels
-it, and its encoded short file.
+it, and its encoded short file (an M4A's joined frames, too: voiceguide/encode/m4a.py).
 
 Both are kept in the speech cache (:class:`~voiceguide.speech.cache.ClipCache`),
 each under a key made of everything it follows from:
@@ -120,12 +120,14 @@ def encode_kept(
     path: Path,
     encode: Callable[[], None],
     progress: Progress,
+    whole: Callable[[bytes, int], bool] | None = None,
 ) -> None:
-    """Write into ``path`` the encoded file kept under ``key``, if it is whole; else
-    ``encode()`` it there, and keep it."""
+    """Write into ``path`` the encoded file kept under ``key``, if it is whole (by
+    ``whole(data, samples)``: an MP3's check by default); else ``encode()`` it there,
+    and keep it. What ``encode()`` raises keeps nothing."""
     data = store.get_encoded(key)
     if data is not None:
-        if splice.encodes(data, samples):
+        if (whole or splice.encodes)(data, samples):
             path.write_bytes(data)
             progress("encoding", samples, samples)
             return

@@ -25,13 +25,19 @@ not the same bytes. The cut follows from the plan alone, and the pieces are the
 same whether encoded at once or one after the other, so the file is the same for
 any ``--jobs``. Where the frames are not as counted here (another ffmpeg), the
 session is encoded whole by one encoder.
+
+With a cache, the joined frames are kept (voiceguide/encode/kept.py), with their
+SHA-256 digest, so that a build of the same session puts them into MP4 again
+instead of encoding; only if they match the digest and are as many as counted.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from voiceguide.encode.export import (
@@ -53,6 +59,7 @@ from voiceguide.units import to_samples, to_seconds
 
 MARGIN = to_samples(1.0)  # of silence the cut keeps from any sound, either side
 MIN_PIECE = to_samples(10.0)  # shorter than this, a second encoder is not worth starting
+DIGEST = 32  # bytes of SHA-256 after the joined frames: a kept file's check
 #: The pieces' format: the M4A's encoder, writing raw frames.
 ADTS = dataclasses.replace(
     FORMATS["m4a"], name="aac", muxer="adts", chapters=False, options=(), description="ADTS"
@@ -85,6 +92,16 @@ def plan_cut(timeline: Timeline) -> int | None:
     return best[1] if best else None
 
 
+#: Where the joined frames come from: ``keep(joined, make)`` writes into ``joined``
+#: the frames a build kept, or runs ``make()`` to encode them there (and keeps them).
+Keep = Callable[[Path, Callable[[], None]], None]
+
+
+def pieces_encoding(encoding: Encoding) -> Encoding:
+    """How each piece of an M4A written as ``encoding`` is encoded."""
+    return Encoding(ADTS, encoding.bitrate, encoding.tags, (), encoding.name)
+
+
 def encode_in_pieces(
     render: RenderSpan,
     samples: int,
@@ -93,24 +110,35 @@ def encode_in_pieces(
     progress: Progress,
     cut: int,
     at_once: bool = True,
+    keep: Keep | None = None,
 ) -> None:
     """Encode ``render(0, samples)`` into the M4A ``path`` in two pieces cut at ``cut``
     (from :func:`plan_cut`): side by side, or with ``at_once`` False one after the
-    other, to the same bytes."""
-    pieces = Encoding(ADTS, encoding.bitrate, encoding.tags, (), encoding.name)
+    other, to the same bytes. ``keep``: the joined frames a build of the same
+    session kept, if any (see :data:`Keep`)."""
+    pieces = pieces_encoding(encoding)
     progress = forward_only(progress)
     with tempfile.TemporaryDirectory(prefix="voiceguide-") as folder:
         a, b, joined = (Path(folder) / name for name in ("a.aac", "b.aac", "joined.aac"))
-        spans = ((0, cut), (cut + AAC_FRAME, samples))
-        encode_spans(render, spans, (a, b), pieces, progress, samples, at_once)
-        try:
+
+        def make() -> None:
+            spans = ((0, cut), (cut + AAC_FRAME, samples))
+            encode_spans(render, spans, (a, b), pieces, progress, samples, at_once)
             join(a, b, cut, samples, joined)
+
+        try:
+            if keep is None:
+                make()
+            else:
+                keep(joined, make)
         except NotJoinableError:
             encode(render(0, samples), samples, path, encoding, progress)
             return
+        frames = Path(folder) / "frames.aac"
+        frames.write_bytes(joined.read_bytes()[:-DIGEST])
         metadata = Path(folder) / "metadata.txt"
         metadata.write_text(ffmetadata(encoding), encoding="utf-8")
-        _put_in_mp4(joined, metadata, path, encoding)
+        _put_in_mp4(frames, metadata, path, encoding)
     verify_duration(path, samples)
 
 
@@ -132,15 +160,29 @@ def frame_count(data: bytes) -> int:
     return count
 
 
+def joined_whole(data: bytes, samples: int) -> bool:
+    """Whether ``data``, as :func:`join` writes it, is whole: its frames match their
+    digest, and are as many as the two pieces of a session of ``samples`` (whole
+    frames) give. A kept file's check."""
+    frames, digest = data[:-DIGEST], data[-DIGEST:]
+    if len(data) < DIGEST or hashlib.sha256(frames).digest() != digest:
+        return False
+    try:
+        return frame_count(frames) == samples // AAC_FRAME + 1
+    except NotJoinableError:
+        return False
+
+
 def join(first: Path, second: Path, cut: int, samples: int, target: Path) -> None:
-    """Write ``first``'s frames and then ``second``'s to ``target``, once each has as
-    many as its piece needs: its priming, and one for each frame of its samples."""
+    """Write ``first``'s frames and then ``second``'s to ``target``, and their SHA-256
+    digest after them, once each has as many as its piece needs: its priming, and
+    one for each frame of its samples."""
     a, b = first.read_bytes(), second.read_bytes()
     if frame_count(a) != cut // AAC_FRAME + 1:
         raise NotJoinableError("the first piece's frames do not end at the cut")
     if frame_count(b) != (samples - cut) // AAC_FRAME:  # its priming, then the rest
         raise NotJoinableError("the second piece's frames do not end the session")
-    target.write_bytes(a + b)
+    target.write_bytes(a + b + hashlib.sha256(a + b).digest())
 
 
 def mp4_command(joined: Path, metadata: Path, path: Path, encoding: Encoding) -> list[str]:
