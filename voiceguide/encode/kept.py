@@ -28,15 +28,19 @@ import glob
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from voiceguide.encode.export import Encoding, encode_command, ffmetadata, find_tool
+from voiceguide.encode.m4a import Keep, joined_whole, pieces_encoding
 from voiceguide.encode.mp3 import splice
 from voiceguide.encode.plan_loudness import FigureStore
 from voiceguide.plan.timeline import Timeline
 from voiceguide.progress import Progress
 from voiceguide.sound.islands import RENDER, Island, Sounds, islands
 from voiceguide.speech.cache import cache_key
+
+if TYPE_CHECKING:
+    from voiceguide.encode.levelling import Voice
 
 T = TypeVar("T")
 ENCODED = 1  # bump when what is kept of an encode changes
@@ -134,3 +138,26 @@ def encode_kept(
         store.forget_encoded(key)
     encode()
     store.put_encoded(key, path.read_bytes())
+
+
+def joined_kept(
+    store: Store,
+    voice: Voice,
+    gain: float,
+    ceiling: float,
+    encoding: Encoding,
+    cut: int,
+    progress: Progress,
+) -> Keep:
+    """How an M4A's joined frames (voiceguide/encode/m4a.py) are kept: under a key
+    made as the short file's is, for the pieces' encode, with the cut; checked by
+    :func:`~voiceguide.encode.m4a.joined_whole`."""
+    pieces = pieces_encoding(encoding)
+    base = encoded_key(voice.sounds, voice.timeline, gain, ceiling, pieces)
+    key = cache_key([base, "m4a pieces", cut])
+    samples = voice.timeline.length
+
+    def keep(joined: Path, make: Callable[[], None]) -> None:
+        encode_kept(store, key, samples, joined, make, progress, joined_whole)
+
+    return keep

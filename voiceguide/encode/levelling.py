@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from voiceguide.encode.export import Encoding, encode, verify_duration
-from voiceguide.encode.m4a import Keep, encode_in_pieces, joined_whole, pieces_encoding
+from voiceguide.encode.m4a import encode_in_pieces
 from voiceguide.encode.meter import Loudness, measure_file
 from voiceguide.encode.mp3.split import Split, encode_short
 from voiceguide.errors import ExportError
@@ -288,9 +288,8 @@ def level_and_encode(
     with ``jobs`` 2 or more they run side by side. Not with layers, which sound
     through the silences.
     """
-    from voiceguide.encode.kept import encode_kept, encoded_key
+    from voiceguide.encode.kept import encode_kept, encoded_key, joined_kept
     from voiceguide.encode.plan_loudness import VoiceLoudness
-    from voiceguide.speech.cache import cache_key
 
     on_voice = voice.layers is not None
     total_samples = voice.timeline.length
@@ -310,22 +309,12 @@ def level_and_encode(
                 def span(start: int, end: int) -> Iterator[bytes]:
                     return voice.sounds.render(voice.timeline, gain, ceiling, start, end)
 
-                keep = None if store is None else m4a_kept(store, cut)
+                keep = None
+                if store is not None:
+                    keep = joined_kept(store, voice, gain, ceiling, encoding, cut, progress)
                 at_once = jobs >= 2
                 encode_in_pieces(span, total_samples, path, encoding, progress, cut, at_once, keep)
             return measure_file(path)
-
-        def m4a_kept(store: Store, cut: int) -> Keep:
-            """The joined frames of the M4A pieces, kept under a key like the short
-            file's, with the cut."""
-            pieces = pieces_encoding(encoding)
-            base = encoded_key(voice.sounds, voice.timeline, gain, ceiling, pieces)
-            key = cache_key([base, "m4a pieces", cut])
-
-            def keep(joined: Path, make: Callable[[], None]) -> None:
-                encode_kept(store, key, total_samples, joined, make, progress, joined_whole)
-
-            return keep
 
         def encode_levelled() -> tuple[Loudness, bool | None]:
             """Encode, and measure what was encoded; and, with a shortcut and a core
