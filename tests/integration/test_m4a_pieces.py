@@ -8,7 +8,6 @@ Real espeak-ng (through pyttsx3) and ffmpeg; these fail, never skip, without the
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 from dataclasses import replace
@@ -28,7 +27,7 @@ from voiceguide.encode.export import AAC_FRAME
 
 pytestmark = pytest.mark.integration
 
-# A short session (about 80 s), so that four builds stay quick.
+# A short session (1:45), so that six builds stay quick.
 ROUTINE = """\
 name: quick
 title: Quick stretch
@@ -53,7 +52,7 @@ def test_two_encoders_write_one_faithful_m4a_for_any_jobs_or_give_way_to_one(
 ) -> None:
     routine = tmp_path / "quick.yaml"
     routine.write_text(ROUTINE)
-    options = SessionOptions(routine=routine, hold=30.0)
+    options = SessionOptions(routine=routine, hold=15.0)
     joined = first_arguments(monkeypatch, m4a, "join")  # the first piece of each join
     two = build_session(options, tmp_path / "two.m4a", jobs=2)
     # Without the cache (which now keeps the joined frames), encoded one by one.
@@ -66,29 +65,31 @@ def test_two_encoders_write_one_faithful_m4a_for_any_jobs_or_give_way_to_one(
     assert one.written.levelled == two.written.levelled
 
     # With the cache, the same session puts the frames it kept into MP4 again; kept
-    # frames cut short are encoded again. The same file each time.
+    # frames that do not match their digest are encoded again. The same file each time.
     (kept,) = (Path(os.environ["VOICEGUIDE_CACHE_DIR"]) / "encoded").iterdir()
     build_session(options, tmp_path / "again.m4a", jobs=2)
     assert len(joined) == 2  # nothing encoded
-    for damage in (lambda data: data[:-100], without_last_frame, one_bit_changed):
-        kept.write_bytes(damage(kept.read_bytes()))
-        build_session(options, tmp_path / "mended.m4a", jobs=2)
-        assert (tmp_path / "mended.m4a").read_bytes() == (tmp_path / "two.m4a").read_bytes()
-        assert m4a.joined_whole(kept.read_bytes(), timeline.length)
-    assert len(joined) == 5
+    # (The check's parts, the digest and the count, each have a unit test.)
+    changed = bytearray(kept.read_bytes())
+    changed[len(changed) // 2] ^= 1
+    kept.write_bytes(bytes(changed))
+    build_session(options, tmp_path / "mended.m4a", jobs=2)
+    assert len(joined) == 3
+    assert (tmp_path / "mended.m4a").read_bytes() == (tmp_path / "two.m4a").read_bytes()
+    assert m4a.joined_whole(kept.read_bytes(), timeline.length)
     assert (tmp_path / "again.m4a").read_bytes() == (tmp_path / "two.m4a").read_bytes()
 
     # The same session from one encoder, as before the pieces.
     monkeypatch.setattr(session_module, "plan_cut", lambda _: None)
     whole = tmp_path / "whole.m4a"
     build_session(options, whole, jobs=2)
-    assert len(joined) == 5
+    assert len(joined) == 3
 
     # Decoded: the planned length, exact holds, and one encoder's samples up to the
     # first sound after the cut (the join itself decodes to zeros, as one encoder's).
     a, b = np.asarray(decode(tmp_path / "two.m4a")), np.asarray(decode(whole))
     assert len(a) == len(b) == timeline.length
-    check_session(tmp_path / "two.m4a", 30.0, timeline)
+    check_session(tmp_path / "two.m4a", 15.0, timeline)
     after = min(e.start for e in timeline.events if e.kind != "pause" and e.start > cut)
     # (AAC frames overlap by one, and the encoder looks one ahead to choose its window:
     # the two frames before the sound's may hold it too.)
@@ -128,20 +129,3 @@ def test_two_encoders_write_one_faithful_m4a_for_any_jobs_or_give_way_to_one(
     encoding = [done for stage, done, _ in steps if stage == "encoding"]
     assert encoding == sorted(encoding)
     assert encoding[-1] == timeline.length
-
-
-def without_last_frame(data: bytes) -> bytes:
-    """Kept frames (ADTS, then their digest) but the last frame, digest and all: each
-    frame's header gives its size."""
-    frames = data[: -m4a.DIGEST]
-    at = last = 0
-    while at < len(frames):
-        last = at
-        at += (frames[at + 3] & 0x03) << 11 | frames[at + 4] << 3 | frames[at + 5] >> 5
-    return frames[:last] + hashlib.sha256(frames[:last]).digest()
-
-
-def one_bit_changed(data: bytes) -> bytes:
-    changed = bytearray(data)
-    changed[len(data) // 2] ^= 1
-    return bytes(changed)
