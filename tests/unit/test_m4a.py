@@ -168,7 +168,7 @@ def test_kept_frames_are_whole_when_they_match_their_digest_and_are_as_many_as_c
     assert not joined_whole(sealed(adts(*[20] * 12)), samples)  # a frame short
     assert not joined_whole(sealed(adts(*[20] * 13)[:-1]), samples)  # cut short
     changed = bytearray(sealed(adts(*[20] * 13)))
-    changed[100] ^= 1  # a bit of a frame's data
+    changed[110] ^= 1  # a bit of a frame's data (frame 5 holds bytes 100 to 119; 7 of header)
     assert not joined_whole(bytes(changed), samples)
     assert not joined_whole(adts(*[20] * 13), samples)  # no digest
     assert not joined_whole(b"", samples)
