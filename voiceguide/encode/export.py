@@ -8,7 +8,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal, TypeVar, get_args
@@ -228,17 +228,27 @@ def encode_command(
     """The command :func:`encode` runs: ffmpeg encodes the session's raw PCM from
     ``source`` into ``path``, with the tags and chapters of the ``metadata`` file
     (written from :func:`ffmetadata`)."""
+    bitrate = ["-b:a", encoding.bitrate] if encoding.bitrate else []
+    codec = ["-c:a", encoding.format.codec, *bitrate]
+    arguments = ["-loglevel", "error", *output_arguments(encoding, metadata, path, codec)]
+    return pcm_command(arguments, source, more_inputs=True)  # the metadata is a second input
+
+
+def output_arguments(
+    encoding: Encoding, metadata: Path, path: Path, codec: Sequence[str]
+) -> list[str]:
+    """What follows the audio input in ffmpeg's command: the tags and chapters of the
+    ``metadata`` file (a second input), ``codec`` (such as ``-c:a aac -b:a 128k``, or
+    ``-c:a copy``), bit-exact output, and the format's options and muxer, into
+    ``path``. :func:`encode_command` and the M4A's MP4 (voiceguide/encode/m4a.py) share it."""
     fmt = encoding.format
     chapters = "1" if fmt.chapters else "-1"
-    arguments = [
-        "-loglevel", "error", "-f", "ffmetadata", "-i", str(metadata),
+    return [
+        "-f", "ffmetadata", "-i", str(metadata),
         "-map", "0:a", "-map_metadata", "1", "-map_chapters", chapters,
-        "-c:a", fmt.codec,
-        *(["-b:a", encoding.bitrate] if encoding.bitrate else []),
-        "-fflags", "+bitexact", "-flags:a", "+bitexact",
+        *codec, "-fflags", "+bitexact", "-flags:a", "+bitexact",
         *fmt.options, "-f", fmt.muxer, "-y", str(path),
     ]  # fmt: skip
-    return pcm_command(arguments, source, more_inputs=True)  # the metadata is a second input
 
 
 def write_atomically(target: Path, fmt: Format, write: Callable[[Path], T]) -> T:

@@ -48,6 +48,7 @@ from voiceguide.encode.export import (
     encode,
     ffmetadata,
     find_tool,
+    output_arguments,
     verify_duration,
 )
 from voiceguide.encode.faults import ffmpeg_failed
@@ -188,14 +189,10 @@ def join(first: Path, second: Path, cut: int, samples: int, target: Path) -> Non
 def mp4_command(joined: Path, metadata: Path, path: Path, encoding: Encoding) -> list[str]:
     """ffmpeg puts the ADTS frames of ``joined`` into MP4 as they are, the first frame
     (priming) skipped by the edit list, with the tags and chapters of ``metadata``."""
-    fmt = encoding.format
     return [
         find_tool("ffmpeg"), "-hide_banner", "-nostats", "-loglevel", "error",
         "-itsoffset", repr(-to_seconds(AAC_FRAME)), "-f", "aac", "-i", str(joined),
-        "-f", "ffmetadata", "-i", str(metadata),
-        "-map", "0:a", "-map_metadata", "1", "-map_chapters", "1", "-c:a", "copy",
-        "-fflags", "+bitexact", "-flags:a", "+bitexact",
-        *fmt.options, "-f", fmt.muxer, "-y", str(path),
+        *output_arguments(encoding, metadata, path, ["-c:a", "copy"]),
     ]  # fmt: skip
 
 
