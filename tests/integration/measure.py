@@ -100,9 +100,12 @@ def probe(path: Path) -> dict[str, object]:
     return data
 
 
-def check_session(path: Path, hold_seconds: float, planned: Any) -> list[float]:
-    """Decode ``path``; check its length and holds against the plan; return the holds in s."""
-    values = decode(path)
+def check_session(
+    path: Path, hold_seconds: float, planned: Any, values: array[int] | None = None
+) -> list[float]:
+    """Decode ``path`` (unless ``values`` has it decoded already); check its length and
+    holds against the plan; return the holds in s."""
+    values = decode(path) if values is None else values
     assert len(values) == planned.length, "the decoded file has exactly the planned samples"
     measured = []
     for hold in planned.holds:
@@ -121,13 +124,9 @@ def check_session(path: Path, hold_seconds: float, planned: Any) -> list[float]:
     return measured
 
 
-def momentary(path: Path) -> list[tuple[float, float]]:
-    """EBU R128 momentary loudness (400 ms windows) every 100 ms: (end time in s, LUFS)."""
-    log = subprocess.run(
-        ["ffmpeg", "-hide_banner", "-nostats", "-i", str(path), "-af", "ebur128=framelog=info",
-         "-f", "null", "-"],
-        capture_output=True, text=True, check=True,
-    ).stderr  # fmt: skip
+def momentary(log: str) -> list[tuple[float, float]]:
+    """EBU R128 momentary loudness (400 ms windows) every 100 ms, from the log of
+    :func:`ffmpeg_meter`: (end time in s, LUFS)."""
     frames = re.findall(r"t:\s*([\d.]+)\s+TARGET:.*?M:\s*(-?[\d.]+|nan)", log)
     return [(float(t), float(m)) for t, m in frames if m != "nan"]
 
@@ -153,20 +152,33 @@ def ffmpeg_loudness(path: Path, dual_mono: bool = True, true_peak: bool = True) 
     ``dual_mono``: a mono file measured as heard on headphones (``dualmono=true``, as
     voiceguide measures it), else as a single channel. ``true_peak=False`` leaves out the
     true peak, and with it the resampling that takes most of the meter's time."""
+    return summary(ffmpeg_meter(path, dual_mono, true_peak), true_peak)
+
+
+def ffmpeg_meter(
+    path: Path, dual_mono: bool = True, true_peak: bool = True, frames: bool = False
+) -> str:
+    """The log of ffmpeg's EBU R128 meter on a file (see :func:`ffmpeg_loudness`), with
+    a line every 100 ms if ``frames`` (read by :func:`momentary`)."""
     resampled = "peak=true:" if true_peak else ""
-    log = subprocess.run(
+    level = "info" if frames else "verbose"
+    return subprocess.run(
         ["ffmpeg", "-hide_banner", "-nostats", "-i", str(path), "-map", "0:a:0",
-         "-af", f"ebur128={resampled}framelog=verbose:dualmono={str(dual_mono).lower()}",
+         "-af", f"ebur128={resampled}framelog={level}:dualmono={str(dual_mono).lower()}",
          "-f", "null", "-"],
         capture_output=True, text=True, check=True,
     ).stderr  # fmt: skip
-    summary = log[log.rindex("Summary:") :]
+
+
+def summary(log: str, true_peak: bool = True) -> dict[str, float]:
+    """The summary at the end of :func:`ffmpeg_meter`'s log (see :func:`ffmpeg_loudness`)."""
+    tail = log[log.rindex("Summary:") :]
     found = {}
     keys = [("integrated", "I"), ("loudness_range", "LRA")]
     if true_peak:
         keys.append(("true_peak", "Peak"))
     for key, label in keys:
-        match = re.search(rf"^\s*{label}:\s+(-?[\d.]+|-inf)\s", summary, re.MULTILINE)
+        match = re.search(rf"^\s*{label}:\s+(-?[\d.]+|-inf)\s", tail, re.MULTILINE)
         assert match is not None, f"ffmpeg reported no {label}"
         found[key] = float(match.group(1))
     return found

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import require_tools
 from tests.fakes import MINI
 from voiceguide.encode.export import FORMATS, Encoding, Tags, encode, probe_duration
 from voiceguide.units import SAMPLE_RATE, SAMPLE_WIDTH
@@ -28,7 +27,6 @@ pytestmark = pytest.mark.integration
 def test_a_progress_report_that_cannot_be_written_stops_the_encode_at_once(
     tmp_path: Path,
 ) -> None:
-    require_tools("ffmpeg")
     block = bytes(SAMPLE_WIDTH * SAMPLE_RATE)  # a second of silence
     blocks = 20
     reports: list[int] = []
@@ -58,7 +56,6 @@ def test_a_progress_report_that_cannot_be_written_stops_the_encode_at_once(
 def test_a_build_whose_messages_cannot_be_written_still_writes_its_session(
     tmp_path: Path,
 ) -> None:
-    require_tools("ffmpeg", "ffprobe", "espeak-ng")
     (tmp_path / "mini.yaml").write_text(MINI)
     env = {**os.environ, "VOICEGUIDE_CACHE_DIR": str(tmp_path / "cache")}
     read, write = os.pipe()

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import require_tools
 from tests.integration.measure import check_session, probe
 from voiceguide.build.session import SessionOptions, build_session, prepare
 from voiceguide.files import is_temp_name
@@ -44,11 +43,6 @@ BUILDS = [
     ("11s", 180),
     ("13s", 180),
 ]
-
-
-@pytest.fixture(autouse=True)
-def _tools() -> None:
-    require_tools("ffmpeg", "ffprobe", "espeak-ng")
 
 
 @pytest.fixture

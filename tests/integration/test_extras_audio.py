@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import require_tools
 from tests.fakes import MINI
 from tests.integration.measure import ONSET_THRESHOLD, TOLERANCE, decode, onset
 from tests.unit.test_extras_session import write_wav
@@ -30,7 +29,6 @@ def first_sound(values: array[int], start: int, end: int) -> int:
 
 
 def test_countdown_onsets_and_a_users_chime(tmp_path: Path) -> None:
-    require_tools("ffmpeg", "ffprobe", "espeak-ng")
     bell = write_wav(tmp_path / "bell.wav", 0.6, lead=0.3)  # 0.3 s of quiet before it sounds
     (tmp_path / "mini.yaml").write_text(MINI, "utf-8")
     change = ExtrasChange(countdown=True, start_chime=bell, end_chime="off")

@@ -14,7 +14,6 @@ import pytest
 from click.testing import CliRunner
 
 import voiceguide.speech.pyttsx3_engine as engine_module
-from tests.conftest import require_tools
 from voiceguide.cli import cli
 
 pytestmark = pytest.mark.integration
@@ -33,7 +32,6 @@ def build(folder: Path, **env: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_espeak_that_cannot_be_loaded_says_how_to_install_it(tmp_path: Path) -> None:
-    require_tools("ffmpeg", "espeak-ng")
     # An empty file shadows the real library: the dynamic loader finds it first (in
     # LD_LIBRARY_PATH) and fails to load it, as it fails when espeak-ng is not installed.
     hidden = tmp_path / "lib"
@@ -75,7 +73,6 @@ INFO = '{"info": {"pyttsx3": "fake", "library": "fake", "voice": "fake", "voices
 def test_an_engine_that_fails_while_speaking_is_stopped_and_reported(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, behaviour: str, message: str
 ) -> None:
-    require_tools("ffmpeg")
     worker = tmp_path / "worker.py"
     worker.write_text(  # the worker's protocol (see _pyttsx3_worker.py), failing when it speaks
         "import json, sys, time\n"

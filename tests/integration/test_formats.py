@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import require_tools
 from tests.integration.measure import (
     TOLERANCE,
     assert_agrees_with_ffmpeg,
@@ -21,11 +20,6 @@ from voiceguide.encode.meter import measure_file
 from voiceguide.units import SAMPLE_RATE
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(autouse=True)
-def _tools() -> None:
-    require_tools("ffmpeg", "ffprobe", "espeak-ng")
 
 
 @pytest.fixture(scope="module")

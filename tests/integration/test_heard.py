@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 from click.testing import CliRunner, Result
 
-from tests.conftest import require_tools
 from tests.fakes import MINI
 from tests.integration.measure import decode, peak
 from voiceguide.cli import cli
@@ -82,7 +81,6 @@ def test_a_user_chime_at_another_rate_is_clean_in_the_session(
     chime at -18 dBFS decays into the 16-bit noise floor, which over the whole treble
     band lies only some 65 dB under it, and 82 dB in those bands (the same bell made
     at 44.1 kHz measures so too)."""
-    require_tools("ffmpeg", "espeak-ng")
     monkeypatch.chdir(tmp_path)
     (tmp_path / "mini.yaml").write_text(MINI, "utf-8")
     write_bell(tmp_path / "bell.wav", rate, partials, channels)

@@ -25,7 +25,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import require_tools
 from voiceguide.checkpoint import VARIABLE
 from voiceguide.files import is_temp_name
 from voiceguide.speech.cache import ClipCache, is_whole_wav
@@ -100,7 +99,6 @@ def finish(proc: subprocess.Popen[bytes], log: Path) -> str:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    require_tools("ffmpeg", "ffprobe", "espeak-ng")
     base = tmp_path_factory.mktemp("world")
     (base / "mini.yaml").write_text(ROUTINE)
     finish(voiceguide(base, base / "cache", base / "log"), base / "log")  # fills the cache

@@ -9,7 +9,6 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from tests.conftest import require_tools
 from tests.fakes import MINI
 from tests.helpers import gain_at
 from tests.integration.measure import assert_agrees_with_ffmpeg, decode, onset
@@ -36,7 +35,6 @@ def rms(values: Floats) -> float:
 
 
 def test_pacer_and_bed_under_a_real_voice(tmp_path: Path) -> None:
-    require_tools("ffmpeg", "ffprobe", "espeak-ng")
     routine = tmp_path / "mini.yaml"
     routine.write_text(MINI, "utf-8")
     out = tmp_path / "mini.mp3"

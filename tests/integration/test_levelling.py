@@ -13,7 +13,6 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from tests.conftest import require_tools
 from tests.fakes import FakeEngine
 from tests.integration.measure import decode
 from voiceguide.build.session import BuildResult, SessionOptions, build_session
@@ -31,7 +30,6 @@ def build(tmp_path: Path, name: str, extras: Extras) -> BuildResult:
 
 
 def test_layers_leave_the_voice_as_loud_as_without_them(tmp_path: Path) -> None:
-    require_tools("ffmpeg", "ffprobe")
     plain, layered = build(tmp_path, "plain", Extras()), build(tmp_path, "layered", LAYERS)
     assert not plain.written.levelled.on_voice
     assert layered.written.levelled.on_voice

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import require_tools
 from tests.fakes import FakeEngine
 from voiceguide.build.session import SessionOptions, prepare
 from voiceguide.encode.levelling import LIMITER_CEILING
@@ -32,7 +31,6 @@ def ffmpeg_integrated(pcm: Path) -> float:
 
 
 def test_the_loudness_found_from_the_plan_is_what_ffmpeg_measures(tmp_path: Path) -> None:
-    require_tools("ffmpeg")
     prepared = prepare(SessionOptions(hold=30.0), FakeEngine())
     timeline = prepared.timeline
     sounds = Sounds(prepared.speech, prepared.chimes)

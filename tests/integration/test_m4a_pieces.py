@@ -18,7 +18,6 @@ import numpy as np
 import pytest
 
 import voiceguide.build.session as session_module
-from tests.conftest import require_tools
 from tests.helpers import first_arguments
 from tests.integration.measure import check_session, decode, probe
 from voiceguide.build.session import SessionOptions, build_session
@@ -40,11 +39,6 @@ reminders:
 release: Let go.
 outro: Well done.
 """
-
-
-@pytest.fixture(autouse=True)
-def _tools() -> None:
-    require_tools("ffmpeg", "ffprobe", "espeak-ng")
 
 
 def test_two_encoders_write_one_faithful_m4a_for_any_jobs_or_give_way_to_one(

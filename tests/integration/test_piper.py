@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from tests.conftest import require_tools
 from tests.fakes import MINI
 from tests.integration.measure import decode, energy_above, onset, peak, spoken
 from voiceguide.cli import cli
@@ -68,7 +67,6 @@ def test_speech_has_a_plausible_length_at_the_asked_rate(rate: int) -> None:
 
 
 def test_a_piper_build_holds_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    require_tools("ffmpeg")
     monkeypatch.chdir(tmp_path)
     (tmp_path / "mini.yaml").write_text(MINI, "utf-8")
     built = run("build", "mini.yaml", "--engine", "piper", "--hold", "10s", "-o", "s.mp3", "-q")

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import require_tools
 from tests.integration.measure import decode, hold_onsets, id3_chapters
 from voiceguide.build.session import SessionOptions, build_session
 from voiceguide.units import SAMPLE_RATE, to_samples
@@ -53,11 +52,6 @@ exercises:
   - routine: knee.yaml
     hold: 11s
 """
-
-
-@pytest.fixture(autouse=True)
-def _tools() -> None:
-    require_tools("ffmpeg", "ffprobe", "espeak-ng")
 
 
 def test_a_programme_is_one_file_with_exact_holds_and_a_chapter_per_exercise(

@@ -16,7 +16,6 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import require_tools
 from tests.integration.measure import check_session
 from voiceguide.build.session import SessionOptions, build_session
 
@@ -40,11 +39,6 @@ def routines(draw: st.DrawFn) -> dict[str, Any]:
         "reminders": draw(st.lists(texts, max_size=3)),
         "outro": draw(texts),
     }
-
-
-@pytest.fixture(autouse=True)
-def _tools() -> None:
-    require_tools("ffmpeg", "ffprobe", "espeak-ng")
 
 
 @settings(

@@ -20,7 +20,6 @@ import numpy as np
 import pytest
 
 import voiceguide.build.session as session_module
-from tests.conftest import require_tools
 from tests.fakes import FakeEngine
 from tests.integration.measure import assert_agrees_with_ffmpeg, check_session, decode
 from voiceguide.build.session import SessionOptions, build_session
@@ -35,11 +34,6 @@ from voiceguide.text.extras import Extras, Pacer
 from voiceguide.units import SAMPLE_RATE
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(autouse=True)
-def _tools() -> None:
-    require_tools("ffmpeg", "ffprobe", "espeak-ng")
 
 
 def test_the_spliced_mp3_is_the_short_one_with_its_silence(

@@ -13,18 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import require_tools
 from tests.integration.measure import assert_agrees_with_ffmpeg, ffmpeg_loudness
 from voiceguide.encode.meter import measure_file
 from voiceguide.errors import ExportError
 from voiceguide.units import SAMPLE_RATE
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(autouse=True)
-def _tools() -> None:
-    require_tools("ffmpeg")
 
 
 def write(path: Path, samples: np.ndarray, channels: int = 1) -> Path:
