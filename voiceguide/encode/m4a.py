@@ -1,7 +1,7 @@
 """Encode an M4A in two pieces, each with its own AAC encoder, side by side, and put
 their frames end to end in MP4 without encoding them again.
 
-ffmpeg's AAC encoder is slow, and uses one core: the default session (13:20, 234 s
+ffmpeg's AAC encoder is slow, and uses one core: the default session (13:31, 202 s
 of it sound) takes it about 11 s of CPU. So the session is cut in two in a silence
 (:func:`plan_cut`), at ``cut``:
 
