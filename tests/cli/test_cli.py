@@ -393,3 +393,23 @@ def test_cache_info_counts_what_is_kept_and_cache_clear_empties_it() -> None:
     assert result.exit_code == 0, result.output
     assert result.output == "Removed 1 clip, and all kept beside them\n"
     assert not folder.exists()
+
+
+def test_cache_clear_leaves_and_names_what_the_cache_did_not_write() -> None:
+    import os
+
+    from tests.fakes import tone
+    from voiceguide.speech.cache import ClipCache
+    from voiceguide.units import SAMPLE_RATE
+
+    folder = Path(os.environ["VOICEGUIDE_CACHE_DIR"])  # the test's own (tests/conftest.py)
+    ClipCache().put(ClipCache.key("fake", "Breathe."), tone(0.5, SAMPLE_RATE))
+    (folder / "notes.txt").write_text("mine")
+    result = run("cache", "clear")
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        f"Removed 1 clip, and all kept beside them; left 1 other file or folder in {folder}, "
+        "which the cache did not write\n"
+    )
+    assert [p.name for p in folder.iterdir()] == ["notes.txt"]
+    assert (folder / "notes.txt").read_text() == "mine"

@@ -142,3 +142,43 @@ def test_an_encoded_file_is_read_from_a_cache_that_cannot_be_written(
 
     monkeypatch.setattr(os, "utime", refused)
     assert cache.get_encoded("a") == b"frames"
+
+
+def test_clearing_removes_what_the_cache_wrote_and_nothing_else(tmp_path: Path) -> None:
+    """$VOICEGUIDE_CACHE_DIR may name a folder that holds the user's own files too."""
+    folder = tmp_path / "cache"
+    cache = ClipCache(folder)
+    key = ClipCache.key("fake", "Breathe.")
+    cache.put(key, tone(0.5, SAMPLE_RATE))
+    cache.put_json(key, {"gain": 1.0})
+    cache.put_encoded("ab" * 32, b"frames")
+    (folder / "models").mkdir()
+    (folder / "models" / ("voice-" + "0" * 32 + ".onnx")).write_bytes(b"model")
+    (folder / "models" / ("voice-" + "0" * 16 + ".sha256")).write_text("1 2 3 4 5 " + "0" * 16)
+    (folder / "notes.txt").write_text("mine")
+    (folder / "photos").mkdir()
+    (folder / "photos" / "ab.wav").write_bytes(b"mine too")
+    (folder / "encoded" / "readme.txt").write_text("and this")
+    (folder / key[:2] / "mine.wav").write_bytes(b"not a key's")
+    assert cache.info().clips == 1
+
+    cleared = cache.clear()
+    assert (cleared.clips, cleared.left) == (1, 4)
+    assert sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) == sorted(
+        [
+            "encoded",
+            "encoded/readme.txt",
+            key[:2],
+            f"{key[:2]}/mine.wav",
+            "notes.txt",
+            "photos",
+            "photos/ab.wav",
+        ]
+    )
+    assert cache.info().clips == cache.info().bytes == 0
+    # A cache folder of the cache's own files alone goes with them.
+    only = ClipCache(tmp_path / "only")
+    only.put(key, tone(0.5, SAMPLE_RATE))
+    only.put_encoded("cd" * 32, b"frames")
+    assert only.clear().left == 0
+    assert not (tmp_path / "only").exists()

@@ -336,5 +336,16 @@ def cache_info() -> None:
 
 @cache.command("clear")
 def cache_clear() -> None:
-    """Empty the speech cache, clips and all."""
-    click.echo(f"Removed {counted(ClipCache().clear(), 'clip')}, and all kept beside them")
+    """Empty the speech cache, clips and all.
+
+    Only what the cache wrote is removed: other files in its folder are left.
+    """
+    cache = ClipCache()
+    cleared = cache.clear()
+    others = "file or folder" if cleared.left == 1 else "files and folders"
+    left = (
+        f"; left {cleared.left} other {others} in {cache.folder}, which the cache did not write"
+        if cleared.left
+        else ""
+    )
+    click.echo(f"Removed {counted(cleared.clips, 'clip')}, and all kept beside them{left}")

@@ -21,7 +21,7 @@ import hashlib
 import io
 import json
 import os
-import shutil
+import re
 import wave
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -223,22 +223,85 @@ class ClipCache:
 
     def info(self) -> CacheInfo:
         self._tidy()
-        files = (
-            [p for p in self.folder.glob("*/*.*") if not is_temp_name(p.name)]
-            if self.folder.is_dir()
-            else []
-        )
+        files = [p for p in self._files() if not is_temp_name(p.name)]
         clips = sum(p.suffix == ".wav" for p in files)
         encoded = sum(p.parent.name == "encoded" for p in files)
         models = sum(p.parent.name == "models" and p.suffix == ".onnx" for p in files)
         total = sum(p.stat().st_size for p in files)
         return CacheInfo(self.folder, clips, total, encoded, models)
 
-    def clear(self) -> int:
+    def clear(self) -> Cleared:
+        """Remove every file the cache wrote, then its folders where that leaves them
+        empty. Anything else stays: ``$VOICEGUIDE_CACHE_DIR`` may name a folder that
+        holds other files too."""
         count = self.info().clips
-        if self.folder.is_dir():
-            shutil.rmtree(self.folder)
-        return count
+        left = 0
+        for path, owned in self._entries():
+            if owned:
+                path.unlink(missing_ok=True)
+            else:
+                left += 1
+        for folder in [*self._own_folders(), self.folder]:
+            with contextlib.suppress(OSError):  # not empty, or not there
+                folder.rmdir()
+        return Cleared(count, left)
+
+    def _files(self) -> list[Path]:
+        """The files the cache wrote, temporary ones included."""
+        return [path for path, owned in self._entries() if owned]
+
+    def _own_folders(self) -> list[Path]:
+        """The cache's own folders: one per first two hex digits of a key, ``encoded``
+        and ``models``."""
+        with contextlib.suppress(OSError):
+            return [
+                Path(entry.path)
+                for entry in os.scandir(self.folder)
+                if entry.is_dir(follow_symlinks=False) and _FOLDER.fullmatch(entry.name)
+            ]
+        return []
+
+    def _entries(self) -> list[tuple[Path, bool]]:
+        """Every entry in the cache folder and in its own folders (not those folders
+        themselves), each with whether the cache wrote it."""
+        found: list[tuple[Path, bool]] = []
+        own = self._own_folders()
+        with contextlib.suppress(OSError):
+            found += [
+                (Path(e.path), False) for e in os.scandir(self.folder) if Path(e.path) not in own
+            ]
+        for folder in own:
+            with contextlib.suppress(OSError):
+                for entry in os.scandir(folder):
+                    owned = entry.is_file(follow_symlinks=False) and _owned(folder.name, entry.name)
+                    found.append((Path(entry.path), owned))
+        return found
+
+
+#: The cache's own folders (see :meth:`ClipCache._own_folders`).
+_FOLDER = re.compile(r"[0-9a-f]{2}|encoded|models")
+#: What the cache writes in each: clips, islands' figures and gains in a key's folder,
+#: encoded frames, and Piper's optimised models with the notes of their hashes.
+_FILES = {
+    "encoded": re.compile(r"[^/]+\.mp3"),
+    "models": re.compile(r".+-([0-9a-f]{32}\.onnx|[0-9a-f]{16}\.sha256)"),
+}
+_KEYED = re.compile(r"[0-9a-f]+\.(wav|npy|json)")
+
+
+def _owned(folder: str, name: str) -> bool:
+    """Whether the cache wrote the file ``name`` in its folder ``folder``."""
+    if is_temp_name(name):
+        return True
+    if folder in _FILES:
+        return _FILES[folder].fullmatch(name) is not None
+    return name.startswith(folder) and _KEYED.fullmatch(name) is not None
+
+
+@dataclass(frozen=True)
+class Cleared:
+    clips: int  # clips removed (with all kept beside them)
+    left: int  # files and folders left in the cache folder: not the cache's own
 
 
 def _forget(path: Path) -> None:
