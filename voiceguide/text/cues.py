@@ -95,9 +95,11 @@ class CueSheet:
 
 def validate_hold(seconds: float) -> None:
     if seconds < MIN_HOLD_SECONDS:
+        # (In words when whole: 9.5 s said "ten seconds" once rounded.)
+        got = duration_words(seconds) if seconds == round(seconds) else f"{seconds:g} seconds"
         raise PlanError(
             f"a hold must be at least {duration_words(MIN_HOLD_SECONDS)}, "
-            f"got {duration_words(seconds)}; give {MIN_HOLD_SECONDS:g}s or more, such as 1m"
+            f"got {got}; give {MIN_HOLD_SECONDS:g}s or more, such as 1m"
         )
     if seconds > MAX_HOLD_SECONDS:
         raise PlanError(
