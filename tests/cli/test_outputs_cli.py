@@ -52,10 +52,21 @@ def test_the_format_option_names_the_default_output(in_tmp: Path) -> None:
     assert "chapters:" not in result.stdout
 
 
+@pytest.mark.parametrize("args", [["-o", "s.opus"], ["-o", "s.OPUS", "--format", "ogg"]])
+def test_an_ogg_opus_file_may_be_named_opus(in_tmp: Path, args: list[str]) -> None:
+    result = run("build", "--hold", "10s", "-q", *args)
+    assert result.exit_code == 0, result.output
+    (written,) = in_tmp.iterdir()
+    assert written.name == args[1]
+    info = run("info", str(written))
+    assert info.exit_code == 0, info.output
+    assert "opus in ogg" in info.stdout, info.stdout
+
+
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (["-o", "a.mp3", "--format", "ogg"], "--format ogg writes .ogg files"),
+        (["-o", "a.mp3", "--format", "ogg"], "use a name ending in .ogg or .opus"),
         (["-o", "a.flac", "--bitrate", "128k"], "flac is lossless"),
         (["--bitrate", "32k"], "not a bitrate for mp3"),
         (["--transcript", "s.txt"], ".vtt (WebVTT), .srt (SubRip), .lrc or .json"),

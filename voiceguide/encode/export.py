@@ -120,6 +120,11 @@ DEFAULT_FORMAT = "mp3"
 ALIASES = {"opus": "ogg"}
 
 
+def endings(fmt: Format) -> list[str]:
+    """The endings of a format's file names: ``[".ogg", ".opus"]``."""
+    return [fmt.extension, *(f".{alias}" for alias, name in ALIASES.items() if name == fmt.name)]
+
+
 def choose_format(output: Path | None, name: str | None) -> Format:
     """The format named by ``name``, or by the output's extension; MP3 by default."""
     suffix = output.suffix.lower().lstrip(".") if output is not None else ""
@@ -131,7 +136,7 @@ def choose_format(output: Path | None, name: str | None) -> Format:
         if output is not None and suffix != fmt.name:
             raise ExportError(
                 f"{output}: --format {fmt.name} writes {fmt.extension} files; "
-                f"use a name ending in {fmt.extension}"
+                f"use a name ending in {' or '.join(endings(fmt))}"
             )
         return fmt
     if output is None or output.is_dir():  # a folder: check_output_path says so
@@ -183,10 +188,10 @@ def check_output_path(target: Path, fmt: Format | None = None) -> None:
         raise ExportError(
             f"{target} is a folder; give a file name such as {target / ('session' + fmt.extension)}"
         )
-    if target.suffix.lower() != fmt.extension:
+    if target.suffix.lower() not in endings(fmt):
         raise ExportError(
             f"{target}: voiceguide writes {fmt.name} files here; "
-            f"use a name ending in {fmt.extension}"
+            f"use a name ending in {' or '.join(endings(fmt))}"
         )
     folder = target.parent
     if not folder.is_dir():
