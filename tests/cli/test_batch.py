@@ -54,10 +54,20 @@ def test_build_with_several_routines_and_no_output_writes_here(in_tmp: Path) -> 
     assert names(in_tmp) == ["mini-10s-per-side.mp3", "other-10s-per-side.mp3", "other.yaml"]
 
 
-@pytest.mark.parametrize("output", ["session.mp3", "missing-folder"])
-def test_several_sessions_need_a_folder(in_tmp: Path, output: str) -> None:
+@pytest.mark.parametrize(
+    ("output", "said"),
+    [
+        ("session.mp3", "session.mp3 is not a folder: 2 sessions are written into a folder"),
+        (
+            "missing-folder",
+            "missing-folder does not exist: 2 sessions are written into a folder, each under "
+            "its own name (ROUTINE-HOLD-per-side.mp3); make it first (mkdir missing-folder)",
+        ),
+    ],
+)
+def test_several_sessions_need_a_folder(in_tmp: Path, output: str, said: str) -> None:
     result = run("build", "--hold", "20s", "--hold", "30s", "-o", output)
-    assert_user_error(result, 1, f"{output} is not a folder: 2 sessions are written into a folder")
+    assert_user_error(result, 1, said)
     assert names(in_tmp) == []
 
 
@@ -83,6 +93,14 @@ sessions:
   - {output: ben.mp3, hold: 25s, rate: 170}
   - hold: 15s
 """
+
+
+def test_a_batch_of_one_says_one_session(in_tmp: Path) -> None:
+    (in_tmp / "one.yaml").write_text("sessions:\n  - {routine: mini.yaml, hold: 10s}\n")
+    result = run("batch", "one.yaml", "-q")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Wrote 1 session in "), result.stdout
+    assert names(in_tmp) == ["mini-10s-per-side.mp3", "one.yaml"]
 
 
 def test_batch_builds_every_session_beside_the_file(in_tmp: Path) -> None:

@@ -93,9 +93,11 @@ def jobs_for(
     if len(options) == 1:
         return [Job(options[0], output)]
     if not output.is_dir():
+        missing = not output.exists() and not output.suffix  # (a file's name: not a folder)
         raise BatchError(
-            f"{output} is not a folder: {len(options)} sessions are written into a folder, "
-            "each under its own name (ROUTINE-HOLD-per-side.mp3)"
+            f"{output} {'does not exist' if missing else 'is not a folder'}: "
+            f"{len(options)} sessions are written into a folder, each under its own name "
+            f"(ROUTINE-HOLD-per-side.mp3){f'; make it first (mkdir {output})' if missing else ''}"
         )
     return [Job(o, folder=output) for o in options]
 

@@ -162,7 +162,7 @@ def _build_batch(jobs: list[Job], workers: int | None, quiet: bool) -> None:
     finally:
         progress.close()
     interrupts.ignore()  # the files are written: report them whole
-    click.echo(f"Wrote {len(result.sessions)} sessions in {result.seconds_taken:.1f} s")
+    click.echo(f"Wrote {counted(len(result.sessions), 'session')} in {result.seconds_taken:.1f} s")
     notes: dict[str, None] = {}
     for session in result.sessions:
         timeline = session.timeline
