@@ -145,7 +145,7 @@ def test_a_bad_session_in_a_batch_file_writes_nothing(in_tmp: Path) -> None:
     assert_user_error(
         run("batch", "clients.yaml"),
         1,
-        "clients.yaml, line 3: session 2: there is no built-in routine called 'nope'",
+        "clients.yaml, line 3: session 2: there is no built-in routine or programme called 'nope'",
     )
     assert names(in_tmp) == ["clients.yaml"]
 

@@ -247,7 +247,12 @@ def test_a_missing_routine_file(in_tmp: Path) -> None:
 
 
 def test_an_unknown_built_in_routine(in_tmp: Path) -> None:
-    assert_user_error(run("build", "hamstrung"), 1, "no built-in routine called 'hamstrung'")
+    assert_user_error(
+        run("build", "hamstrung"),
+        1,
+        "no built-in routine or programme called 'hamstrung'; did you mean 'hamstring'?",
+        "programmes: lower-back (or give the path to a .yaml file)",
+    )
 
 
 @pytest.mark.parametrize("value", ["5 parsecs", "-1m", "0", "abc", "1:75"])
