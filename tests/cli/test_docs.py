@@ -58,3 +58,13 @@ def test_every_command_is_documented(path: str) -> None:
 
 def test_no_section_for_a_command_that_does_not_exist() -> None:
     assert documented() - set(command_paths(cli)) == set()
+
+
+def test_the_guide_names_every_key_a_batch_session_may_set() -> None:
+    from voiceguide.build.options import FILE_KEYS
+
+    guide = (COMMANDS_MD.parent / "using.md").read_text(encoding="utf-8")
+    start = guide.index("Each session may set ")
+    paragraph = guide[start : guide.index("\n\n", start)]
+    named = set(re.findall(r"`([a-z_]+)`", paragraph))
+    assert set(FILE_KEYS) - named == set(), "docs/using.md's batch keys miss some"
