@@ -180,3 +180,34 @@ def test_a_person_picks_a_programme_and_changes_an_exercise(tmp_path: Path) -> N
         expect(drawn).to_contain_text("6. Strapped hamstring stretch, left: 1:30.0")
         expect(drawn).to_contain_text("7. Child's pose: 1:00.0")
         print(f"edited and planned again: {time.perf_counter() - began:.2f} s in all")
+
+
+def test_a_mistake_found_in_one_cue_never_moves_the_typing_into_it(tmp_path: Path) -> None:
+    """Someone breaks the reminder cue, goes on to the outro and types there. The plan
+    finds the reminder's mistake meanwhile: it is shown, with a button to go to it, and
+    what they type stays in the outro."""
+    with studio_page(tmp_path) as (page, _):
+        page.get_by_text("up to date").wait_for(timeout=30_000)
+        page.locator("#wording-box summary").click()
+        cue, text = page.get_by_label("Cue", exact=True), page.get_by_label("Wording of this cue")
+        cue.select_option("reminder")
+        broken = "{{ reminder.text }} {{ sidee }}"
+        text.fill(broken)
+        error = page.locator("#template-error")
+        expect(error).to_contain_text("reminder.j2, line 1: 'sidee' is undefined")
+
+        cue.select_option("outro")
+        text.click()
+        page.keyboard.press("End")
+        page.keyboard.type(" Namaste")
+        expect(error).to_contain_text("reminder.j2", timeout=30_000)  # planned meanwhile
+        go = page.get_by_role("button", name="Show the reminder cue")
+        expect(go).to_be_visible()
+        page.keyboard.type(" and see you next week.")
+        expect(cue).to_have_value("outro")
+        assert "{{ outro }} Namaste and see you next week.\n" in text.input_value()
+
+        go.click()
+        expect(cue).to_have_value("reminder")
+        expect(text).to_have_value(broken)
+        expect(text).to_be_focused()

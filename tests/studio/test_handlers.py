@@ -156,6 +156,35 @@ def test_bad_input_gets_an_inline_error_and_the_studio_keeps_running(
     assert client.post("/api/preview", json=draft()).status_code == 200
 
 
+# Cues the 30-second draft does not speak: no halfway cue in so short a hold, no
+# programme cues for a routine. They are checked all the same, at every step.
+UNSPOKEN = [
+    ({"halfway": "Halfway {% if x %}"}, "halfway", "halfway.j2, line 1: template syntax"),
+    ({"time_left": "{{ time_lef }} left"}, "time_left", "'time_lef' is undefined"),
+    ({"halfway": "{{ time_left | durations_words }}"}, "halfway", "did you mean 'duration_words'"),
+    ({"programme_intro": "{{ programme.titel }}"}, "programme_intro", "programme_intro.j2"),
+]
+
+
+@pytest.mark.parametrize(("templates", "where", "words"), UNSPOKEN)
+def test_a_mistake_in_a_cue_the_session_does_not_speak_is_found_all_the_same(
+    client: TestClient, studio: Studio, templates: dict[str, str], where: str, words: str
+) -> None:
+    for url in ("/api/preview", "/api/build"):
+        response = client.post(url, json=draft(templates=templates))
+        assert response.status_code == 422, url
+        assert (response.json()["where"], words in response.json()["error"]) == (where, True)
+    response = client.post("/api/wording.zip", json={"templates": templates})
+    assert response.status_code == 422
+    assert response.json()["where"] == where
+    assert words in response.json()["error"]
+    assert not (studio.workdir / "builds").exists()
+    # The same cues, written well, pass, though the session does not speak them.
+    fixed = {name: "Halfway there." for name in templates}
+    assert client.post("/api/preview", json=draft(templates=fixed)).status_code == 200
+    assert client.post("/api/wording.zip", json={"templates": fixed}).status_code == 200
+
+
 def test_a_template_that_tries_to_escape_the_sandbox_is_refused(client: TestClient) -> None:
     body = draft(templates={"step": "{{ cycler.__init__.__globals__.os.system('id') }}"})
     problem = client.post("/api/preview", json=body).json()

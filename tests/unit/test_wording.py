@@ -510,3 +510,16 @@ def test_export_into_a_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(TemplateError) as info:
         export_templates(file)
     assert str(info.value) == f"{file} exists and is not a folder"
+
+
+def test_every_template_is_checked_with_the_values_a_session_gives_it(tmp_path: Path) -> None:
+    from voiceguide.text.wording_check import check_templates, probe_contexts
+
+    assert sorted(probe_contexts()) == sorted(TEMPLATES)  # the probe speaks every cue
+    check_templates(Wording(), TEMPLATES)  # the built-in wording passes
+    (tmp_path / "halfway.j2").write_text("Halfway. {{ time_lef }} to go.\n")
+    (tmp_path / "round_start.j2").write_text("Round {{ round }} of {{ rounds }}.\n")
+    wording = Wording(tmp_path)
+    check_templates(wording, ["round_start"])
+    with pytest.raises(TemplateError, match=r"halfway\.j2, line 1: 'time_lef' is undefined"):
+        check_templates(wording, ["round_start", "halfway"])

@@ -178,6 +178,7 @@ def routes(studio: Studio) -> list[Route]:
     async def build(request: Request) -> Response:
         draft = work.read_draft(await _json(request))
         await run_in_threadpool(work.session_options, draft, studio.workdir)  # fail fast
+        await run_in_threadpool(work.check_wording, studio.workdir, draft.templates)
         return JSONResponse({"id": studio.builds.submit(draft).id})
 
     async def events(request: Request) -> Response:
@@ -241,6 +242,7 @@ def routes(studio: Studio) -> list[Route]:
             isinstance(v, str) for v in templates.values()
         ):
             raise DraftError("the page sent no templates")
+        await run_in_threadpool(work.check_wording, studio.workdir, templates)
         return Response(work.wording_zip(templates), media_type="application/zip",
                         headers=_attachment("wording.zip"))  # fmt: skip
 

@@ -44,7 +44,8 @@ from voiceguide.speech.clips import speak
 from voiceguide.text.durations import parse_duration
 from voiceguide.text.programme import LoadedProgramme, parse_programme, with_given_routines
 from voiceguide.text.routine import Routine, builtin_text, parse_routine
-from voiceguide.text.wording import MAX_TEMPLATE_BYTES, SUFFIX, TEMPLATES
+from voiceguide.text.wording import MAX_TEMPLATE_BYTES, SUFFIX, TEMPLATES, Wording
+from voiceguide.text.wording_check import check_templates
 
 Progress = Callable[[str, int, int], None]
 MAX_WORDING_ZIP_BYTES = 1_000_000
@@ -234,6 +235,18 @@ def wording_folder(workdir: Path, templates: dict[str, str]) -> Path | None:
     return folder
 
 
+def check_wording(workdir: Path, templates: dict[str, str]) -> None:
+    """Every changed template renders, whether the draft's session speaks it or not
+    (a 20-second hold has no halfway cue): see voiceguide/text/wording_check.py."""
+    folder = wording_folder(workdir, templates)
+    if folder is None:
+        return
+    try:
+        check_templates(Wording(folder), changed_templates(templates))
+    except TemplateError as e:
+        raise _template_error(e, folder) from None
+
+
 def _template_error(e: TemplateError, folder: Path | None) -> DraftError:
     """A template error with the studio's folders left out, naming the template."""
     message = str(e)
@@ -332,6 +345,7 @@ def plan_draft(draft: Draft, workdir: Path, engines: Engines) -> Timeline:
         raise _template_error(e, options.templates) from None
     except VoiceguideError as e:
         raise DraftError(str(e), _where(draft, str(e))) from None
+    check_wording(workdir, draft.templates)
     with engines.lock:
         engine = engines.get(draft)
         try:

@@ -56,6 +56,7 @@ function clearErrors() {
     "plan-error"]) {
     showError(id, "");
   }
+  $("template-go").hidden = true;
 }
 
 // Where a problem shows: next to the part of the page it is about.
@@ -66,8 +67,15 @@ function placeError(where, message) {
   else if (where === "open") showError("keep-error", message);
   else if (builtin[where]) {
     $("wording-box").open = true;
-    if ($("template").value !== where) { $("template").value = where; showTemplate(); }
     showError("template-error", message);
+    if ($("template").value === where) return;
+    // Never change the cue under someone typing in another: what they type next would
+    // land in the cue with the mistake. Offer to go there instead.
+    if (document.activeElement === $("template-text")) {
+      $("template-go").textContent = `Show the ${where} cue`;
+      $("template-go").dataset.cue = where;
+      $("template-go").hidden = false;
+    } else { $("template").value = where; showTemplate(); }
   } else showError("routine-error", message);
 }
 
@@ -257,7 +265,15 @@ function markTemplates() {
 }
 
 $("template").replaceChildren(...start.templates.map((t) => new Option(t.name, t.name)));
-$("template").addEventListener("change", () => { showError("template-error", ""); showTemplate(); });
+$("template").addEventListener("change", () => {
+  showError("template-error", ""); $("template-go").hidden = true; showTemplate();
+});
+$("template-go").addEventListener("click", () => {
+  $("template").value = $("template-go").dataset.cue;
+  $("template-go").hidden = true;
+  showTemplate();
+  $("template-text").focus();
+});
 $("template-text").addEventListener("input", () => {
   state.templates[$("template").value] = $("template-text").value; markTemplates(); changed();
 });
