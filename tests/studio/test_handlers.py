@@ -159,7 +159,8 @@ def test_bad_input_gets_an_inline_error_and_the_studio_keeps_running(
 # Cues the 30-second draft does not speak: no halfway cue in so short a hold, no
 # programme cues for a routine. They are checked all the same, at every step.
 UNSPOKEN = [
-    ({"halfway": "Halfway {% if x %}"}, "halfway", "halfway.j2, line 1: template syntax"),
+    ({"halfway": "Halfway {% if x %}"}, "halfway", "halfway.j2, line 1: this {% if %} is never"),
+    ({"halfway": "Halfway {{ x }"}, "halfway", "halfway.j2, line 1: template syntax"),
     ({"time_left": "{{ time_lef }} left"}, "time_left", "'time_lef' is undefined"),
     ({"halfway": "{{ time_left | durations_words }}"}, "halfway", "did you mean 'duration_words'"),
     ({"programme_intro": "{{ programme.titel }}"}, "programme_intro", "programme_intro.j2"),

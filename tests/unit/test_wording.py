@@ -295,8 +295,10 @@ def test_unclosed_block_in_override_is_a_template_error(tmp_path: Path) -> None:
     (tmp_path / "outro.j2").write_text("{% if outro %}\n{{ outro }}\n")
     with pytest.raises(TemplateError) as info:
         Wording(tmp_path).render("outro", context())
-    assert str(info.value).startswith(f"{tmp_path / 'outro.j2'}, line ")
-    assert "template syntax error" in str(info.value)
+    assert str(info.value) == (
+        f"{tmp_path / 'outro.j2'}, line 1: this {{% if %}} is never closed; "
+        "end it with {% endif %}"
+    )
 
 
 # --- the --templates override folder -----------------------------------------------------
@@ -523,3 +525,29 @@ def test_every_template_is_checked_with_the_values_a_session_gives_it(tmp_path: 
     check_templates(wording, ["round_start"])
     with pytest.raises(TemplateError, match=r"halfway\.j2, line 1: 'time_lef' is undefined"):
         check_templates(wording, ["round_start", "halfway"])
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (
+            "Welcome.\n{% if hold > 60 %}\nA long one.\n{% for s in sides %}{{ s }}{% endfor %}\n"
+            "\nEnd.\n",
+            "intro.j2, line 2: this {% if %} is never closed; end it with {% endif %}",
+        ),
+        (
+            "{% set x %}a{% endset %}{% set y = 2 %}\n"
+            "{% for s in sides %}\n{% if s %}{% endif %}\n",
+            "intro.j2, line 2: this {% for %} is never closed; end it with {% endfor %}",
+        ),
+    ],
+)
+def test_a_block_never_closed_is_named_where_it_opens(tmp_path: Path, text: str, said: str) -> None:
+    # Jinja names the template's end; the person needs the line they left open.
+    (tmp_path / "intro.j2").write_text(text)
+    with pytest.raises(TemplateError) as info:
+        Wording(tmp_path).render("intro", {"hold": 90, "sides": ["left"]})
+    assert str(info.value) == f"{tmp_path}/{said}"
+    # The same in a routine's own text.
+    with pytest.raises(TemplateError, match=re.escape(said.replace("intro.j2", "steps 1"))):
+        Wording().render_text(text, "steps 1", {"hold": 90, "sides": ["left"]})

@@ -119,14 +119,28 @@ class Wording:
         try:
             code = self.env.compile(text, name=name, filename=name)
         except jinja2.TemplateSyntaxError as e:
-            raise TemplateError(f"{where(e.lineno)}: {self._syntax(e)}") from None
+            line, said = self._syntax(e)
+            raise TemplateError(f"{where(line)}: {said}") from None
         except RecursionError:
             raise TemplateError(f"{name}: the template is nested too deeply") from None
         template = self.env.template_class.from_code(self.env, code, self.env.make_globals(None))
         return self._render(template, context, where)
 
-    def _syntax(self, e: jinja2.TemplateSyntaxError) -> str:
-        """A syntax error in plain words: a misspelt filter or test gets a "did you mean"."""
+    def _syntax(self, e: jinja2.TemplateSyntaxError) -> tuple[int | None, str]:
+        """A syntax error in plain words, and its line: a misspelt filter or test gets a
+        "did you mean"; a block never closed is named at the line that opens it (Jinja
+        names the end of the template)."""
+        unclosed = (
+            _unclosed_block(self.env, e.source or "")
+            if _AT_THE_END.search(e.message or "")
+            else None
+        )
+        if unclosed is not None:
+            name, line = unclosed
+            return line, f"this {{% {name} %}} is never closed; end it with {{% end{name} %}}"
+        return e.lineno, self._syntax_words(e)
+
+    def _syntax_words(self, e: jinja2.TemplateSyntaxError) -> str:
         unknown = re.fullmatch(r"No (filter|test) named '(.+?)'\.?", e.message or "")
         if unknown:
             kind, given = unknown[1], unknown[2]
@@ -147,7 +161,8 @@ class Wording:
             return self.env.get_template(filename)
         except jinja2.TemplateSyntaxError as e:
             where = _in_file(e.filename or str(self._path_of(filename)))
-            raise TemplateError(f"{where(e.lineno)}: {self._syntax(e)}") from None
+            line, said = self._syntax(e)
+            raise TemplateError(f"{where(line)}: {said}") from None
         except jinja2.TemplateNotFound as e:
             raise TemplateError(f"template {e.name} not found") from None
         except RecursionError:
@@ -209,6 +224,41 @@ class Wording:
 def _in_file(name: str) -> Where:
     """Where, in the template file or text ``name``: ``intro.j2, line 2``."""
     return lambda line: f"{name}, line {line}" if line else name
+
+
+#: Jinja's words for a block still open when the template ends.
+_AT_THE_END = re.compile(r"innermost block that needs to be closed")
+
+
+def _unclosed_block(env: jinja2.Environment, source: str) -> tuple[str, int] | None:
+    """The innermost block tag of ``source`` that no end tag closes, and its line: such as
+    ``("if", 2)``. (``{% set x = ... %}`` opens no block; ``{% set x %}`` does.)"""
+    opened: list[tuple[str, int]] = []
+    try:
+        tokens = [t for t in env.lex(source) if t[1] != "whitespace"]
+    except jinja2.TemplateSyntaxError:
+        return None
+    for at, (line, kind, value) in enumerate(tokens):
+        if kind != "name" or at == 0 or tokens[at - 1][1] != "block_begin":
+            continue
+        if value.startswith("end") and opened and opened[-1][0] == value[3:]:
+            opened.pop()
+        elif value in _BLOCKS or (value == "set" and not _assigns(tokens[at + 1 :])):
+            opened.append((value, line))
+    return opened[-1] if opened else None
+
+
+_BLOCKS = {"if", "for", "macro", "call", "filter", "with", "block", "autoescape", "trans"}
+
+
+def _assigns(tokens: list[tuple[int, str, str]]) -> bool:
+    """Whether a ``set`` tag, from the tokens after its name, assigns in place."""
+    for _, kind, value in tokens:
+        if kind == "block_end":
+            return False
+        if kind == "operator" and value == "=":
+            return True
+    return False
 
 
 def _did_you_mean(given: str, names: Sequence[str], then: str) -> str:
