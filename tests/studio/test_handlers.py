@@ -142,6 +142,12 @@ def test_the_plan_follows_an_edited_reminder(client: TestClient) -> None:
         ({"templates": {"step": "{{ ''.__class__.__mro__ }}"}}, "step", "step.j2"),
         ({"templates": {"nosuch": "x"}}, "nosuch", "not a template"),
         ({"rate": 1000}, "routine", "rate"),
+        # A routine's own text: named by its field, not a line of YAML the page never shows.
+        (
+            {"routine": {"steps": ["Lie down.", "Breathe.", "Spread your {{ sidee }} toes."]}},
+            "routine",
+            "the routine: steps 3: 'sidee' is undefined; did you mean 'side'?",
+        ),
     ],
 )
 def test_bad_input_gets_an_inline_error_and_the_studio_keeps_running(

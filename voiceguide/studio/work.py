@@ -106,7 +106,7 @@ def routine_yaml(routine: dict[str, Any]) -> str:
     return yaml.safe_dump(routine, sort_keys=False, allow_unicode=True, width=100)
 
 
-def _unlined(e: RoutineError) -> str:
+def _unlined(e: RoutineError | str) -> str:
     # The line would be that of YAML the person never saw: the message names the field.
     return re.sub(r"^(.*?), line \d+:", r"\1:", str(e))
 
@@ -254,7 +254,9 @@ def _template_error(e: TemplateError, folder: Path | None) -> DraftError:
         if place is not None:
             message = message.replace(f"{place}/", "")
     found = re.match(r"(\w+)\.j2\b", message)
-    return DraftError(message, found.group(1) if found else "routine")
+    if found:
+        return DraftError(message, found.group(1))
+    return DraftError(_unlined(message), "routine")  # a text of the routine: "steps 3"
 
 
 def wording_zip(templates: dict[str, str]) -> bytes:
