@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import time
@@ -211,3 +212,38 @@ def test_a_mistake_found_in_one_cue_never_moves_the_typing_into_it(tmp_path: Pat
         expect(cue).to_have_value("reminder")
         expect(text).to_have_value(broken)
         expect(text).to_be_focused()
+
+
+def test_changes_to_a_routine_are_not_thrown_away_without_asking(tmp_path: Path) -> None:
+    with studio_page(tmp_path) as (page, _):
+        page.get_by_text("up to date").wait_for(timeout=30_000)
+        routine, reminder = (
+            page.get_by_label("Routine", exact=True),
+            page.get_by_label("Reminder 1", exact=True),
+        )
+        routine.select_option("cat-cow")  # nothing changed yet: no question
+        expect(page.get_by_label("Title", exact=True)).to_have_value(re.compile("Cat"))
+        routine.select_option("hamstring")
+        expect(reminder).not_to_have_value("")
+        reminder.fill(REMINDER)
+        asked: list[str] = []
+
+        def answer(dialog: Any) -> None:
+            asked.append(dialog.message)
+            if len(asked) == 1:
+                dialog.dismiss()
+            else:
+                dialog.accept()
+
+        page.on("dialog", answer)
+        routine.select_option("programme:lower-back")  # dismissed: all stays
+        expect(routine).to_have_value("hamstring")
+        expect(reminder).to_have_value(REMINDER)
+        assert len(asked) == 1
+        assert 'Your changes to "Strapped hamstring stretch' in asked[0]
+        assert "Save the routine" in asked[0]
+        routine.select_option("programme:lower-back")  # accepted: the programme opens
+        expect(page.locator("svg.timeline title#timeline-title")).to_contain_text(
+            "7 exercises", timeout=30_000
+        )
+        assert len(asked) == 2

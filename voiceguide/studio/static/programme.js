@@ -19,6 +19,7 @@ function showProgramme(programme, own) {
   $("hold").value = "";
   showExtras(programme.extras || {});
   renderExercises();
+  remember();
   changed();
 }
 

@@ -32,6 +32,18 @@ async function answer(response) {
 // The routine or the programme: what the title and the extras belong to.
 const current = () => state.programme || state.routine;
 
+// What the form showed when it was chosen, to tell whether the person has changed it since.
+let shown = { choice: null, content: "" };
+const contentNow = () => JSON.stringify([current(), state.own]);
+function remember() { shown = { choice: $("routine").value, content: contentNow() }; }
+// Whether to go on to another routine or programme: yes if nothing was changed, else ask.
+function mayLeave() {
+  if (contentNow() === shown.content) return true;
+  const kind = state.programme ? "programme" : "routine";
+  return window.confirm(`Your changes to "${current().title || `this ${kind}`}" are not saved. ` +
+    `Open the other one and lose them? (To keep them, cancel, then Save the ${kind}.)`);
+}
+
 function draft() {
   const content = state.programme
     ? { programme: state.programme, own_routines: state.own } : { routine: state.routine };
@@ -167,6 +179,7 @@ function showRoutine(routine) {
   $("hold").value = (routine.hold && routine.hold.default) || "5m";
   showExtras(routine.extras || {});
   renderItems();
+  remember();
   changed();
 }
 
@@ -228,6 +241,8 @@ $("add-reminder").addEventListener("click", () => {
 });
 
 $("routine").addEventListener("change", async () => {
+  // Opening another would throw away what was changed in this one: ask first.
+  if (!mayLeave()) { $("routine").value = shown.choice; return; }
   // The form waits for the routine, so that nothing typed meanwhile is lost.
   const controls = [...$("draft").elements].filter((c) => c.id !== "routine" && !c.disabled);
   for (const control of controls) control.disabled = true;
@@ -428,6 +443,7 @@ $("open-routine").addEventListener("change", async () => {
     data = await answer(await post("/api/open-routine", { files: sent }));
   }
   if (data.error) { showError("keep-error", data.error); return; }
+  if (!mayLeave()) { $("open-routine").value = ""; return; }
   // The Routine select offers it too, to come back to after trying a built-in one.
   state.opened = JSON.stringify(data);
   let group = $("opened-group");
