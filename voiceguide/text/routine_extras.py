@@ -173,8 +173,9 @@ def sound_file(name: str, info: ValidationInfo) -> Path:
         raise ValueError(f"give {choices} or the name of a sound file")
     if folder is None:
         raise ValueError(
-            f"{name!r}: a routine read from text cannot name sound files; "
-            f"use {choices}, or load the routine from its file"
+            f"{name!r}: a routine read from text (such as the studio's page) cannot name "
+            f"sound files; use {choices} here, or build the routine file with "
+            "voiceguide build FILE, which reads the sound files beside it"
         )
     return resolve_inside(Path(folder), name)
 
