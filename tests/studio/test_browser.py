@@ -183,12 +183,22 @@ def test_a_person_picks_a_programme_and_changes_an_exercise(tmp_path: Path) -> N
         print(f"edited and planned again: {time.perf_counter() - began:.2f} s in all")
 
 
-def test_a_mistake_found_in_one_cue_never_moves_the_typing_into_it(tmp_path: Path) -> None:
+def test_the_page_never_loses_or_misplaces_what_a_person_typed(tmp_path: Path) -> None:
     """Someone breaks the reminder cue, goes on to the outro and types there. The plan
     finds the reminder's mistake meanwhile: it is shown, with a button to go to it, and
-    what they type stays in the outro."""
+    what they type stays in the outro. Then they change a reminder of the routine and
+    pick a programme: the page asks before it throws the change away."""
     with studio_page(tmp_path) as (page, _):
         page.get_by_text("up to date").wait_for(timeout=30_000)
+        routine, reminder = (
+            page.get_by_label("Routine", exact=True),
+            page.get_by_label("Reminder 1", exact=True),
+        )
+        routine.select_option("cat-cow")  # nothing changed yet: no question
+        expect(page.get_by_label("Title", exact=True)).to_have_value(re.compile("Cat"))
+        routine.select_option("hamstring")
+        expect(reminder).not_to_have_value("")
+
         page.locator("#wording-box summary").click()
         cue, text = page.get_by_label("Cue", exact=True), page.get_by_label("Wording of this cue")
         cue.select_option("reminder")
@@ -212,19 +222,9 @@ def test_a_mistake_found_in_one_cue_never_moves_the_typing_into_it(tmp_path: Pat
         expect(cue).to_have_value("reminder")
         expect(text).to_have_value(broken)
         expect(text).to_be_focused()
+        page.get_by_role("button", name="Back to the built-in wording").click()
+        expect(error).to_be_hidden()
 
-
-def test_changes_to_a_routine_are_not_thrown_away_without_asking(tmp_path: Path) -> None:
-    with studio_page(tmp_path) as (page, _):
-        page.get_by_text("up to date").wait_for(timeout=30_000)
-        routine, reminder = (
-            page.get_by_label("Routine", exact=True),
-            page.get_by_label("Reminder 1", exact=True),
-        )
-        routine.select_option("cat-cow")  # nothing changed yet: no question
-        expect(page.get_by_label("Title", exact=True)).to_have_value(re.compile("Cat"))
-        routine.select_option("hamstring")
-        expect(reminder).not_to_have_value("")
         reminder.fill(REMINDER)
         asked: list[str] = []
 
