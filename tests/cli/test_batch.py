@@ -61,8 +61,10 @@ def test_build_with_several_routines_and_no_output_writes_here(in_tmp: Path) -> 
         (
             "missing-folder",
             "missing-folder does not exist: 2 sessions are written into a folder, each under "
-            "its own name (ROUTINE-HOLD-per-side.mp3); make it first (mkdir missing-folder)",
+            "its own name (ROUTINE-HOLD-per-side.mp3); make it first (mkdir -p missing-folder)",
         ),
+        ("my sessions", "my sessions does not exist: 2 sessions are written into a folder"),
+        ("v1.2", "make it first (mkdir -p v1.2)"),
     ],
 )
 def test_several_sessions_need_a_folder(in_tmp: Path, output: str, said: str) -> None:

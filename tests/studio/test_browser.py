@@ -194,7 +194,17 @@ def test_the_page_never_loses_or_misplaces_what_a_person_typed(tmp_path: Path) -
             page.get_by_label("Routine", exact=True),
             page.get_by_label("Reminder 1", exact=True),
         )
-        routine.select_option("cat-cow")  # nothing changed yet: no question
+        # Nothing changed yet, or changed and changed back: no question (a question
+        # would be dismissed, and the routine would stay).
+        page.get_by_text("4. Sounds during the holds").click()
+        countdown = page.get_by_label("Count down the last seconds")
+        countdown.click()
+        countdown.click()
+        pause = page.get_by_label("Pause after step 3")
+        assert pause.input_value() == ""  # the routine's own pause between steps
+        pause.fill("7s")
+        pause.fill("")
+        routine.select_option("cat-cow")
         expect(page.get_by_label("Title", exact=True)).to_have_value(re.compile("Cat"))
         routine.select_option("hamstring")
         expect(reminder).not_to_have_value("")

@@ -247,6 +247,8 @@ def test_output_is_a_file_for_one_session_and_a_folder_for_several(tmp_path: Pat
     assert [j.folder for j in several] == [tmp_path, tmp_path]
     with pytest.raises(BatchError, match=r"a.mp3 is not a folder: 2 sessions are written"):
         jobs_for(["hamstring"], [60.0, 90.0], SessionOptions(), tmp_path / "a.mp3")
+    with pytest.raises(BatchError, match=r"make it first \(mkdir -p '.*/my sessions'\)$"):
+        jobs_for(["hamstring"], [60.0, 90.0], SessionOptions(), tmp_path / "my sessions")
 
 
 # --- building ----------------------------------------------------------------------------

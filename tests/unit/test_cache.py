@@ -112,21 +112,22 @@ def test_encoded_files_past_the_budget_go_least_recently_used_first(
 
     monkeypatch.setattr(cache_module, "ENCODED_BUDGET", 3000)
     cache = ClipCache(tmp_path)
-    for number, key in enumerate("abc"):
+    a, b, c, d = (letter * 64 for letter in "abcd")  # keys, as cache_key makes them
+    for number, key in enumerate((a, b, c)):
         cache.put_encoded(key, bytes([number]) * 1000)
         path = tmp_path / "encoded" / f"{key}.mp3"
         os.utime(path, ns=(number * 10**9, number * 10**9))  # a second apart, a first
-    assert cache.get_encoded("a") == bytes(1000)  # now the most recently used
-    cache.put_encoded("d", b"\xff" * 1000)
-    assert cache.get_encoded("b") is None  # the least recently used: gone
-    assert cache.get_encoded("c") == b"\x02" * 1000
-    assert cache.get_encoded("a") == bytes(1000)
-    assert cache.get_encoded("d") == b"\xff" * 1000
-    cache.forget_encoded("d")
-    assert cache.get_encoded("d") is None
+    assert cache.get_encoded(a) == bytes(1000)  # now the most recently used
+    cache.put_encoded(d, b"\xff" * 1000)
+    assert cache.get_encoded(b) is None  # the least recently used: gone
+    assert cache.get_encoded(c) == b"\x02" * 1000
+    assert cache.get_encoded(a) == bytes(1000)
+    assert cache.get_encoded(d) == b"\xff" * 1000
+    cache.forget_encoded(d)
+    assert cache.get_encoded(d) is None
     assert cache.info().bytes == 2000  # counted as the cache's
     cache.clear()
-    assert cache.get_encoded("a") is None
+    assert cache.get_encoded(a) is None
 
 
 def test_an_encoded_file_is_read_from_a_cache_that_cannot_be_written(
@@ -160,16 +161,20 @@ def test_clearing_removes_what_the_cache_wrote_and_nothing_else(tmp_path: Path) 
     (folder / "photos" / "ab.wav").write_bytes(b"mine too")
     (folder / "encoded" / "readme.txt").write_text("and this")
     (folder / key[:2] / "mine.wav").write_bytes(b"not a key's")
+    (folder / key[:2] / f"{key[:2]}cafe.wav").write_bytes(b"hex, but not a key")
+    (folder / "encoded" / "song.mp3").write_bytes(b"an mp3 of the user's")
     assert cache.info().clips == 1
 
     cleared = cache.clear()
-    assert (cleared.clips, cleared.left) == (1, 4)
+    assert (cleared.clips, cleared.left) == (1, 6)
     assert sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) == sorted(
         [
             "encoded",
             "encoded/readme.txt",
+            "encoded/song.mp3",
             key[:2],
             f"{key[:2]}/mine.wav",
+            f"{key[:2]}/{key[:2]}cafe.wav",
             "notes.txt",
             "photos",
             "photos/ab.wav",

@@ -237,7 +237,10 @@ def test_timeline_json_lists_every_event_and_hold() -> None:
     )
 
 
-@pytest.mark.parametrize(("hold", "said"), [(9.5, "got 9.5 seconds"), (5.0, "got five seconds")])
+@pytest.mark.parametrize(
+    ("hold", "said"),
+    [(9.5, "got 9.5 seconds"), (9.9999999, "got 9.9999999 seconds"), (5.0, "got five seconds")],
+)
 def test_a_hold_too_short_is_named_as_given(hold: float, said: str) -> None:
     # 9.5 s, in words, rounds to "ten seconds": the very minimum it falls short of.
     with pytest.raises(PlanError, match=f"at least ten seconds, {said};"):

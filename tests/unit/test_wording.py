@@ -527,6 +527,15 @@ def test_every_template_is_checked_with_the_values_a_session_gives_it(tmp_path: 
         check_templates(wording, ["round_start", "halfway"])
 
 
+def test_an_end_tag_across_another_block_keeps_jinjas_words_and_line() -> None:
+    # The for is closed; the if inside it is what the {% endfor %} cuts across.
+    text = "a\n{% for s in sides %}\n{% if s %}\n{% endfor %}\n{% endif %}"
+    with pytest.raises(TemplateError) as info:
+        Wording().render_text(text, "steps 1", {"sides": ["left"]})
+    assert str(info.value).startswith("steps 1, line 4: template syntax error: ")
+    assert "The innermost block that needs to be closed is 'if'" in str(info.value)
+
+
 @pytest.mark.parametrize(
     ("text", "said"),
     [

@@ -12,6 +12,7 @@ others stop, and the files already finished are kept.
 from __future__ import annotations
 
 import os
+import shlex
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -35,6 +36,8 @@ from voiceguide.build.session import (
     write_session,
 )
 from voiceguide.encode.export import (
+    ALIASES,
+    FORMATS,
     check_output_path,
     choose_bitrate,
     choose_format,
@@ -93,11 +96,14 @@ def jobs_for(
     if len(options) == 1:
         return [Job(options[0], output)]
     if not output.is_dir():
-        missing = not output.exists() and not output.suffix  # (a file's name: not a folder)
+        # (A name ending as a session file's is not a folder that is missing.)
+        audio = output.suffix.lower().lstrip(".") in {*FORMATS, *ALIASES}
+        missing = not output.exists() and not audio
+        make = f"; make it first (mkdir -p {shlex.quote(str(output))})" if missing else ""
         raise BatchError(
             f"{output} {'does not exist' if missing else 'is not a folder'}: "
             f"{len(options)} sessions are written into a folder, each under its own name "
-            f"(ROUTINE-HOLD-per-side.mp3){f'; make it first (mkdir {output})' if missing else ''}"
+            f"(ROUTINE-HOLD-per-side.mp3){make}"
         )
     return [Job(o, folder=output) for o in options]
 

@@ -271,10 +271,12 @@ class ClipCache:
                 (Path(e.path), False) for e in os.scandir(self.folder) if Path(e.path) not in own
             ]
         for folder in own:
-            with contextlib.suppress(OSError):
+            try:
                 for entry in os.scandir(folder):
                     owned = entry.is_file(follow_symlinks=False) and _owned(folder.name, entry.name)
                     found.append((Path(entry.path), owned))
+            except OSError:  # unreadable: whatever it holds stays, and is counted as left
+                found.append((folder, False))
         return found
 
 
@@ -283,10 +285,10 @@ _FOLDER = re.compile(r"[0-9a-f]{2}|encoded|models")
 #: What the cache writes in each: clips, islands' figures and gains in a key's folder,
 #: encoded frames, and Piper's optimised models with the notes of their hashes.
 _FILES = {
-    "encoded": re.compile(r"[^/]+\.mp3"),
+    "encoded": re.compile(r"[0-9a-f]{64}\.mp3"),
     "models": re.compile(r".+-([0-9a-f]{32}\.onnx|[0-9a-f]{16}\.sha256)"),
 }
-_KEYED = re.compile(r"[0-9a-f]+\.(wav|npy|json)")
+_KEYED = re.compile(r"[0-9a-f]{64}\.(wav|npy|json)")  # a key's: 64 hex digits
 
 
 def _owned(folder: str, name: str) -> bool:

@@ -96,7 +96,7 @@ class CueSheet:
 def validate_hold(seconds: float) -> None:
     if seconds < MIN_HOLD_SECONDS:
         # (In words when whole: 9.5 s said "ten seconds" once rounded.)
-        got = duration_words(seconds) if seconds == round(seconds) else f"{seconds:g} seconds"
+        got = duration_words(seconds) if seconds == round(seconds) else f"{seconds} seconds"
         raise PlanError(
             f"a hold must be at least {duration_words(MIN_HOLD_SECONDS)}, "
             f"got {got}; give {MIN_HOLD_SECONDS:g}s or more, such as 1m"

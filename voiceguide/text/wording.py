@@ -226,8 +226,9 @@ def _in_file(name: str) -> Where:
     return lambda line: f"{name}, line {line}" if line else name
 
 
-#: Jinja's words for a block still open when the template ends.
-_AT_THE_END = re.compile(r"innermost block that needs to be closed")
+#: Jinja's words for a block still open when the template ends (not for an end tag
+#: that cuts across another block: Jinja's own words name that one).
+_AT_THE_END = re.compile(r"^Unexpected end of template\b.*innermost block", re.DOTALL)
 
 
 def _unclosed_block(env: jinja2.Environment, source: str) -> tuple[str, int] | None:
@@ -238,13 +239,13 @@ def _unclosed_block(env: jinja2.Environment, source: str) -> tuple[str, int] | N
         tokens = [t for t in env.lex(source) if t[1] != "whitespace"]
     except jinja2.TemplateSyntaxError:
         return None
-    for at, (line, kind, value) in enumerate(tokens):
+    for at, (_, kind, value) in enumerate(tokens):
         if kind != "name" or at == 0 or tokens[at - 1][1] != "block_begin":
             continue
         if value.startswith("end") and opened and opened[-1][0] == value[3:]:
             opened.pop()
         elif value in _BLOCKS or (value == "set" and not _assigns(tokens[at + 1 :])):
-            opened.append((value, line))
+            opened.append((value, tokens[at - 1][0]))  # the line of its "{%"
     return opened[-1] if opened else None
 
 

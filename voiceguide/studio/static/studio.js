@@ -33,8 +33,12 @@ async function answer(response) {
 const current = () => state.programme || state.routine;
 
 // What the form showed when it was chosen, to tell whether the person has changed it since.
+// Compared as the form would send it: the extras as the form reads them (so that an
+// extra switched off and on again is no change), and a field emptied (null) as absent.
 let shown = { choice: null, content: "" };
-const contentNow = () => JSON.stringify([current(), state.own]);
+const contentNow = () => JSON.stringify(
+  [{ ...current(), extras: formExtras(current().extras || {}) }, state.own],
+  (_, value) => (value === null ? undefined : value));
 function remember() { shown = { choice: $("routine").value, content: contentNow() }; }
 // Whether to go on to another routine or programme: yes if nothing was changed, else ask.
 function mayLeave() {
@@ -73,6 +77,7 @@ function clearErrors() {
 
 // Where a problem shows: next to the part of the page it is about.
 function placeError(where, message) {
+  $("template-go").hidden = true;
   if (where === "hold") showError("hold-error", message);
   else if (where === "voice") showError("voice-error", message);
   else if (where === "programme") showError("programme-error", message);
@@ -201,20 +206,24 @@ function showExtras(x) {
   $("vol-chime").value = x.chime_volume !== undefined ? x.chime_volume : 0;
 }
 
-function readExtras() {
-  const x = extras();
+// The extras as the form shows them, over ``x`` (what the form has no field for is kept).
+function formExtras(x) {
   const number = (id) => Number($(id).value);
-  x.countdown = $("countdown").checked
-    ? { start: Math.round(number("countdown-from")) || 3, volume: number("vol-countdown") } : false;
-  x.pacer = $("pacer").checked ? { breaths: number("breaths") || 6, volume: number("vol-pacer") } : false;
-  if ($("background").value) {
-    const kept = x.background && typeof x.background === "object" ? x.background : {};
-    x.background = { ...kept, sound: "noise", volume: number("vol-background") };
-  } else x.background = false;
-  x.start_chime = $("start-chime").value;
-  x.end_chime = $("end-chime").value;
-  x.chime_volume = number("vol-chime");
+  const kept = x.background && typeof x.background === "object" ? x.background : {};
+  return {
+    ...x,
+    countdown: $("countdown").checked
+      ? { start: Math.round(number("countdown-from")) || 3, volume: number("vol-countdown") } : false,
+    pacer: $("pacer").checked ? { breaths: number("breaths") || 6, volume: number("vol-pacer") } : false,
+    background: $("background").value
+      ? { ...kept, sound: "noise", volume: number("vol-background") } : false,
+    start_chime: $("start-chime").value,
+    end_chime: $("end-chime").value,
+    chime_volume: number("vol-chime"),
+  };
 }
+
+function readExtras() { Object.assign(extras(), formExtras(extras())); }
 
 const fields = { why: "why", release: "release", outro: "outro" };
 for (const [id, key] of Object.entries(fields)) {
