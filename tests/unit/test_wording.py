@@ -560,3 +560,11 @@ def test_a_block_never_closed_is_named_where_it_opens(tmp_path: Path, text: str,
     # The same in a routine's own text.
     with pytest.raises(TemplateError, match=re.escape(said.replace("intro.j2", "steps 1"))):
         Wording().render_text(text, "steps 1", {"hold": 90, "sides": ["left"]})
+
+
+def test_a_mistake_in_an_included_template_is_named_in_that_template(tmp_path: Path) -> None:
+    (tmp_path / "intro.j2").write_text("Hello.\n{% include 'outro.j2' %}\n")
+    (tmp_path / "outro.j2").write_text("Bye.\n{{ 1 / 0 }}\n")
+    with pytest.raises(TemplateError) as info:
+        Wording(tmp_path).render("intro", {})
+    assert str(info.value) == f"{tmp_path / 'outro.j2'}, line 2: division by zero"

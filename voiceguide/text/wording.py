@@ -174,10 +174,10 @@ class Wording:
         try:
             text = "".join(self.env.generate(template, context))
         except RenderLimitError as e:
-            at = where(_template_line(e, template))
+            at = _raised_at(e, template, where)
             raise TemplateError(f"{at}: too much work for a template: {e}") from None
         except jinja2.UndefinedError as e:
-            at = where(_template_line(e, template))
+            at = _raised_at(e, template, where)
             undefined = re.fullmatch(r"'(.+?)' is undefined", e.message or "")
             if undefined is None:  # a key a value does not have: _Undefined said which
                 raise TemplateError(f"{at}: {e.message}") from None
@@ -195,9 +195,9 @@ class Wording:
         except jinja2.TemplateNotFound as e:  # from {% include %}; its message is only the name
             raise TemplateError(f"{where(None)}: template {e.name} not found") from None
         except jinja2.TemplateError as e:
-            raise TemplateError(f"{where(_template_line(e, template))}: {e.message}") from None
+            raise TemplateError(f"{_raised_at(e, template, where)}: {e.message}") from None
         except (TypeError, ValueError, ArithmeticError) as e:
-            raise TemplateError(f"{where(_template_line(e, template))}: {e}") from None
+            raise TemplateError(f"{_raised_at(e, template, where)}: {e}") from None
         except RecursionError:
             raise TemplateError(f"{where(None)}: the template calls itself without end") from None
         except MemoryError:
@@ -297,14 +297,19 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _template_line(error: BaseException, template: jinja2.Template) -> int | None:
-    """The template line an exception was raised from, found in its traceback."""
-    filename = template.filename
-    line = None
+def _raised_at(error: BaseException, template: jinja2.Template, where: Where) -> str:
+    """Where ``error`` was raised, found in its traceback: a line of ``template``, or of a
+    template it includes (named by its own file)."""
+    own = (template.filename, template.name)
+    found = None
     for frame in traceback.extract_tb(error.__traceback__):
-        if frame.filename == filename or frame.filename == template.name:
-            line = frame.lineno
-    return line
+        if frame.filename in own or frame.filename.endswith(SUFFIX):
+            found = frame
+    if found is None:
+        return where(None)
+    if found.filename in own:
+        return where(found.lineno)
+    return _in_file(found.filename)(found.lineno)
 
 
 def export_templates(folder: Path, overwrite: bool = False) -> list[Path]:
