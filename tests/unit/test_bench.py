@@ -6,6 +6,7 @@ import importlib.util
 import os
 import shlex
 import sys
+import time
 from pathlib import Path
 from types import ModuleType
 
@@ -74,6 +75,25 @@ def test_pss_read_at_every_poll_sees_pages_that_stop_being_shared(tmp_path: Path
     command = [sys.executable, "-c", FORKER]
     sample = bench.measure(command, dict(os.environ), tmp_path, every_poll=True)
     assert 120 <= sample.peak_pss_mb <= sample.peak_mb  # both copies, whole
+
+
+def test_an_address_space_is_counted_once_and_a_forked_child_is_its_own() -> None:
+    """A child made by vfork, before it runs its program, has its parent's address
+    space: kcmp says so (a process and itself stand in for the pair), and the watcher
+    counts it once; a forked child has its own and counts."""
+    bench = load_bench()
+    me = os.getpid()
+    assert bench._shares_memory(me, me)
+    child = os.fork()
+    if child == 0:
+        time.sleep(2)
+        os._exit(0)
+    try:
+        assert not bench._shares_memory(me, child)
+        assert bench._one_per_address_space({me, child}) == sorted({me, child})
+    finally:
+        os.kill(child, 9)
+        os.waitpid(child, 0)
 
 
 def test_the_memory_round_reads_pss_at_every_poll_of_the_builds_only(tmp_path: Path) -> None:
