@@ -47,6 +47,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from itertools import accumulate
 from pathlib import Path
 
 from voiceguide.encode.export import MP3_DELAY, MP3_FRAME
@@ -308,6 +309,15 @@ def splice(source: Path, cuts: tuple[Cut, ...], target: Path) -> int:
     if at_cut and not set(pattern) <= set(repeated):
         raise NotSpliceable("no silent frame to repeat")
 
+    # The silent frames of two padding periods, from the first frame of one: a run of
+    # up to a period of them, from any frame of the pattern on, is a slice of it (one
+    # buffer for every cut, not a copy for each).
+    cycle = (
+        [repeated[pattern[i % PADDING_PERIOD]] for i in range(2 * PADDING_PERIOD)] if at_cut else []
+    )
+    run = memoryview(b"".join(cycle))
+    offsets = list(accumulate((len(frame) for frame in cycle), initial=0))
+
     # The audio in pieces, each written ``times`` over: the short file's frames up to
     # a cut, then silent frames padded by the pattern from there on (whole periods of
     # it, then the rest), and so on.
@@ -319,11 +329,11 @@ def splice(source: Path, cuts: tuple[Cut, ...], target: Path) -> int:
         pieces.append((whole[audio[done].start : audio[index].start], 1))
         sizes += [f.size for f in audio[done:index]]
         periods, rest = divmod(cut.frames, PADDING_PERIOD)
-        phases = [pattern[i % PADDING_PERIOD] for i in range(index, index + PADDING_PERIOD)]
+        phase = index % PADDING_PERIOD
         for count, times in ((PADDING_PERIOD, periods), (rest, 1)):
             if count and times:
-                pieces.append((b"".join(repeated[padded] for padded in phases[:count]), times))
-                sizes += [len(repeated[padded]) for padded in phases[:count]] * times
+                pieces.append((run[offsets[phase] : offsets[phase + count]], times))
+                sizes += [len(frame) for frame in cycle[phase : phase + count]] * times
         done = index
     pieces.append((whole[audio[done].start :], 1))
     sizes += [f.size for f in audio[done:]]
