@@ -158,8 +158,12 @@ def _pss_kb(pid: int) -> int:
     return _field_kb(f"/proc/{pid}/smaps_rollup", b"Pss:")
 
 
-_LIBC = ctypes.CDLL(None, use_errno=True)
-_SYS_KCMP = {"x86_64": 312, "aarch64": 272}.get(platform.machine())
+_LIBC = ctypes.CDLL(None)
+_SYS_KCMP = (  # kcmp's number in a 64-bit process; where unknown, no process is merged
+    {"x86_64": 312, "aarch64": 272, "riscv64": 272}.get(platform.machine())
+    if ctypes.sizeof(ctypes.c_void_p) == 8
+    else None
+)
 _KCMP_VM = 1
 
 
