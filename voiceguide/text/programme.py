@@ -61,6 +61,7 @@ from voiceguide.text.routine import (
     is_file_ref,
     load_routine,
     longest,
+    no_such_name,
     parse_routine,
     slug_name,
 )
@@ -260,26 +261,13 @@ def load_content(ref: str | Path) -> Routine | LoadedProgramme:
         return load_programme(ref)
     if not is_file_ref(ref):
         if str(ref) not in builtin_names():
-            raise RoutineError(_no_such_content(str(ref)))
+            raise RoutineError(no_such_name(str(ref), builtin_programmes()))
         return load_routine(ref)
     path = Path(ref)
     text = read_user_text(path, "routine", MAX_ROUTINE_BYTES, RoutineError)
     if is_programme_text(text):
         return _with_routines(parse_programme(text, str(path), path.parent), path.parent, str(path))
     return parse_routine(text, str(path), path.parent)
-
-
-def _no_such_content(name: str) -> str:
-    """That ``name`` is neither a built-in routine nor a built-in programme; the names
-    there are, and the closest."""
-    routines, programmes = builtin_names(), builtin_programmes()
-    close = difflib.get_close_matches(name, [*routines, *programmes], n=1)
-    hint = f"; did you mean {close[0]!r}? The built-in" if close else "; built-in"
-    return (
-        f"there is no built-in routine or programme called {name!r}{hint} routines: "
-        f"{', '.join(routines)}; programmes: {', '.join(programmes)} "
-        "(or give the path to a .yaml file)"
-    )
 
 
 def load_programme(ref: str | Path) -> LoadedProgramme:

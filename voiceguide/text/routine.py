@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -225,13 +226,23 @@ def builtin_names() -> list[str]:
 
 def builtin_text(name: str) -> str:
     if name not in builtin_names():
-        close = difflib.get_close_matches(name, builtin_names(), n=1)
-        hint = f"; did you mean {close[0]!r}? The built-in" if close else "; built-in"
-        raise RoutineError(
-            f"there is no built-in routine called {name!r}{hint} routines: "
-            f"{', '.join(builtin_names())} (or give the path to a .yaml file)"
-        )
+        raise RoutineError(no_such_name(name))
     return (resources.files("voiceguide.text.routines") / f"{name}.yaml").read_text("utf-8")
+
+
+def no_such_name(name: str, programmes: Sequence[str] = ()) -> str:
+    """That ``name`` is no built-in routine (nor programme, where the built-in
+    ``programmes`` are given); the names there are, and the closest."""
+    routines = builtin_names()
+    close = difflib.get_close_matches(name, [*routines, *programmes], n=1)
+    hint = f"; did you mean {close[0]!r}? The built-in" if close else "; built-in"
+    kind, listed = "routine", ", ".join(routines)
+    if programmes:
+        kind, listed = "routine or programme", f"{listed}; programmes: {', '.join(programmes)}"
+    return (
+        f"there is no built-in {kind} called {name!r}{hint} routines: {listed} "
+        "(or give the path to a .yaml file)"
+    )
 
 
 def is_file_ref(ref: str | Path) -> bool:
