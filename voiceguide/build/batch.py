@@ -36,12 +36,12 @@ from voiceguide.build.session import (
     write_session,
 )
 from voiceguide.encode.export import (
-    ALIASES,
     FORMATS,
     check_output_path,
     choose_bitrate,
     choose_format,
     find_tool,
+    named_format,
 )
 from voiceguide.errors import BatchError, VoiceguideError
 from voiceguide.progress import Progress, no_progress
@@ -97,7 +97,7 @@ def jobs_for(
         return [Job(options[0], output)]
     if not output.is_dir():
         # (A name ending as a session file's is not a folder that is missing.)
-        audio = output.suffix.lower().lstrip(".") in {*FORMATS, *ALIASES}
+        audio = named_format(output) in FORMATS
         missing = not output.exists() and not audio
         make = f"; make it first (mkdir -p {shlex.quote(str(output))})" if missing else ""
         raise BatchError(

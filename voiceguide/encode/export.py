@@ -125,10 +125,16 @@ def endings(fmt: Format) -> list[str]:
     return [fmt.extension, *(f".{alias}" for alias, name in ALIASES.items() if name == fmt.name)]
 
 
+def named_format(path: Path) -> str:
+    """The name of the format that ``path``'s ending gives (``.opus`` gives ``ogg``),
+    whether voiceguide writes it or not."""
+    suffix = path.suffix.lower().lstrip(".")
+    return ALIASES.get(suffix, suffix)
+
+
 def choose_format(output: Path | None, name: str | None) -> Format:
     """The format named by ``name``, or by the output's extension; MP3 by default."""
-    suffix = output.suffix.lower().lstrip(".") if output is not None else ""
-    suffix = ALIASES.get(suffix, suffix)
+    suffix = named_format(output) if output is not None else ""
     if name is not None:
         fmt = FORMATS.get(name.lower())
         if fmt is None:
