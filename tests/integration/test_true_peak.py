@@ -8,15 +8,22 @@ from __future__ import annotations
 
 import math
 import subprocess
+import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
 
 from tests.integration.measure import assert_agrees_with_ffmpeg, ffmpeg_loudness
+from voiceguide.encode import meter
 from voiceguide.encode.meter import measure_file
 from voiceguide.errors import ExportError
 from voiceguide.units import SAMPLE_RATE
+
+if TYPE_CHECKING:
+    from voiceguide.encode.bs1770 import Energies
 
 pytestmark = pytest.mark.integration
 
@@ -87,3 +94,54 @@ def test_loudness_and_range_are_ffmpegs_own(tmp_path: Path) -> None:
     measured = measure_file(path)
     assert_agrees_with_ffmpeg(path, measured)
     assert measured.loudness_range > 0
+
+
+@pytest.mark.parametrize("ending", ["mp3", "ogg", "opus", "flac", "wav"])
+def test_what_libsndfile_decodes_in_process_measures_as_ffmpegs_decoding(
+    tmp_path: Path, ending: str
+) -> None:
+    path = write(tmp_path / f"bursts.{ending}", faded(tone(12.0)))
+    in_process = meter._measure_in_process(path, ())
+    assert in_process is not None  # every format voiceguide writes but M4A
+    by_ffmpeg = meter._measure_with_ffmpeg(path, ())
+    assert in_process[0].integrated() == pytest.approx(by_ffmpeg[0].integrated(), abs=1e-4)
+    assert in_process[0].loudness_range() == pytest.approx(by_ffmpeg[0].loudness_range(), abs=1e-3)
+    assert in_process[1] == pytest.approx(by_ffmpeg[1], rel=1e-5)  # the true peak, linear
+
+
+def test_an_m4a_and_a_machine_without_libsndfile_are_decoded_by_ffmpeg(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    m4a = write(tmp_path / "bursts.m4a", tone(8.0))
+    assert meter._measure_in_process(m4a, ()) is None
+    mp3 = write(tmp_path / "bursts.mp3", tone(8.0))
+    decoded_by: list[Path] = []
+    by_ffmpeg = meter._measure_with_ffmpeg
+
+    def spied(path: Path, gaps: Sequence[tuple[int, int]]) -> tuple[Energies, float]:
+        decoded_by.append(path)
+        return by_ffmpeg(path, gaps)
+
+    monkeypatch.setattr(meter, "_measure_with_ffmpeg", spied)
+    assert_agrees_with_ffmpeg(m4a, measure_file(m4a))
+    assert decoded_by == [m4a]  # the MP3 was decoded in process
+    in_process = measure_file(mp3)
+    monkeypatch.setitem(sys.modules, "soundfile", None)  # import soundfile: ImportError
+    assert measure_file(mp3) == in_process
+    assert decoded_by == [m4a, mp3]
+
+
+def test_a_file_libsndfile_fails_to_decode_midway_is_an_export_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import soundfile
+
+    path = write(tmp_path / "bursts.flac", tone(8.0))
+
+    class Failing(soundfile.SoundFile):  # type: ignore[misc]
+        def buffer_read(self, frames: int = -1, dtype: str | None = None) -> object:
+            raise soundfile.LibsndfileError(3, "Error reading the file: ")  # malformed
+
+    monkeypatch.setattr(soundfile, "SoundFile", Failing)
+    with pytest.raises(ExportError, match=r"could not decode .*bursts\.flac: Error reading"):
+        measure_file(path)
