@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +19,7 @@ import pytest
 
 from tests.integration.measure import assert_agrees_with_ffmpeg, ffmpeg_loudness
 from voiceguide.encode import meter
+from voiceguide.encode.decoded import Floats, open_sound
 from voiceguide.encode.meter import measure_file
 from voiceguide.errors import ExportError
 from voiceguide.units import SAMPLE_RATE
@@ -96,12 +98,13 @@ def test_loudness_and_range_are_ffmpegs_own(tmp_path: Path) -> None:
     assert measured.loudness_range > 0
 
 
+@pytest.mark.parametrize("ahead", [False, True], ids=["as-read", "ahead"])
 @pytest.mark.parametrize("ending", ["mp3", "ogg", "opus", "flac", "wav"])
 def test_what_libsndfile_decodes_in_process_measures_as_ffmpegs_decoding(
-    tmp_path: Path, ending: str
+    tmp_path: Path, ending: str, ahead: bool
 ) -> None:
     path = write(tmp_path / f"bursts.{ending}", faded(tone(12.0)))
-    in_process = meter._measure_in_process(path, ())
+    in_process = meter._measure_in_process(path, (), ahead)
     assert in_process is not None  # every format voiceguide writes but M4A
     by_ffmpeg = meter._measure_with_ffmpeg(path, ())
     assert in_process[0].integrated() == pytest.approx(by_ffmpeg[0].integrated(), abs=1e-4)
@@ -113,7 +116,7 @@ def test_an_m4a_and_a_machine_without_libsndfile_are_decoded_by_ffmpeg(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     m4a = write(tmp_path / "bursts.m4a", tone(8.0))
-    assert meter._measure_in_process(m4a, ()) is None
+    assert meter._measure_in_process(m4a, (), False) is None
     mp3 = write(tmp_path / "bursts.mp3", tone(8.0))
     decoded_by: list[Path] = []
     by_ffmpeg = meter._measure_with_ffmpeg
@@ -131,8 +134,9 @@ def test_an_m4a_and_a_machine_without_libsndfile_are_decoded_by_ffmpeg(
     assert decoded_by == [m4a, mp3]
 
 
+@pytest.mark.parametrize("ahead", [False, True], ids=["as-read", "ahead"])
 def test_a_file_libsndfile_fails_to_decode_midway_is_an_export_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ahead: bool
 ) -> None:
     import soundfile
 
@@ -144,4 +148,16 @@ def test_a_file_libsndfile_fails_to_decode_midway_is_an_export_error(
 
     monkeypatch.setattr(soundfile, "SoundFile", Failing)
     with pytest.raises(ExportError, match=r"could not decode .*bursts\.flac: Error reading"):
-        measure_file(path)
+        measure_file(path, ahead=ahead)
+
+
+def test_a_reader_that_stops_early_stops_the_thread_decoding_ahead(tmp_path: Path) -> None:
+    path = write(tmp_path / "long.flac", tone(60.0))  # many more blocks than are kept ahead
+    sound = open_sound(path)
+    assert sound is not None
+    floats = Floats(sound, ahead=True)
+    first = floats.read(4 * 1000)
+    assert np.frombuffer(first, "<f4").tolist() == pytest.approx(tone(60.0)[:1000], abs=1e-4)
+    floats.close()  # the thread waits to put a block: close takes them, and it ends
+    assert not any(thread.name == "decode" for thread in threading.enumerate())
+    assert sound.closed

@@ -1,8 +1,8 @@
 """The finished file measured the ITU-R BS.1770 / EBU R128 way.
 
-ffmpeg decodes it; numpy measures the integrated loudness and loudness range
-(:mod:`voiceguide.encode.bs1770`) and the true peak, by 4x oversampling
-(:mod:`voiceguide.encode.truepeak`).
+libsndfile or ffmpeg decodes it; numpy measures the integrated loudness and
+loudness range (:mod:`voiceguide.encode.bs1770`) and the true peak, by 4x
+oversampling (:mod:`voiceguide.encode.truepeak`).
 
 Mono is measured as dual mono (other layouts as they are): the loudness of a mono
 session as heard on headphones, the same signal in both ears, which BS.1770 puts
@@ -18,13 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Protocol
 
+from voiceguide.encode.decoded import Floats, open_sound
 from voiceguide.encode.export import find_tool
 from voiceguide.errors import ExportError, killed
 from voiceguide.files import fds_for
 
-if TYPE_CHECKING:  # numpy and libsndfile: imported when a file is measured
-    from soundfile import SoundFile
-
+if TYPE_CHECKING:  # numpy: imported when a file is measured
     from voiceguide.encode.bs1770 import Energies
 
 PIPE_BYTES = 1 << 20  # the most an unprivileged process may ask for, by default
@@ -37,7 +36,7 @@ class Loudness:
     loudness_range: float  # LU
 
 
-def measure_file(path: Path, gaps: Sequence[tuple[int, int]] = ()) -> Loudness:
+def measure_file(path: Path, gaps: Sequence[tuple[int, int]] = (), ahead: bool = False) -> Loudness:
     """Integrated loudness, loudness range and true peak of an audio file.
 
     The file is decoded once, into 32-bit float samples, and numpy measures them
@@ -47,15 +46,18 @@ def measure_file(path: Path, gaps: Sequence[tuple[int, int]] = ()) -> Loudness:
     costs several times as much, and its true peak, which resamples to 192 kHz, far
     more.)
 
-    libsndfile (the ``soundfile`` wheel) decodes in this process what it can read:
-    MP3, Ogg Vorbis and Opus, FLAC and WAV, every format voiceguide writes but M4A.
-    Its samples are ffmpeg's to within a few millionths, and it spares a
-    process of some 40 MB. Anything else, M4A included, ffmpeg decodes, on a pipe,
-    as numpy measures.
+    libsndfile decodes in this process what it can read: every format voiceguide
+    writes but M4A (:mod:`voiceguide.encode.decoded`); with ``ahead``, on a thread
+    of its own, for a caller with a core to spare. Anything else, M4A included,
+    ffmpeg decodes, on a pipe, as numpy measures.
+
+    ``gaps``: where silence was cut out of the file (the short render of
+    :mod:`voiceguide.encode.mp3.splice`), as (position, length) in frames: the
+    loudness counts it as there.
     """
     from voiceguide.encode.truepeak import to_dbtp
 
-    measured = _measure_in_process(path, gaps)
+    measured = _measure_in_process(path, gaps, ahead)
     if measured is None:
         measured = _measure_with_ffmpeg(path, gaps)
     energies, peak = measured
@@ -66,34 +68,20 @@ def measure_file(path: Path, gaps: Sequence[tuple[int, int]] = ()) -> Loudness:
     )
 
 
-class _Floats:
-    """A file libsndfile decodes, read as ffmpeg's pipe gives it: float bytes."""
-
-    def __init__(self, sound: SoundFile) -> None:
-        self._sound = sound
-        self._frame = 4 * sound.channels
-
-    def read(self, size: int) -> bytes | memoryview:
-        return memoryview(self._sound.buffer_read(size // self._frame, dtype="float32"))
-
-
 def _measure_in_process(
-    path: Path, gaps: Sequence[tuple[int, int]]
+    path: Path, gaps: Sequence[tuple[int, int]], ahead: bool
 ) -> tuple[Energies, float] | None:
     """The file measured as libsndfile decodes it, or None where it cannot."""
-    try:
-        import soundfile
-    except (ImportError, OSError):  # no libsndfile to load: ffmpeg decodes
+    sound = open_sound(path)
+    if sound is None:
         return None
+    floats = Floats(sound, ahead)
     try:
-        sound = soundfile.SoundFile(str(path))
-    except (RuntimeError, OSError):  # not a format it reads (M4A), or not audio
-        return None
-    with sound:
-        try:
-            return _stream_measure(_Floats(sound), sound.channels, sound.samplerate, gaps)
-        except RuntimeError as error:  # the file is damaged past its start
-            raise ExportError(f"could not decode {path}: {error}") from None
+        return _stream_measure(floats, sound.channels, sound.samplerate, gaps)
+    except RuntimeError as error:  # the file is damaged past its start
+        raise ExportError(f"could not decode {path}: {error}") from None
+    finally:
+        floats.close()
 
 
 def _measure_with_ffmpeg(path: Path, gaps: Sequence[tuple[int, int]]) -> tuple[Energies, float]:

@@ -1,0 +1,95 @@
+"""A file decoded in this process by libsndfile (the ``soundfile`` wheel), read as
+ffmpeg's pipe would give it: 32-bit float samples, as bytes, frame after frame.
+
+libsndfile reads MP3 (with mpg123), Ogg Vorbis and Opus, FLAC and WAV: every
+format voiceguide writes but M4A. Its samples are ffmpeg's to within a few
+millionths, with the same count (gapless MP3 and the Opus pre-skip trimmed alike),
+and no ffmpeg of some 40 MB is started (docs/performance.md).
+
+With ``ahead``, a thread of its own decodes a few blocks ahead of the reader:
+libsndfile lets go of the GIL as it decodes, so decoding and measuring run side by
+side on two cores, as ffmpeg and numpy do on a pipe. Without, the reader decodes
+as it reads: less CPU in all, for a process whose other cores are busy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # libsndfile: loaded when a file is measured
+    from soundfile import SoundFile
+
+BLOCK = 1 << 16  # frames decoded at a time, ahead
+AHEAD = 4  # blocks decoded ahead of the reader, at most
+
+
+def open_sound(path: Path) -> SoundFile | None:
+    """``path`` opened for libsndfile to decode, or None where it cannot: no
+    libsndfile on this machine, or a format it does not read (M4A), or not audio."""
+    try:
+        import soundfile
+    except (ImportError, OSError):  # the wheel, or the library it loads, is missing
+        return None
+    try:
+        return soundfile.SoundFile(str(path))
+    except (RuntimeError, OSError):  # libsndfile's errors are RuntimeErrors
+        return None
+
+
+class Floats:
+    """The float bytes of an open sound, ``read`` as from a pipe; closing it closes
+    the sound. A decoding error (a RuntimeError) is raised by ``read``."""
+
+    def __init__(self, sound: SoundFile, ahead: bool = False) -> None:
+        self._sound = sound
+        self._frame = 4 * sound.channels
+        self._left = b""
+        self._ended = False
+        self._thread: threading.Thread | None = None
+        if ahead:
+            self._blocks: queue.Queue[bytes | BaseException] = queue.Queue(AHEAD)
+            self._stopping = threading.Event()
+            self._thread = threading.Thread(target=self._decode, name="decode", daemon=True)
+            self._thread.start()
+
+    def _take(self, frames: int) -> bytes:
+        return bytes(self._sound.buffer_read(frames, dtype="float32"))
+
+    def _decode(self) -> None:
+        try:
+            while not self._stopping.is_set():
+                block = self._take(BLOCK)
+                self._blocks.put(block)
+                if not block:
+                    return
+        except BaseException as error:  # raised by read, in the reader's thread
+            self._blocks.put(error)
+
+    def read(self, size: int) -> bytes:
+        """At most ``size`` bytes (whole frames), fewer only at the end."""
+        if self._thread is None:
+            return self._take(size // self._frame)
+        data = self._left
+        while len(data) < size and not self._ended:
+            block = self._blocks.get()
+            if isinstance(block, BaseException):
+                self._ended = True
+                raise block
+            self._ended = not block
+            data += block
+        self._left = data[size:]
+        return data[:size]
+
+    def close(self) -> None:
+        """Stop the decoding thread, if any, before the sound is closed under it."""
+        if self._thread is not None:
+            self._stopping.set()
+            while self._thread.is_alive():  # it may wait to put a block: take them
+                with contextlib.suppress(queue.Empty):
+                    self._blocks.get(timeout=0.01)
+            self._thread.join()
+        self._sound.close()
