@@ -126,6 +126,9 @@ def test_an_m4a_and_a_machine_without_libsndfile_are_decoded_by_ffmpeg(
         return by_ffmpeg(path, gaps)
 
     monkeypatch.setattr(meter, "_measure_with_ffmpeg", spied)
+    for name in ("noise.au", "noise.raw"):  # bytes with no header: ffmpeg judges them
+        (tmp_path / name).write_bytes(bytes(range(256)) * 40)
+        assert open_sound(tmp_path / name) is None
     assert_agrees_with_ffmpeg(m4a, measure_file(m4a))
     assert decoded_by == [m4a]  # the MP3 was decoded in process
     in_process = measure_file(mp3)

@@ -29,15 +29,22 @@ AHEAD = 4  # blocks decoded ahead of the reader, at most
 
 def open_sound(path: Path) -> SoundFile | None:
     """``path`` opened for libsndfile to decode, or None where it cannot: no
-    libsndfile on this machine, or a format it does not read (M4A), or not audio."""
+    libsndfile on this machine, or a format it does not read (M4A), or not audio.
+
+    Headerless data is left to ffmpeg too: libsndfile takes any bytes named
+    ``.au`` for raw 8 kHz mu-law, and asks for the rate of a ``.raw`` file."""
     try:
         import soundfile
     except (ImportError, OSError):  # the wheel, or the library it loads, is missing
         return None
     try:
-        return soundfile.SoundFile(str(path))
-    except (RuntimeError, OSError):  # libsndfile's errors are RuntimeErrors
+        sound = soundfile.SoundFile(str(path))
+    except (RuntimeError, OSError, TypeError):  # libsndfile's errors are RuntimeErrors
         return None
+    if sound.format == "RAW":
+        sound.close()
+        return None
+    return sound
 
 
 class Floats:
