@@ -476,7 +476,7 @@ class Bench:
                 render_short, shortcut.timeline.length, short, encoding, no_progress
             ),
         )
-        timed("measure short", lambda: measure_file(short, shortcut.gaps))
+        timed("measure short", lambda: measure_file(short, shortcut.gaps, ours=True))
         timed("expand", lambda: shortcut.expand(short, finished))
         timed("check", lambda: verify_duration(finished, timeline.length))
 

@@ -7,6 +7,7 @@ Real ffmpeg; these fail, never skip, without it.
 from __future__ import annotations
 
 import math
+import os
 import subprocess
 import sys
 import threading
@@ -112,46 +113,94 @@ def test_what_libsndfile_decodes_in_process_measures_as_ffmpegs_decoding(
     assert in_process[1] == pytest.approx(by_ffmpeg[1], rel=1e-5)  # the true peak, linear
 
 
-def test_an_m4a_and_a_machine_without_libsndfile_are_decoded_by_ffmpeg(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    m4a = write(tmp_path / "bursts.m4a", tone(8.0))
-    assert meter._measure_in_process(m4a, (), False) is None
-    mp3 = write(tmp_path / "bursts.mp3", tone(8.0))
-    decoded_by: list[Path] = []
+@pytest.fixture
+def decoded_by(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The files ffmpeg decodes to be measured, in order."""
+    decoded: list[Path] = []
     by_ffmpeg = meter._measure_with_ffmpeg
 
     def spied(path: Path, gaps: Sequence[tuple[int, int]]) -> tuple[Energies, float]:
-        decoded_by.append(path)
+        decoded.append(path)
         return by_ffmpeg(path, gaps)
 
     monkeypatch.setattr(meter, "_measure_with_ffmpeg", spied)
+    return decoded
+
+
+def test_only_voiceguides_own_files_are_decoded_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, decoded_by: list[Path]
+) -> None:
+    m4a = write(tmp_path / "bursts.m4a", tone(8.0))
+    assert meter._measure_in_process(m4a, (), False) is None
     for name in ("noise.au", "noise.raw"):  # bytes with no header: ffmpeg judges them
         (tmp_path / name).write_bytes(bytes(range(256)) * 40)
         assert open_sound(tmp_path / name) is None
-    assert_agrees_with_ffmpeg(m4a, measure_file(m4a))
-    assert decoded_by == [m4a]  # the MP3 was decoded in process
-    in_process = measure_file(mp3)
-    monkeypatch.setitem(sys.modules, "soundfile", None)  # import soundfile: ImportError
-    assert measure_file(mp3) == in_process
+    assert_agrees_with_ffmpeg(m4a, measure_file(m4a, ours=True))
+    assert decoded_by == [m4a]
+    mp3 = write(tmp_path / "bursts.mp3", tone(8.0))
+    ours = measure_file(mp3, ours=True)
+    assert decoded_by == [m4a]  # decoded in process
+    assert measure_file(mp3) == ours  # anyone's file (voiceguide info): ffmpeg decodes it
     assert decoded_by == [m4a, mp3]
+    monkeypatch.setitem(sys.modules, "soundfile", None)  # import soundfile: ImportError
+    assert measure_file(mp3, ours=True) == ours
+    assert decoded_by == [m4a, mp3, mp3]
 
 
 @pytest.mark.parametrize("ahead", [False, True], ids=["as-read", "ahead"])
-def test_a_file_libsndfile_fails_to_decode_midway_is_an_export_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ahead: bool
+def test_a_file_libsndfile_fails_to_decode_midway_is_measured_by_ffmpeg(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, decoded_by: list[Path], ahead: bool
 ) -> None:
     import soundfile
 
     path = write(tmp_path / "bursts.flac", tone(8.0))
+    before = measure_file(path)
 
     class Failing(soundfile.SoundFile):  # type: ignore[misc]
-        def buffer_read(self, frames: int = -1, dtype: str | None = None) -> object:
+        def buffer_read_into(self, buffer: bytearray, dtype: str) -> int:
             raise soundfile.LibsndfileError(3, "Error reading the file: ")  # malformed
 
     monkeypatch.setattr(soundfile, "SoundFile", Failing)
-    with pytest.raises(ExportError, match=r"could not decode .*bursts\.flac: Error reading"):
-        measure_file(path, ahead=ahead)
+    assert meter._measure_in_process(path, (), ahead) is None
+    assert measure_file(path, ours=True, ahead=ahead) == before
+    assert decoded_by == [path, path]
+
+
+def encode(path: Path, samples: np.ndarray, *options: str) -> Path:
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "f64le", "-ar", str(SAMPLE_RATE), "-ac", "1",
+         "-i", "pipe:0", *options, str(path)],
+        input=samples.astype("<f8").tobytes(), check=True,
+    )  # fmt: skip
+    return path
+
+
+@pytest.mark.parametrize("ahead", [False, True], ids=["as-read", "ahead"])
+def test_an_mp3_that_misstates_its_length_is_measured_by_ffmpeg(
+    tmp_path: Path, decoded_by: list[Path], ahead: bool
+) -> None:
+    # (A VBR MP3 with no Xing header is not caught so: libsndfile estimates its length
+    # from its start and stops there, as many frames as it stated. voiceguide's own MP3s
+    # always carry the header, and anyone else's file is measured by ffmpeg.)
+    noise = np.random.default_rng(17).standard_normal(30 * SAMPLE_RATE)
+    quiet_then_loud = noise * np.where(np.arange(len(noise)) < 12 * SAMPLE_RATE, 0.02, 0.3)
+    # No Xing header: libsndfile reads a CBR file's length from its size, a frame long.
+    cbr = encode(tmp_path / "cbr.mp3", quiet_then_loud, "-write_xing", "0", "-b:a", "128k")
+    # A Xing header that counts more frames than are left.
+    whole = encode(tmp_path / "whole.mp3", quiet_then_loud, "-b:a", "128k")
+    cut = tmp_path / "cut.mp3"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    for path in (cbr, cut):
+        assert meter._measure_in_process(path, (), ahead) is None, path.name
+        assert measure_file(path, ours=True, ahead=ahead) == measure_file(path), path.name
+    assert decoded_by == [cbr, cbr, cut, cut]
+
+
+def test_a_file_whose_name_is_not_utf8_is_decoded_in_process(tmp_path: Path) -> None:
+    folder = tmp_path / os.fsdecode(b"caf\xe9")  # as TMPDIR may be
+    folder.mkdir()
+    path = write(folder / "bursts.mp3", tone(8.0))
+    assert meter._measure_in_process(path, (), False) is not None
 
 
 def test_a_reader_that_stops_early_stops_the_thread_decoding_ahead(tmp_path: Path) -> None:

@@ -2,9 +2,13 @@
 ffmpeg's pipe would give it: 32-bit float samples, as bytes, frame after frame.
 
 libsndfile reads MP3 (with mpg123), Ogg Vorbis and Opus, FLAC and WAV: every
-format voiceguide writes but M4A. Its samples are ffmpeg's to within a few
-millionths, with the same count (gapless MP3 and the Opus pre-skip trimmed alike),
-and no ffmpeg of some 40 MB is started (docs/performance.md).
+format voiceguide writes but M4A. On the files voiceguide writes, its samples are
+ffmpeg's to within a few millionths, with the same count (gapless MP3 and the Opus
+pre-skip trimmed alike), and no ffmpeg of 30 to 50 MB is started
+(docs/performance.md). It is not ffmpeg's equal on other files: it trusts an MP3's
+stated length (an estimate, without a Xing header), stops at damage, and decodes
+Opus at the rate it was made from. So :mod:`voiceguide.encode.meter` gives it only
+the files voiceguide has just written, and checks the count.
 
 With ``ahead``, a thread of its own decodes a few blocks ahead of the reader:
 libsndfile lets go of the GIL as it decodes, so decoding and measuring run side by
@@ -15,6 +19,7 @@ as it reads: less CPU in all, for a process whose other cores are busy.
 from __future__ import annotations
 
 import contextlib
+import os
 import queue
 import threading
 from pathlib import Path
@@ -38,7 +43,7 @@ def open_sound(path: Path) -> SoundFile | None:
     except (ImportError, OSError):  # the wheel, or the library it loads, is missing
         return None
     try:
-        sound = soundfile.SoundFile(str(path))
+        sound = soundfile.SoundFile(os.fsencode(path))  # any name the system allows
     except (RuntimeError, OSError, TypeError):  # libsndfile's errors are RuntimeErrors
         return None
     if sound.format == "RAW":
@@ -49,11 +54,13 @@ def open_sound(path: Path) -> SoundFile | None:
 
 class Floats:
     """The float bytes of an open sound, ``read`` as from a pipe; closing it closes
-    the sound. A decoding error (a RuntimeError) is raised by ``read``."""
+    the sound. A decoding error (a RuntimeError) is raised by ``read``; ``frames``
+    counts the frames read so far."""
 
     def __init__(self, sound: SoundFile, ahead: bool = False) -> None:
         self._sound = sound
         self._frame = 4 * sound.channels
+        self.frames = 0
         self._left = b""
         self._ended = False
         self._thread: threading.Thread | None = None
@@ -64,7 +71,11 @@ class Floats:
             self._thread.start()
 
     def _take(self, frames: int) -> bytes:
-        return bytes(self._sound.buffer_read(frames, dtype="float32"))
+        # Into a buffer of its own: buffer_read asserts that it got all the frames it
+        # asked for, which a file shorter than its header says fails.
+        block = bytearray(frames * self._frame)
+        got = self._sound.buffer_read_into(block, "float32")
+        return bytes(block) if got == frames else bytes(block[: got * self._frame])
 
     def _decode(self) -> None:
         try:
@@ -77,19 +88,21 @@ class Floats:
             self._blocks.put(error)
 
     def read(self, size: int) -> bytes:
-        """At most ``size`` bytes (whole frames), fewer only at the end."""
+        """``size`` bytes, a whole number of frames; fewer only at the end."""
         if self._thread is None:
-            return self._take(size // self._frame)
-        data = self._left
-        while len(data) < size and not self._ended:
-            block = self._blocks.get()
-            if isinstance(block, BaseException):
-                self._ended = True
-                raise block
-            self._ended = not block
-            data += block
-        self._left = data[size:]
-        return data[:size]
+            data = self._take(size // self._frame)
+        else:
+            data = self._left
+            while len(data) < size and not self._ended:
+                block = self._blocks.get()
+                if isinstance(block, BaseException):
+                    self._ended, self._left = True, b""
+                    raise block
+                self._ended = not block
+                data += block
+            data, self._left = data[:size], data[size:]
+        self.frames += len(data) // self._frame
+        return data
 
     def close(self) -> None:
         """Stop the decoding thread, if any, before the sound is closed under it."""

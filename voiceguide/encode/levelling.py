@@ -314,7 +314,7 @@ def level_and_encode(
                     keep = joined_kept(store, voice, gain, ceiling, encoding, cut, progress)
                 at_once = jobs >= 2
                 encode_in_pieces(span, total_samples, path, encoding, progress, cut, at_once, keep)
-            return measure_file(path, ahead=jobs >= 2)
+            return measure_file(path, ours=True, ahead=jobs >= 2)
 
         def encode_levelled() -> tuple[Loudness, bool | None]:
             """Encode, and measure what was encoded; and, with a shortcut and a core
@@ -339,12 +339,12 @@ def level_and_encode(
                 encode_kept(store, key, samples, short, encode_it, scaled)
             # The short file measures exactly as the finished file: see splice.py.
             if jobs < 2:
-                return measure_file(short, shortcut.gaps), None
+                return measure_file(short, shortcut.gaps, ours=True), None
             # Expanded meanwhile, by Python alone. Not with one process: on one core
             # the two would take turns, and holding the short file while it is
             # measured raises the memory peak (docs/performance.md).
             with ThreadPoolExecutor(1) as pool:
-                measuring = pool.submit(measure_file, short, shortcut.gaps, ahead=True)
+                measuring = pool.submit(measure_file, short, shortcut.gaps, ours=True, ahead=True)
                 expanded = shortcut.expand(short, path)  # a re-encode expands again
                 return measuring.result(), expanded
 

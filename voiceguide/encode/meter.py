@@ -36,7 +36,9 @@ class Loudness:
     loudness_range: float  # LU
 
 
-def measure_file(path: Path, gaps: Sequence[tuple[int, int]] = (), ahead: bool = False) -> Loudness:
+def measure_file(
+    path: Path, gaps: Sequence[tuple[int, int]] = (), ours: bool = False, ahead: bool = False
+) -> Loudness:
     """Integrated loudness, loudness range and true peak of an audio file.
 
     The file is decoded once, into 32-bit float samples, and numpy measures them
@@ -46,10 +48,12 @@ def measure_file(path: Path, gaps: Sequence[tuple[int, int]] = (), ahead: bool =
     costs several times as much, and its true peak, which resamples to 192 kHz, far
     more.)
 
-    libsndfile decodes in this process what it can read: every format voiceguide
-    writes but M4A (:mod:`voiceguide.encode.decoded`); with ``ahead``, on a thread
-    of its own, for a caller with a core to spare. Anything else, M4A included,
-    ffmpeg decodes, on a pipe, as numpy measures.
+    ffmpeg decodes the file, on a pipe, as numpy measures. With ``ours`` (a file
+    voiceguide has just written), libsndfile decodes it in this process instead, if
+    it reads the format (every one voiceguide writes but M4A;
+    :mod:`voiceguide.encode.decoded`), and if it gives as many frames as the file
+    states; else ffmpeg measures it after all. With ``ahead`` libsndfile decodes on
+    a thread of its own, for a caller with a core to spare.
 
     ``gaps``: where silence was cut out of the file (the short render of
     :mod:`voiceguide.encode.mp3.splice`), as (position, length) in frames: the
@@ -57,7 +61,7 @@ def measure_file(path: Path, gaps: Sequence[tuple[int, int]] = (), ahead: bool =
     """
     from voiceguide.encode.truepeak import to_dbtp
 
-    measured = _measure_in_process(path, gaps, ahead)
+    measured = _measure_in_process(path, gaps, ahead) if ours else None
     if measured is None:
         measured = _measure_with_ffmpeg(path, gaps)
     energies, peak = measured
@@ -71,17 +75,23 @@ def measure_file(path: Path, gaps: Sequence[tuple[int, int]] = (), ahead: bool =
 def _measure_in_process(
     path: Path, gaps: Sequence[tuple[int, int]], ahead: bool
 ) -> tuple[Energies, float] | None:
-    """The file measured as libsndfile decodes it, or None where it cannot."""
+    """The file measured as libsndfile decodes it; None where it cannot open it,
+    meets damage, or gives another number of frames than the file states."""
     sound = open_sound(path)
     if sound is None:
         return None
-    floats = Floats(sound, ahead)
     try:
-        return _stream_measure(floats, sound.channels, sound.samplerate, gaps)
-    except RuntimeError as error:  # the file is damaged past its start
-        raise ExportError(f"could not decode {path}: {error}") from None
+        floats = Floats(sound, ahead)
+    except BaseException:  # no thread to be had
+        sound.close()
+        raise
+    try:
+        measured = _stream_measure(floats, sound.channels, sound.samplerate, gaps)
+    except RuntimeError:  # damage past the file's start: ffmpeg has its say
+        return None
     finally:
         floats.close()
+    return measured if floats.frames == sound.frames else None
 
 
 def _measure_with_ffmpeg(path: Path, gaps: Sequence[tuple[int, int]]) -> tuple[Energies, float]:
@@ -129,7 +139,7 @@ def _widen(pipe: IO[bytes]) -> None:
 
 
 class _Reader(Protocol):
-    def read(self, size: int, /) -> bytes | memoryview: ...
+    def read(self, size: int, /) -> bytes: ...
 
 
 def _stream_measure(
