@@ -101,6 +101,6 @@ def test_an_engine_that_fails_while_speaking_is_stopped_and_reported(
 
 def _cmdline(process: Path) -> str:
     try:
-        return (process / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        return (process / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
     except OSError:
         return ""

@@ -120,7 +120,9 @@ def group_members(pgid: int) -> list[str]:
             continue
         try:
             stat = (entry / "stat").read_text()
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            command = (
+                (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+            )
         except OSError:
             continue  # gone meanwhile
         name = stat[stat.index("(") + 1 : stat.rindex(")")]
