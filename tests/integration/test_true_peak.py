@@ -31,11 +31,12 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.integration
 
 
-def write(path: Path, samples: np.ndarray, channels: int = 1) -> Path:
-    """Float samples into ``path``, in whatever format its name asks for."""
+def write(path: Path, samples: np.ndarray, channels: int = 1, options: Sequence[str] = ()) -> Path:
+    """Float samples into ``path``, in whatever format its name asks for (and
+    ``options`` of ffmpeg's)."""
     subprocess.run(
         ["ffmpeg", "-v", "error", "-y", "-f", "f64le", "-ar", str(SAMPLE_RATE),
-         "-ac", str(channels), "-i", "pipe:0", str(path)],
+         "-ac", str(channels), "-i", "pipe:0", *options, str(path)],
         input=samples.astype("<f8").tobytes(), check=True,
     )  # fmt: skip
     return path
@@ -166,15 +167,6 @@ def test_a_file_libsndfile_fails_to_decode_midway_is_measured_by_ffmpeg(
     assert decoded_by == [path, path]
 
 
-def encode(path: Path, samples: np.ndarray, *options: str) -> Path:
-    subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-f", "f64le", "-ar", str(SAMPLE_RATE), "-ac", "1",
-         "-i", "pipe:0", *options, str(path)],
-        input=samples.astype("<f8").tobytes(), check=True,
-    )  # fmt: skip
-    return path
-
-
 @pytest.mark.parametrize("ahead", [False, True], ids=["as-read", "ahead"])
 def test_an_mp3_that_misstates_its_length_is_measured_by_ffmpeg(
     tmp_path: Path, decoded_by: list[Path], ahead: bool
@@ -185,9 +177,9 @@ def test_an_mp3_that_misstates_its_length_is_measured_by_ffmpeg(
     noise = np.random.default_rng(17).standard_normal(30 * SAMPLE_RATE)
     quiet_then_loud = noise * np.where(np.arange(len(noise)) < 12 * SAMPLE_RATE, 0.02, 0.3)
     # No Xing header: libsndfile reads a CBR file's length from its size, a frame long.
-    cbr = encode(tmp_path / "cbr.mp3", quiet_then_loud, "-write_xing", "0", "-b:a", "128k")
+    cbr = write(tmp_path / "cbr.mp3", quiet_then_loud, options=("-write_xing", "0", "-b:a", "128k"))
     # A Xing header that counts more frames than are left.
-    whole = encode(tmp_path / "whole.mp3", quiet_then_loud, "-b:a", "128k")
+    whole = write(tmp_path / "whole.mp3", quiet_then_loud, options=("-b:a", "128k"))
     cut = tmp_path / "cut.mp3"
     cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
     for path in (cbr, cut):
