@@ -52,8 +52,8 @@ def measure_file(
     voiceguide has just written), libsndfile decodes it in this process instead, if
     it reads the format (every one voiceguide writes but M4A;
     :mod:`voiceguide.encode.decoded`), and if it gives as many frames as the file
-    states; else ffmpeg measures it after all. With ``ahead`` libsndfile decodes on
-    a thread of its own, for a caller with a core to spare.
+    states; else ffmpeg decodes it once more, and that is measured. With ``ahead``
+    libsndfile decodes on a thread of its own, for a caller with a core to spare.
 
     ``gaps``: where silence was cut out of the file (the short render of
     :mod:`voiceguide.encode.mp3.splice`), as (position, length) in frames: the
@@ -145,8 +145,9 @@ class _Reader(Protocol):
 def _stream_measure(
     wav: _Reader, channels: int, rate: int, gaps: Sequence[tuple[int, int]] = ()
 ) -> tuple[Energies, float]:
-    """The K-weighted energies and the true peak (linear) of the float samples that
-    follow a WAV header, with silence put back at ``gaps``."""
+    """The K-weighted energies and the true peak (linear) of the float samples
+    ``wav`` gives (past the WAV header, from ffmpeg), with silence put back at
+    ``gaps``."""
     import numpy as np
 
     from voiceguide.encode.bs1770 import StreamMeter
