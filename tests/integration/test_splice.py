@@ -216,3 +216,28 @@ def test_an_encoded_file_is_whole_only_with_every_frame_as_written(tmp_path: Pat
     assert not splice.encodes(
         data[:middle] + bytes([data[middle] ^ 4]) + data[middle + 1 :], samples
     )
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_spliced_files_duration_is_checked_with_one_job_or_two(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    """With two jobs ffprobe reads it while the short file is measured; with one,
+    after. Either way a duration players would read wrongly fails the build, and the
+    file already there is left as it was."""
+    from voiceguide.encode import export
+    from voiceguide.errors import ExportError
+
+    probed: list[Path] = []
+
+    def wrong(path: Path) -> float:
+        probed.append(path)
+        return 61.0 + 2 * 60.0  # far from any session's length
+
+    monkeypatch.setattr(export, "probe_duration", wrong)
+    out = tmp_path / "s.mp3"
+    out.write_bytes(b"the session from last week")
+    with pytest.raises(ExportError, match=r"the encoded file lasts 181\.000 s, but .* planned"):
+        build_session(SessionOptions(hold=40.0), out, engine=FakeEngine(), jobs=jobs)
+    assert len(probed) == 1
+    assert out.read_bytes() == b"the session from last week"

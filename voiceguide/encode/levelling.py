@@ -318,7 +318,8 @@ def level_and_encode(
 
         def encode_levelled() -> tuple[Loudness, bool | None]:
             """Encode, and measure what was encoded; and, with a shortcut and a core
-            to spare, expand the short file meanwhile (whether that could be done)."""
+            to spare, expand the short file meanwhile, and check the finished file's
+            duration (whether it could be expanded)."""
             if shortcut is None:
                 return encode_whole(), None
             samples = shortcut.timeline.length
@@ -340,12 +341,14 @@ def level_and_encode(
             # The short file measures exactly as the finished file: see splice.py.
             if jobs < 2:
                 return measure_file(short, shortcut.gaps, ours=True), None
-            # Expanded meanwhile, by Python alone. Not with one process: on one core
-            # the two would take turns, and holding the short file while it is
-            # measured raises the memory peak (docs/performance.md).
+            # Expanded meanwhile, by Python alone, and its duration checked by ffprobe.
+            # Not with one process: on one core they would take turns, and holding the
+            # short file while it is measured raises the memory peak (docs/performance.md).
             with ThreadPoolExecutor(1) as pool:
                 measuring = pool.submit(measure_file, short, shortcut.gaps, ours=True, ahead=True)
                 expanded = shortcut.expand(short, path)  # a re-encode expands again
+                if expanded:
+                    verify_duration(path, total_samples)
                 return measuring.result(), expanded
 
         final, expanded = encode_levelled()
@@ -361,10 +364,10 @@ def level_and_encode(
             final, expanded = encode_levelled()
         if expanded is None and shortcut is not None:
             expanded = shortcut.expand(short, path)
+            if expanded:
+                verify_duration(path, total_samples)
         if expanded is False:
             final = encode_whole()
-        elif expanded:
-            verify_duration(path, total_samples)
     if final.true_peak > TRUE_PEAK_LIMIT:
         notes.append(
             f"note: the true peak is {final.true_peak:.1f} dBTP, above {TRUE_PEAK_LIMIT:g} dBTP"
