@@ -64,10 +64,23 @@ def test_an_error_in_the_loudness_reaches_the_caller_and_stops_the_thread(
         add(self, samples)
 
     monkeypatch.setattr(bs1770.StreamMeter, "add", failing)
+    reader = Counted(floats(30.0))
     with pytest.raises(MemoryError, match="no room"):
-        meter._stream_measure(io.BytesIO(floats(30.0)), 1, SAMPLE_RATE, (), True)
+        meter._stream_measure(reader, 1, SAMPLE_RATE, (), True)
     assert calls == at  # the blocks after the error are not weighed
+    # The reader stops soon after: the blocks queued, and one or two more.
+    assert reader.reads <= min(at + meter._Beside.QUEUED + 2, BLOCKS + 1)
     assert not loudness_threads()
+
+
+class Counted(io.BytesIO):
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.reads = 0
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        self.reads += 1
+        return super().read(size)
 
 
 class Damaged(io.BytesIO):

@@ -310,7 +310,8 @@ def write_session(
 
     ``jobs``: how many processes it may keep busy at once. With 2 or more, the gain
     search weighs islands on two threads, two encoders share the MP3 encode
-    (voiceguide/encode/mp3/split.py), and the short file is measured while it is expanded (the
+    (voiceguide/encode/mp3/split.py), and the short file is measured on three threads
+    (voiceguide/encode/meter.py) while it is expanded and the finished file checked (the
     file is the same, byte for byte): faster on two cores, for more memory (the
     figures are in docs/performance.md). A batch, which builds a session per core,
     gives 1."""

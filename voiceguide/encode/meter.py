@@ -58,7 +58,8 @@ def measure_file(
     states; else ffmpeg decodes it once more, and that is measured. With ``ahead``,
     for a caller with a core to spare, libsndfile decodes on a thread of its own, and
     the loudness is measured on another, beside the true peak (numpy's FFT lets go of
-    the GIL): the same figures, to the bit, sooner.
+    the GIL): the same figures, to the bit, sooner. (ffmpeg, where it decodes,
+    does so on a core of its own anyway.)
 
     ``gaps``: where silence was cut out of the file (the short render of
     :mod:`voiceguide.encode.mp3.splice`), as (position, length) in frames: the
@@ -164,12 +165,14 @@ def _stream_measure(
 
     peak = TruePeakMeter(channels)
     meter = StreamMeter(channels, rate)
-    loudness = _Beside() if beside else None
-    run = loudness.run if loudness is not None else _now
     frame = 4 * channels
     pending = list(gaps)
     position = 0  # frames of the file read
     done = False
+    # A thread that cannot be started raises a RuntimeError, which the caller takes
+    # as it takes libsndfile's: ffmpeg measures the file instead.
+    loudness = _Beside() if beside else None
+    run = loudness.run if loudness is not None else _now
     try:
         while True:
             wanted = BLOCK if not pending else min(BLOCK, pending[0][0] - position)
@@ -223,7 +226,9 @@ class _Beside:
 
     def close(self, finish: bool = True) -> None:
         """Stop the thread: with ``finish``, once the work queued is done (and raise
-        what it raised, if anything); else at once, the work queued dropped."""
+        what it raised, if anything); else once the piece under way is, the rest
+        dropped. (An interrupt in here may leave the thread waiting, as a daemon,
+        for work that never comes: the command line is then on its way out.)"""
         self._dropping = not finish
         self._work.put(None)
         self._thread.join()
