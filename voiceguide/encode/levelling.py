@@ -316,6 +316,14 @@ def level_and_encode(
                 encode_in_pieces(span, total_samples, path, encoding, progress, cut, at_once, keep)
             return measure_file(path, ours=True, ahead=jobs >= 2)
 
+        def expand(shortcut: Shortcut) -> bool:
+            """Expand the short file into ``path`` (whether it could be), and check the
+            duration players will read."""
+            expanded = shortcut.expand(short, path)
+            if expanded:
+                verify_duration(path, total_samples)
+            return expanded
+
         def encode_levelled() -> tuple[Loudness, bool | None]:
             """Encode, and measure what was encoded; and, with a shortcut and a core
             to spare, expand the short file meanwhile, and check the finished file's
@@ -346,9 +354,8 @@ def level_and_encode(
             # short file while it is measured raises the memory peak (docs/performance.md).
             with ThreadPoolExecutor(1) as pool:
                 measuring = pool.submit(measure_file, short, shortcut.gaps, ours=True, ahead=True)
-                expanded = shortcut.expand(short, path)  # a re-encode expands again
-                if expanded:  # (and checks again: a re-encode is rare, the check 0.06 s)
-                    verify_duration(path, total_samples)
+                # A re-encode expands and checks again (it is rare; the check takes 0.06 s).
+                expanded = expand(shortcut)
                 return measuring.result(), expanded
 
         final, expanded = encode_levelled()
@@ -363,9 +370,7 @@ def level_and_encode(
                 ceiling -= final.true_peak - TRUE_PEAK_LIMIT + 0.3
             final, expanded = encode_levelled()
         if expanded is None and shortcut is not None:
-            expanded = shortcut.expand(short, path)
-            if expanded:
-                verify_duration(path, total_samples)
+            expanded = expand(shortcut)
         if expanded is False:
             final = encode_whole()
     if final.true_peak > TRUE_PEAK_LIMIT:
