@@ -22,6 +22,7 @@ from tests.integration.measure import assert_agrees_with_ffmpeg, ffmpeg_loudness
 from voiceguide.encode import meter
 from voiceguide.encode.decoded import Floats, open_sound
 from voiceguide.encode.meter import measure_file
+from voiceguide.encode.truepeak import BLOCK
 from voiceguide.errors import ExportError
 from voiceguide.units import SAMPLE_RATE
 
@@ -199,7 +200,7 @@ def test_a_reader_that_stops_early_stops_the_thread_decoding_ahead(tmp_path: Pat
     path = write(tmp_path / "long.flac", tone(60.0))  # many more blocks than are kept ahead
     sound = open_sound(path)
     assert sound is not None
-    floats = Floats(sound, ahead=True)
+    floats = Floats(sound, block=BLOCK)
     first = floats.read(4 * 1000)
     assert np.frombuffer(first, "<f4").tolist() == pytest.approx(tone(60.0)[:1000], abs=1e-4)
     floats.close()  # the thread waits to put a block: close takes them, and it ends

@@ -10,7 +10,7 @@ stated length (an estimate, without a Xing header), stops at damage, and decodes
 Opus at the rate it was made from. So :mod:`voiceguide.encode.meter` gives it only
 the files voiceguide has just written, and checks the count.
 
-With ``ahead``, a thread of its own decodes a few blocks ahead of the reader:
+Given a ``block``, a thread of its own decodes a few blocks ahead of the reader:
 libsndfile lets go of the GIL as it decodes, so decoding and measuring run side by
 side on two cores, as ffmpeg and numpy do on a pipe. Without, the reader decodes
 as it reads: less CPU in all, for a process whose other cores are busy.
@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # libsndfile: loaded when a file is measured
     from soundfile import SoundFile
 
-BLOCK = 1 << 16  # frames decoded at a time, ahead
 AHEAD = 4  # blocks decoded ahead of the reader, at most
 
 
@@ -55,19 +54,22 @@ def open_sound(path: Path) -> SoundFile | None:
 class Floats:
     """The float bytes of an open sound, ``read`` as from a pipe; closing it closes
     the sound. A decoding error (a RuntimeError) is raised by ``read``; ``frames``
-    counts the frames read so far."""
+    counts the frames read so far. ``block``: frames decoded at a time on a thread of
+    its own, ahead of the reader (None: decoded as read)."""
 
-    def __init__(self, sound: SoundFile, ahead: bool = False) -> None:
+    def __init__(self, sound: SoundFile, block: int | None = None) -> None:
         self._sound = sound
         self._frame = 4 * sound.channels
         self.frames = 0
         self._left = b""
         self._ended = False
         self._thread: threading.Thread | None = None
-        if ahead:
+        if block is not None:
             self._blocks: queue.Queue[bytes | BaseException] = queue.Queue(AHEAD)
             self._stopping = threading.Event()
-            self._thread = threading.Thread(target=self._decode, name="decode", daemon=True)
+            self._thread = threading.Thread(
+                target=self._decode, args=(block,), name="decode", daemon=True
+            )
             self._thread.start()
 
     def _take(self, frames: int) -> bytes:
@@ -77,10 +79,10 @@ class Floats:
         got = self._sound.buffer_read_into(block, "float32")
         return bytes(block) if got == frames else bytes(block[: got * self._frame])
 
-    def _decode(self) -> None:
+    def _decode(self, frames: int) -> None:
         try:
             while not self._stopping.is_set():
-                block = self._take(BLOCK)
+                block = self._take(frames)
                 self._blocks.put(block)
                 if not block:
                     return

@@ -83,11 +83,13 @@ def _measure_in_process(
 ) -> tuple[Energies, float] | None:
     """The file measured as libsndfile decodes it; None where it cannot open it,
     meets damage, or gives another number of frames than the file states."""
+    from voiceguide.encode.truepeak import BLOCK
+
     sound = open_sound(path)
     if sound is None:
         return None
     try:
-        floats = Floats(sound, ahead)
+        floats = Floats(sound, BLOCK if ahead else None)  # decoded a meter's block at a time
     except BaseException:  # no thread to be had
         sound.close()
         raise
