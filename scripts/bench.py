@@ -749,10 +749,18 @@ def table(results: Results, runs: int) -> str:
     ):
         if results.has(key) and results.has("piper cli"):
             piper = results.seconds(key) / results.seconds("piper cli")
+            cli = [s.seconds for s in results.samples["piper cli"]]
+            # The runs take turns, so each build has the command line's run beside it;
+            # that run's time moves more than the build's, so the ratio is given per run.
+            each = ", ".join(
+                f"{build.seconds / line:.2f}"
+                for build, line in zip(results.samples[key], cli, strict=False)
+            )
             notes.append(
                 f"{said}: {results.seconds(key):.2f} s ({_pss(results, key)} PSS); Piper's "
-                f"own command line on the same lines: {results.seconds('piper cli'):.2f} s "
-                f"({_pss(results, 'piper cli')} PSS); {piper:.2f}x."
+                f"own command line on the same lines: {results.seconds('piper cli'):.2f} s, "
+                f"{min(cli):.2f} to {max(cli):.2f} s ({_pss(results, 'piper cli')} PSS); "
+                f"{piper:.2f}x (per run {each})."
             )
     if results.has("piper warm"):
         notes.append(

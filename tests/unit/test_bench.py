@@ -153,6 +153,17 @@ def test_the_stage_table_adds_the_medians_of_each_stage_against_the_floor() -> N
     assert rows[5] == "| the floor | 3.00 s | 1.00 | 3.00 s |"
 
 
+def test_the_piper_note_gives_the_ratio_of_the_medians_and_of_each_run() -> None:
+    bench = load_bench()
+    results = bench.Results()
+    for build, line in [(9.0, 7.5), (8.8, 9.0), (9.1, 8.2)]:
+        results.add("piper cold", bench.Sample(build, 400.0, 16.0, 390.0))
+        results.add("piper cli", bench.Sample(line, 330.0, 15.0, 325.0))
+    text = bench.table(results, 3)
+    assert "own command line on the same lines: 8.20 s, 7.50 to 9.00 s" in text
+    assert "1.10x (per run 1.20, 0.98, 1.11)." in text
+
+
 def test_the_batch_built_separately_is_the_batch_files_sessions(tmp_path: Path) -> None:
     """The batch is compared with the same sessions built by separate commands: the
     same holds, into the same files, one after another (stopping at a failure)."""
