@@ -754,7 +754,7 @@ def table(results: Results, runs: int) -> str:
             # that run's time moves more than the build's, so the ratio is given per run.
             each = ", ".join(
                 f"{build.seconds / line:.2f}"
-                for build, line in zip(results.samples[key], cli, strict=False)
+                for build, line in zip(results.samples[key], cli, strict=True)
             )
             notes.append(
                 f"{said}: {results.seconds(key):.2f} s ({_pss(results, key)} PSS); Piper's "
